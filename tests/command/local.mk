@@ -1,0 +1,1 @@
+# tests/command: the spawning core (owned by the command-core work)

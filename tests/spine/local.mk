@@ -1,0 +1,1 @@
+# tests/spine: generated per-action tests, bindtests, protocol robustness
