@@ -1,0 +1,1 @@
+# bench/spine (launch, round trip)

@@ -1,0 +1,1 @@
+# protocol library (owned by the spine runtime work)
