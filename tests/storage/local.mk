@@ -1,0 +1,1 @@
+# tests/storage: the storage engine's standalone tests
