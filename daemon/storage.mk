@@ -1,0 +1,1 @@
+# daemon/storage.mk: the storage engine's sources (owned by the storage work).
