@@ -1,0 +1,1753 @@
+/* minnow: the ext2/ext3/ext4 engine, over libext2fs.
+ *
+ * The filesystem is reached through a private io_manager that does
+ * pread/pwrite on the drive's descriptor, shifted by the partition's
+ * offset and bounded by its length: a corrupted superblock cannot make
+ * us touch a neighbouring partition, and a read-only range refuses every
+ * write below libext2fs, whatever libext2fs thinks.
+ *
+ * Inode work follows what the kernel does (and what fuse2fs does with
+ * the same library): new inodes get extents when the filesystem has
+ * them, link counts and the parent's ".." are kept right, freed inodes
+ * give their blocks and xattr blocks back, so that e2fsck -fn stays clean.
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/sysmacros.h>
+
+#include <ext2fs/ext2fs.h>
+#include <et/com_err.h>
+
+#include "engine.h"
+
+struct ext2_engine {
+  struct engine_fs base;
+  ext2_filsys fs;
+};
+
+#define E2(efs) (((struct ext2_engine *) (efs))->fs)
+
+/* ---------------------------------------------------------------- */
+/* The io_manager: a bounded, optionally read-only window on an fd.  */
+
+struct range_io {
+  int fd;
+  uint64_t offset, length;
+  int readonly;
+  int dirty;                    /* written since the last flush */
+  struct struct_io_stats stats;
+};
+
+static struct struct_io_manager range_io_manager;
+
+static errcode_t
+range_io_open (const char *name, int flags, io_channel *channel_r)
+{
+  int fd, readonly;
+  unsigned long long offset, length;
+  io_channel ch;
+  struct range_io *r;
+
+  /* The name is "FD:OFFSET:LENGTH:READONLY", made by ext2_open. */
+  if (sscanf (name, "%d:%llu:%llu:%d", &fd, &offset, &length, &readonly) != 4)
+    return EXT2_ET_BAD_DEVICE_NAME;
+  if (readonly && (flags & IO_FLAG_RW))
+    return EROFS;
+
+  ch = calloc (1, sizeof *ch);
+  r = calloc (1, sizeof *r);
+  if (ch == NULL || r == NULL) {
+    free (ch);
+    free (r);
+    return EXT2_ET_NO_MEMORY;
+  }
+  ch->name = strdup (name);
+  if (ch->name == NULL) {
+    free (ch);
+    free (r);
+    return EXT2_ET_NO_MEMORY;
+  }
+  r->fd = fd;
+  r->offset = offset;
+  r->length = length;
+  r->readonly = readonly || !(flags & IO_FLAG_RW);
+  r->stats.num_fields = 2;
+  ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
+  ch->manager = &range_io_manager;
+  ch->block_size = 1024;
+  ch->refcount = 1;
+  ch->private_data = r;
+  *channel_r = ch;
+  return 0;
+}
+
+static errcode_t
+range_io_close (io_channel ch)
+{
+  if (--ch->refcount > 0)
+    return 0;
+  free (ch->private_data);
+  free (ch->name);
+  free (ch);
+  return 0;
+}
+
+static errcode_t
+range_io_set_blksize (io_channel ch, int blksize)
+{
+  ch->block_size = blksize;
+  return 0;
+}
+
+static errcode_t
+range_io_pread (struct range_io *r, void *buf, size_t size, uint64_t off)
+{
+  char *p = buf;
+
+  if (off > r->length || size > r->length - off)
+    return EXT2_ET_SHORT_READ;
+  while (size > 0) {
+    ssize_t n = pread (r->fd, p, size, r->offset + off);
+    if (n == -1) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    if (n == 0) {               /* a truncated image file */
+      memset (p, 0, size);
+      return EXT2_ET_SHORT_READ;
+    }
+    p += n;
+    size -= n;
+    off += n;
+    r->stats.bytes_read += n;
+  }
+  return 0;
+}
+
+static errcode_t
+range_io_pwrite (struct range_io *r, const void *buf, size_t size,
+                 uint64_t off)
+{
+  const char *p = buf;
+
+  if (r->readonly)
+    return EROFS;
+  if (off > r->length || size > r->length - off)
+    return ENOSPC;
+  r->dirty = 1;
+  while (size > 0) {
+    ssize_t n = pwrite (r->fd, p, size, r->offset + off);
+    if (n == -1) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    p += n;
+    size -= n;
+    off += n;
+    r->stats.bytes_written += n;
+  }
+  return 0;
+}
+
+static size_t
+range_io_size (io_channel ch, int count)
+{
+  return count < 0 ? (size_t) -count : (size_t) count * ch->block_size;
+}
+
+static errcode_t
+range_io_read_blk64 (io_channel ch, unsigned long long block, int count,
+                     void *data)
+{
+  return range_io_pread (ch->private_data, data, range_io_size (ch, count),
+                         block * ch->block_size);
+}
+
+static errcode_t
+range_io_write_blk64 (io_channel ch, unsigned long long block, int count,
+                      const void *data)
+{
+  return range_io_pwrite (ch->private_data, data, range_io_size (ch, count),
+                          block * ch->block_size);
+}
+
+static errcode_t
+range_io_read_blk (io_channel ch, unsigned long block, int count, void *data)
+{
+  return range_io_read_blk64 (ch, block, count, data);
+}
+
+static errcode_t
+range_io_write_blk (io_channel ch, unsigned long block, int count,
+                    const void *data)
+{
+  return range_io_write_blk64 (ch, block, count, data);
+}
+
+static errcode_t
+range_io_write_byte (io_channel ch, unsigned long offset, int size,
+                     const void *data)
+{
+  return range_io_pwrite (ch->private_data, data, size, offset);
+}
+
+static errcode_t
+range_io_flush (io_channel ch)
+{
+  struct range_io *r = ch->private_data;
+
+  if (!r->dirty)
+    return 0;
+  r->dirty = 0;
+  if (fdatasync (r->fd) == -1 && errno != EINVAL && errno != EROFS)
+    return errno;
+  return 0;
+}
+
+static errcode_t
+range_io_set_option (io_channel ch, const char *option, const char *arg)
+{
+  return EXT2_ET_INVALID_ARGUMENT;
+}
+
+static errcode_t
+range_io_get_stats (io_channel ch, io_stats *stats)
+{
+  struct range_io *r = ch->private_data;
+
+  if (stats)
+    *stats = &r->stats;
+  return 0;
+}
+
+static errcode_t
+range_io_zeroout (io_channel ch, unsigned long long block,
+                  unsigned long long count)
+{
+  static const char zeroes[65536];
+  uint64_t off = block * ch->block_size;
+  uint64_t len = count * ch->block_size;
+
+  while (len > 0) {
+    size_t n = len < sizeof zeroes ? len : sizeof zeroes;
+    errcode_t err = range_io_pwrite (ch->private_data, zeroes, n, off);
+    if (err)
+      return err;
+    off += n;
+    len -= n;
+  }
+  return 0;
+}
+
+static errcode_t
+range_io_discard (io_channel ch, unsigned long long block,
+                  unsigned long long count)
+{
+  return EXT2_ET_UNIMPLEMENTED;
+}
+
+static errcode_t
+range_io_cache_readahead (io_channel ch, unsigned long long block,
+                          unsigned long long count)
+{
+  return EXT2_ET_OP_NOT_SUPPORTED;
+}
+
+static struct struct_io_manager range_io_manager = {
+  .magic = EXT2_ET_MAGIC_IO_MANAGER,
+  .name = "minnow range I/O manager",
+  .open = range_io_open,
+  .close = range_io_close,
+  .set_blksize = range_io_set_blksize,
+  .read_blk = range_io_read_blk,
+  .write_blk = range_io_write_blk,
+  .flush = range_io_flush,
+  .write_byte = range_io_write_byte,
+  .set_option = range_io_set_option,
+  .get_stats = range_io_get_stats,
+  .read_blk64 = range_io_read_blk64,
+  .write_blk64 = range_io_write_blk64,
+  .discard = range_io_discard,
+  .cache_readahead = range_io_cache_readahead,
+  .zeroout = range_io_zeroout,
+};
+
+/* ---------------------------------------------------------------- */
+/* Errors.                                                            */
+
+static int
+errcode_to_errno (errcode_t err)
+{
+  if (err > 0 && err < 256)
+    return (int) err;
+  switch (err) {
+  case EXT2_ET_FILE_NOT_FOUND: return ENOENT;
+  case EXT2_ET_NO_DIRECTORY: return ENOTDIR;
+  case EXT2_ET_DIR_EXISTS:
+  case EXT2_ET_FILE_EXISTS: return EEXIST;
+  case EXT2_ET_BLOCK_ALLOC_FAIL:
+  case EXT2_ET_INODE_ALLOC_FAIL:
+  case EXT2_ET_DIR_NO_SPACE:
+  case EXT2_ET_EA_NO_SPACE:
+  case EXT2_ET_INLINE_DATA_NO_SPACE:
+  case EXT2_ET_TOOSMALL: return ENOSPC;
+  case EXT2_ET_RO_FILSYS:
+  case EXT2_ET_FILE_RO: return EROFS;
+  case EXT2_ET_NO_MEMORY: return ENOMEM;
+  case EXT2_ET_FILE_TOO_BIG:
+  case EXT2_ET_EXTENT_NOT_SUPPORTED: return EFBIG;
+  case EXT2_ET_EA_KEY_NOT_FOUND: return ENODATA;
+  case EXT2_ET_EA_BAD_NAME_LEN:
+  case EXT2_ET_EA_BAD_VALUE_SIZE: return ERANGE;
+  case EXT2_ET_INVALID_ARGUMENT: return EINVAL;
+  case EXT2_ET_BAD_MAGIC:
+  case EXT2_ET_UNSUPP_FEATURE:
+  case EXT2_ET_RO_UNSUPP_FEATURE:
+  case EXT2_ET_CORRUPT_SUPERBLOCK:
+  case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
+  case EXT2_ET_REV_TOO_HIGH: return EINVAL;
+  default: return EIO;
+  }
+}
+
+/* Records libext2fs's message and returns the negative errno. */
+static int
+fail (struct engine_fs *efs, errcode_t err, const char *what)
+{
+  if (efs)
+    snprintf (efs->last_error, sizeof efs->last_error, "%s: %s",
+              what, error_message (err));
+  return -errcode_to_errno (err);
+}
+
+const char *
+engine_last_error (struct engine_fs *efs)
+{
+  return efs->last_error;
+}
+
+/* ---------------------------------------------------------------- */
+/* Inodes: times, ids, device numbers.                                */
+
+static int
+inode_has_field (ext2_filsys fs, const struct ext2_inode_large *in,
+                 size_t field_end)
+{
+  return EXT2_INODE_SIZE (fs->super) > EXT2_GOOD_OLD_INODE_SIZE
+    && EXT2_GOOD_OLD_INODE_SIZE + (size_t) in->i_extra_isize >= field_end;
+}
+
+#define FIELD_END(f) (offsetof (struct ext2_inode_large, f) \
+                      + sizeof (((struct ext2_inode_large *) 0)->f))
+
+static void
+decode_time (ext2_filsys fs, const struct ext2_inode_large *in,
+             uint32_t sec, uint32_t extra, size_t extra_end,
+             int64_t *sec_r, int64_t *nsec_r)
+{
+  *sec_r = (int32_t) sec;
+  *nsec_r = 0;
+  if (inode_has_field (fs, in, extra_end)) {
+    *sec_r += (int64_t) (extra & EXT4_EPOCH_MASK) << 32;
+    *nsec_r = extra >> EXT4_EPOCH_BITS;
+  }
+}
+
+static void
+encode_time (ext2_filsys fs, struct ext2_inode_large *in,
+             uint32_t *sec, uint32_t *extra, size_t extra_end,
+             int64_t s, int64_t ns)
+{
+  *sec = (uint32_t) s;
+  if (inode_has_field (fs, in, extra_end))
+    *extra = (uint32_t) (((s - (int32_t) s) >> 32) & EXT4_EPOCH_MASK)
+      | (uint32_t) ns << EXT4_EPOCH_BITS;
+}
+
+#define GET_TIME(fs, in, f, s, ns) \
+  decode_time (fs, in, (in)->i_##f, (in)->i_##f##_extra, \
+               FIELD_END (i_##f##_extra), s, ns)
+#define SET_TIME(fs, in, f, s, ns) \
+  encode_time (fs, in, &(in)->i_##f, &(in)->i_##f##_extra, \
+               FIELD_END (i_##f##_extra), s, ns)
+
+static void
+now (int64_t *s, int64_t *ns)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  *s = ts.tv_sec;
+  *ns = ts.tv_nsec;
+}
+
+static void
+touch_times (ext2_filsys fs, struct ext2_inode_large *in, int mtime)
+{
+  int64_t s, ns;
+
+  now (&s, &ns);
+  SET_TIME (fs, in, ctime, s, ns);
+  if (mtime)
+    SET_TIME (fs, in, mtime, s, ns);
+}
+
+static int
+read_inode (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in)
+{
+  ext2_filsys fs = E2 (efs);
+  errcode_t err;
+
+  if (ino == 0 || ino > fs->super->s_inodes_count)
+    return -ESTALE;
+  memset (in, 0, sizeof *in);
+  err = ext2fs_read_inode_full (fs, ino, (struct ext2_inode *) in,
+                                sizeof *in);
+  if (err)
+    return fail (efs, err, "read inode");
+  return 0;
+}
+
+static int
+write_inode (struct engine_fs *efs, uint64_t ino,
+             struct ext2_inode_large *in)
+{
+  errcode_t err;
+
+  err = ext2fs_write_inode_full (E2 (efs), ino, (struct ext2_inode *) in,
+                                 sizeof *in);
+  if (err)
+    return fail (efs, err, "write inode");
+  return 0;
+}
+
+static uint64_t
+decode_rdev (const struct ext2_inode_large *in)
+{
+  uint32_t old = in->i_block[0], dev = in->i_block[1];
+  unsigned maj, min;
+
+  if (old) {
+    maj = (old >> 8) & 0xff;
+    min = old & 0xff;
+  } else {
+    maj = (dev & 0xfff00) >> 8;
+    min = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+  }
+  return makedev (maj, min);
+}
+
+static void
+encode_rdev (struct ext2_inode_large *in, uint64_t rdev)
+{
+  unsigned maj = major (rdev), min = minor (rdev);
+
+  if (maj < 256 && min < 256) {
+    in->i_block[0] = maj << 8 | min;
+    in->i_block[1] = 0;
+  } else {
+    in->i_block[0] = 0;
+    in->i_block[1] = (min & 0xff) | (maj << 8) | ((min & ~0xffu) << 12);
+  }
+}
+
+static int
+ftype_of_mode (uint32_t mode)
+{
+  switch (mode & S_IFMT) {
+  case S_IFREG: return EXT2_FT_REG_FILE;
+  case S_IFDIR: return EXT2_FT_DIR;
+  case S_IFCHR: return EXT2_FT_CHRDEV;
+  case S_IFBLK: return EXT2_FT_BLKDEV;
+  case S_IFIFO: return EXT2_FT_FIFO;
+  case S_IFSOCK: return EXT2_FT_SOCK;
+  case S_IFLNK: return EXT2_FT_SYMLINK;
+  default: return EXT2_FT_UNKNOWN;
+  }
+}
+
+static enum engine_dtype
+dtype_of_ftype (int ft)
+{
+  switch (ft) {
+  case EXT2_FT_REG_FILE: return ENGINE_DT_REG;
+  case EXT2_FT_DIR: return ENGINE_DT_DIR;
+  case EXT2_FT_CHRDEV: return ENGINE_DT_CHR;
+  case EXT2_FT_BLKDEV: return ENGINE_DT_BLK;
+  case EXT2_FT_FIFO: return ENGINE_DT_FIFO;
+  case EXT2_FT_SOCK: return ENGINE_DT_SOCK;
+  case EXT2_FT_SYMLINK: return ENGINE_DT_LNK;
+  default: return ENGINE_DT_UNKNOWN;
+  }
+}
+
+/* ---------------------------------------------------------------- */
+/* Open, close, probe.                                                */
+
+/* blkid's rule: ext3 is ext2 plus a journal and nothing newer; anything
+ * with a feature ext3 does not know is ext4. */
+static const char *
+type_of_super (uint32_t compat, uint32_t incompat, uint32_t ro_compat)
+{
+  const uint32_t ext3_incompat = EXT2_FEATURE_INCOMPAT_FILETYPE
+    | EXT3_FEATURE_INCOMPAT_RECOVER | EXT2_FEATURE_INCOMPAT_META_BG;
+  const uint32_t ext3_ro_compat = EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER
+    | EXT2_FEATURE_RO_COMPAT_LARGE_FILE | 0x0004 /* btree_dir */;
+
+  if ((incompat & ~ext3_incompat) || (ro_compat & ~ext3_ro_compat))
+    return "ext4";
+  if (compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL)
+    return "ext3";
+  return "ext2";
+}
+
+static int
+ext2_probe (const struct engine_range *range, const char **type_r)
+{
+  struct ext2_super_block sb;
+  ssize_t n;
+
+  if (range->length < 2048)
+    return 0;
+  n = pread (range->fd, &sb, sizeof sb, range->offset + 1024);
+  if (n != (ssize_t) sizeof sb)
+    return 0;
+  if (ext2fs_le16_to_cpu (sb.s_magic) != EXT2_SUPER_MAGIC)
+    return 0;
+  if (ext2fs_le32_to_cpu (sb.s_feature_incompat)
+      & EXT3_FEATURE_INCOMPAT_JOURNAL_DEV)
+    return 0;
+  *type_r = type_of_super (ext2fs_le32_to_cpu (sb.s_feature_compat),
+                           ext2fs_le32_to_cpu (sb.s_feature_incompat),
+                           ext2fs_le32_to_cpu (sb.s_feature_ro_compat));
+  return 1;
+}
+
+static int
+ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
+           char **error_r)
+{
+  char name[128];
+  int flags = EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP;
+  ext2_filsys fs;
+  errcode_t err;
+  struct ext2_engine *e;
+  const char *msg = NULL;
+  int r;
+
+  *error_r = NULL;
+  snprintf (name, sizeof name, "%d:%" PRIu64 ":%" PRIu64 ":%d",
+            range->fd, range->offset, range->length, range->readonly);
+  if (!range->readonly)
+    flags |= EXT2_FLAG_RW;
+  err = ext2fs_open2 (name, NULL, flags, 0, 0, &range_io_manager, &fs);
+  if (err) {
+    if (asprintf (error_r, "%s", error_message (err)) == -1)
+      *error_r = NULL;
+    return -errcode_to_errno (err);
+  }
+  if (!range->readonly) {
+    if (ext2fs_has_feature_journal_needs_recovery (fs->super)) {
+      msg = "the journal needs recovery (run e2fsck first)";
+      r = -EUCLEAN;
+      goto error;
+    }
+    if (ext2fs_has_feature_journal_dev (fs->super)) {
+      msg = "this is an external journal, not a filesystem";
+      r = -EINVAL;
+      goto error;
+    }
+    err = ext2fs_read_bitmaps (fs);
+    if (err) {
+      msg = error_message (err);
+      r = -errcode_to_errno (err);
+      goto error;
+    }
+  }
+  fs->umask = 0;
+
+  e = calloc (1, sizeof *e);
+  if (e == NULL) {
+    r = -ENOMEM;
+    goto error;
+  }
+  e->base.ops = &engine_ext2_ops;
+  e->base.readonly = range->readonly;
+  e->fs = fs;
+  *fs_r = &e->base;
+  return 0;
+
+ error:
+  if (msg && asprintf (error_r, "%s", msg) == -1)
+    *error_r = NULL;
+  ext2fs_close_free (&fs);
+  return r;
+}
+
+static int
+ext2_sync (struct engine_fs *efs)
+{
+  ext2_filsys fs = E2 (efs);
+  errcode_t err;
+
+  if (efs->readonly)
+    return 0;
+  err = ext2fs_write_bitmaps (fs);
+  if (err == 0 && (fs->flags & EXT2_FLAG_DIRTY))
+    err = ext2fs_flush (fs);
+  if (err == 0)
+    err = io_channel_flush (fs->io);
+  if (err)
+    return fail (efs, err, "sync");
+  return 0;
+}
+
+static int
+ext2_close (struct engine_fs *efs)
+{
+  struct ext2_engine *e = (struct ext2_engine *) efs;
+  errcode_t err;
+  int r = 0;
+
+  if (!efs->readonly) {
+    err = ext2fs_close (e->fs);
+    if (err) {
+      r = -errcode_to_errno (err);
+      ext2fs_free (e->fs);
+    }
+  } else
+    ext2fs_free (e->fs);
+  free (e);
+  return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* Lookup, attributes, links.                                         */
+
+static uint64_t
+ext2_root (struct engine_fs *efs)
+{
+  return EXT2_ROOT_INO;
+}
+
+static int
+ext2_lookup (struct engine_fs *efs, uint64_t dir, const char *name,
+             uint64_t *ino_r)
+{
+  ext2_ino_t ino;
+  errcode_t err;
+  size_t len = strlen (name);
+
+  if (len > EXT2_NAME_LEN)
+    return -ENAMETOOLONG;
+  err = ext2fs_lookup (E2 (efs), dir, name, len, NULL, &ino);
+  if (err)
+    return fail (efs, err, "lookup");
+  *ino_r = ino;
+  return 0;
+}
+
+static int
+ext2_getattr (struct engine_fs *efs, uint64_t ino, struct engine_stat *st)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  int r;
+
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  memset (st, 0, sizeof *st);
+  st->ino = ino;
+  st->mode = in.i_mode;
+  st->nlink = in.i_links_count;
+  st->uid = inode_uid (in);
+  st->gid = inode_gid (in);
+  if (LINUX_S_ISCHR (in.i_mode) || LINUX_S_ISBLK (in.i_mode))
+    st->rdev = decode_rdev (&in);
+  st->size = EXT2_I_SIZE (&in);
+  st->blocks = ext2fs_get_stat_i_blocks (fs, (struct ext2_inode *) &in);
+  st->blksize = fs->blocksize;
+  GET_TIME (fs, &in, atime, &st->atime_sec, &st->atime_nsec);
+  GET_TIME (fs, &in, mtime, &st->mtime_sec, &st->mtime_nsec);
+  GET_TIME (fs, &in, ctime, &st->ctime_sec, &st->ctime_nsec);
+  if (inode_has_field (fs, &in, FIELD_END (i_crtime_extra)))
+    GET_TIME (fs, &in, crtime, &st->crtime_sec, &st->crtime_nsec);
+  st->flags = in.i_flags;
+  st->generation = in.i_generation;
+  return 0;
+}
+
+static int
+ext2_setattr (struct engine_fs *efs, uint64_t ino,
+              const struct engine_setattr *sa)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (sa->mask & ENGINE_SET_MODE)
+    in.i_mode = (in.i_mode & S_IFMT) | (sa->mode & 07777);
+  if (sa->mask & ENGINE_SET_UID) {
+    in.i_uid = sa->uid & 0xffff;
+    ext2fs_set_i_uid_high (in, sa->uid >> 16);
+  }
+  if (sa->mask & ENGINE_SET_GID) {
+    in.i_gid = sa->gid & 0xffff;
+    ext2fs_set_i_gid_high (in, sa->gid >> 16);
+  }
+  if (sa->mask & ENGINE_SET_ATIME)
+    SET_TIME (fs, &in, atime, sa->atime_sec, sa->atime_nsec);
+  if (sa->mask & ENGINE_SET_MTIME)
+    SET_TIME (fs, &in, mtime, sa->mtime_sec, sa->mtime_nsec);
+  touch_times (fs, &in, 0);
+  return write_inode (efs, ino, &in);
+}
+
+static int
+ext2_readlink (struct engine_fs *efs, uint64_t ino, char **target_r)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  uint64_t size;
+  char *buf;
+  errcode_t err;
+  int r;
+
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (!LINUX_S_ISLNK (in.i_mode))
+    return -EINVAL;
+  size = EXT2_I_SIZE (&in);
+  if (size >= fs->blocksize || size >= 65536)
+    return -EUCLEAN;
+  buf = calloc (1, size + 1 > 60 ? size + 1 : 61);
+  if (buf == NULL)
+    return -ENOMEM;
+
+  if (ext2fs_is_fast_symlink ((struct ext2_inode *) &in))
+    memcpy (buf, in.i_block, size);
+  else if (in.i_flags & EXT4_INLINE_DATA_FL) {
+    size_t isize = size + 1;
+    char *tmp = calloc (1, fs->blocksize + 64);
+    if (tmp == NULL) {
+      free (buf);
+      return -ENOMEM;
+    }
+    err = ext2fs_inline_data_get (fs, ino, (struct ext2_inode *) &in, tmp,
+                                  &isize);
+    if (err) {
+      free (tmp);
+      free (buf);
+      return fail (efs, err, "readlink");
+    }
+    memcpy (buf, tmp, size);
+    free (tmp);
+  } else {
+    ext2_file_t file;
+    unsigned got = 0;
+
+    err = ext2fs_file_open2 (fs, ino, (struct ext2_inode *) &in, 0, &file);
+    if (err == 0) {
+      err = ext2fs_file_read (file, buf, size, &got);
+      ext2fs_file_close (file);
+    }
+    if (err) {
+      free (buf);
+      return fail (efs, err, "readlink");
+    }
+    if (got != size) {
+      free (buf);
+      return -EIO;
+    }
+  }
+  buf[size] = '\0';
+  *target_r = buf;
+  return (int) size;
+}
+
+/* Adds an entry, growing the directory when its blocks are full. */
+static int
+add_link (struct engine_fs *efs, uint64_t dir, const char *name,
+          uint64_t ino, int ftype)
+{
+  ext2_filsys fs = E2 (efs);
+  errcode_t err;
+
+  err = ext2fs_link (fs, dir, name, ino, ftype);
+  if (err == EXT2_ET_DIR_NO_SPACE) {
+    err = ext2fs_expand_dir (fs, dir);
+    if (err == 0)
+      err = ext2fs_link (fs, dir, name, ino, ftype);
+  }
+  if (err)
+    return fail (efs, err, "link");
+  return 0;
+}
+
+/* The directory changed: its mtime and ctime move. */
+static int
+dir_changed (struct engine_fs *efs, uint64_t dir, int nlink_delta)
+{
+  struct ext2_inode_large in;
+  int r;
+
+  r = read_inode (efs, dir, &in);
+  if (r < 0)
+    return r;
+  /* dir_nlink: a count of 1 means "too many to count"; leave it. */
+  if (nlink_delta > 0 && in.i_links_count > 1) {
+    if (in.i_links_count + 1 >= EXT2_LINK_MAX)
+      in.i_links_count = 1;
+    else
+      in.i_links_count++;
+  } else if (nlink_delta < 0 && in.i_links_count > 2)
+    in.i_links_count--;
+  touch_times (E2 (efs), &in, 1);
+  return write_inode (efs, dir, &in);
+}
+
+static int
+check_name (struct engine_fs *efs, const char *name)
+{
+  size_t len = strlen (name);
+
+  if (efs->readonly)
+    return -EROFS;
+  if (len == 0)
+    return -ENOENT;
+  if (len > EXT2_NAME_LEN)
+    return -ENAMETOOLONG;
+  if (strchr (name, '/') || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    return -EINVAL;
+  return 0;
+}
+
+/* Fails with EEXIST when the name is taken. */
+static int
+check_absent (struct engine_fs *efs, uint64_t dir, const char *name)
+{
+  uint64_t ino;
+  int r = ext2_lookup (efs, dir, name, &ino);
+
+  if (r == 0)
+    return -EEXIST;
+  if (r == -ENOENT)
+    return 0;
+  return r;
+}
+
+static int
+new_inode (struct engine_fs *efs, uint64_t dir, uint32_t mode,
+           uint32_t uid, uint32_t gid, uint64_t rdev,
+           struct ext2_inode_large *in, ext2_ino_t *ino_r)
+{
+  ext2_filsys fs = E2 (efs);
+  ext2_ino_t ino;
+  errcode_t err;
+  int64_t s, ns;
+
+  err = ext2fs_new_inode (fs, dir, mode, 0, &ino);
+  if (err)
+    return fail (efs, err, "allocate inode");
+
+  memset (in, 0, sizeof *in);
+  in->i_mode = mode;
+  in->i_links_count = 1;
+  in->i_uid = uid & 0xffff;
+  ext2fs_set_i_uid_high (*in, uid >> 16);
+  in->i_gid = gid & 0xffff;
+  ext2fs_set_i_gid_high (*in, gid >> 16);
+  if (EXT2_INODE_SIZE (fs->super) > EXT2_GOOD_OLD_INODE_SIZE)
+    in->i_extra_isize = sizeof (struct ext2_inode_large)
+      - EXT2_GOOD_OLD_INODE_SIZE;
+  now (&s, &ns);
+  SET_TIME (fs, in, atime, s, ns);
+  SET_TIME (fs, in, mtime, s, ns);
+  SET_TIME (fs, in, ctime, s, ns);
+  SET_TIME (fs, in, crtime, s, ns);
+
+  if (LINUX_S_ISCHR (mode) || LINUX_S_ISBLK (mode))
+    encode_rdev (in, rdev);
+  else if (LINUX_S_ISREG (mode) && ext2fs_has_feature_extents (fs->super)) {
+    ext2_extent_handle_t handle;
+
+    err = ext2fs_extent_open2 (fs, ino, (struct ext2_inode *) in, &handle);
+    if (err)
+      return fail (efs, err, "extent header");
+    ext2fs_extent_free (handle);
+  }
+
+  *ino_r = ino;
+  return 0;
+}
+
+static int
+ext2_mknod (struct engine_fs *efs, uint64_t dir, const char *name,
+            uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid,
+            uint64_t *ino_r)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  ext2_ino_t ino;
+  errcode_t err;
+  int r;
+
+  if ((r = check_name (efs, name)) < 0 || (r = check_absent (efs, dir, name)) < 0)
+    return r;
+  switch (mode & S_IFMT) {
+  case S_IFREG: case S_IFIFO: case S_IFSOCK: case S_IFCHR: case S_IFBLK:
+    break;
+  default:
+    return -EINVAL;
+  }
+  r = new_inode (efs, dir, mode, uid, gid, rdev, &in, &ino);
+  if (r < 0)
+    return r;
+  r = add_link (efs, dir, name, ino, ftype_of_mode (mode));
+  if (r < 0)
+    return r;
+  ext2fs_inode_alloc_stats2 (fs, ino, +1, 0);
+  err = ext2fs_write_new_inode (fs, ino, (struct ext2_inode *) &in);
+  if (err)
+    return fail (efs, err, "write inode");
+  r = write_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  r = dir_changed (efs, dir, 0);
+  if (r < 0)
+    return r;
+  if (ino_r)
+    *ino_r = ino;
+  return 0;
+}
+
+static int
+ext2_mkdir (struct engine_fs *efs, uint64_t dir, const char *name,
+            uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  uint64_t ino;
+  errcode_t err;
+  int r;
+
+  if ((r = check_name (efs, name)) < 0 || (r = check_absent (efs, dir, name)) < 0)
+    return r;
+  err = ext2fs_mkdir (fs, dir, 0, name);
+  if (err == EXT2_ET_DIR_NO_SPACE) {
+    err = ext2fs_expand_dir (fs, dir);
+    if (err == 0)
+      err = ext2fs_mkdir (fs, dir, 0, name);
+  }
+  if (err)
+    return fail (efs, err, "mkdir");
+  r = ext2_lookup (efs, dir, name, &ino);
+  if (r < 0)
+    return r;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  in.i_mode = LINUX_S_IFDIR | (mode & 07777);
+  in.i_uid = uid & 0xffff;
+  ext2fs_set_i_uid_high (in, uid >> 16);
+  in.i_gid = gid & 0xffff;
+  ext2fs_set_i_gid_high (in, gid >> 16);
+  {
+    int64_t s, ns;
+    now (&s, &ns);
+    SET_TIME (fs, &in, atime, s, ns);
+    SET_TIME (fs, &in, mtime, s, ns);
+    SET_TIME (fs, &in, ctime, s, ns);
+    SET_TIME (fs, &in, crtime, s, ns);
+  }
+  r = write_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  /* ext2fs_mkdir counted the parent's new ".." link already. */
+  r = dir_changed (efs, dir, 0);
+  if (r < 0)
+    return r;
+  if (ino_r)
+    *ino_r = ino;
+  return 0;
+}
+
+static int
+ext2_symlink (struct engine_fs *efs, uint64_t dir, const char *name,
+              const char *target, uint32_t uid, uint32_t gid,
+              uint64_t *ino_r)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  uint64_t ino;
+  errcode_t err;
+  char *t;
+  int r;
+
+  if ((r = check_name (efs, name)) < 0 || (r = check_absent (efs, dir, name)) < 0)
+    return r;
+  if (strlen (target) >= fs->blocksize || strlen (target) >= 4096)
+    return -ENAMETOOLONG;
+  if (*target == '\0')
+    return -ENOENT;
+  t = strdup (target);          /* ext2fs_symlink takes a char * */
+  if (t == NULL)
+    return -ENOMEM;
+  err = ext2fs_symlink (fs, dir, 0, name, t);
+  if (err == EXT2_ET_DIR_NO_SPACE) {
+    err = ext2fs_expand_dir (fs, dir);
+    if (err == 0)
+      err = ext2fs_symlink (fs, dir, 0, name, t);
+  }
+  free (t);
+  if (err)
+    return fail (efs, err, "symlink");
+  r = ext2_lookup (efs, dir, name, &ino);
+  if (r < 0)
+    return r;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  in.i_uid = uid & 0xffff;
+  ext2fs_set_i_uid_high (in, uid >> 16);
+  in.i_gid = gid & 0xffff;
+  ext2fs_set_i_gid_high (in, gid >> 16);
+  {
+    int64_t s, ns;
+    now (&s, &ns);
+    SET_TIME (fs, &in, atime, s, ns);
+    SET_TIME (fs, &in, mtime, s, ns);
+    SET_TIME (fs, &in, ctime, s, ns);
+  }
+  r = write_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  r = dir_changed (efs, dir, 0);
+  if (r < 0)
+    return r;
+  if (ino_r)
+    *ino_r = ino;
+  return 0;
+}
+
+static int
+ext2_link (struct engine_fs *efs, uint64_t dir, const char *name,
+           uint64_t ino)
+{
+  struct ext2_inode_large in;
+  int r;
+
+  if ((r = check_name (efs, name)) < 0 || (r = check_absent (efs, dir, name)) < 0)
+    return r;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (LINUX_S_ISDIR (in.i_mode))
+    return -EPERM;
+  if (in.i_links_count >= EXT2_LINK_MAX)
+    return -EMLINK;
+  r = add_link (efs, dir, name, ino, ftype_of_mode (in.i_mode));
+  if (r < 0)
+    return r;
+  in.i_links_count++;
+  touch_times (E2 (efs), &in, 0);
+  r = write_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  return dir_changed (efs, dir, 0);
+}
+
+/* Drops one link of ino; at zero links the inode and everything it
+ * holds (blocks, xattr block) go back to the free pool. */
+static int
+drop_link (struct engine_fs *efs, uint64_t ino, int all)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  errcode_t err;
+  int r;
+
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (all || in.i_links_count <= 1)
+    in.i_links_count = 0;
+  else
+    in.i_links_count--;
+  touch_times (fs, &in, 0);
+  if (in.i_links_count > 0)
+    return write_inode (efs, ino, &in);
+
+  err = ext2fs_free_ext_attr (fs, ino, &in);
+  if (err)
+    return fail (efs, err, "free xattrs");
+  if (ext2fs_inode_has_valid_blocks2 (fs, (struct ext2_inode *) &in)) {
+    err = ext2fs_punch (fs, ino, (struct ext2_inode *) &in, NULL, 0, ~0ULL);
+    if (err)
+      return fail (efs, err, "free blocks");
+  }
+  in.i_dtime = (uint32_t) time (NULL);
+  ext2fs_inode_alloc_stats2 (fs, ino, -1, LINUX_S_ISDIR (in.i_mode));
+  return write_inode (efs, ino, &in);
+}
+
+static int
+ext2_unlink (struct engine_fs *efs, uint64_t dir, const char *name)
+{
+  struct ext2_inode_large in;
+  uint64_t ino;
+  errcode_t err;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  r = ext2_lookup (efs, dir, name, &ino);
+  if (r < 0)
+    return r;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (LINUX_S_ISDIR (in.i_mode))
+    return -EISDIR;
+  err = ext2fs_unlink (E2 (efs), dir, name, ino, 0);
+  if (err)
+    return fail (efs, err, "unlink");
+  r = dir_changed (efs, dir, 0);
+  if (r < 0)
+    return r;
+  return drop_link (efs, ino, 0);
+}
+
+struct empty_check { int entries; };
+
+static int
+count_entries (ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
+               int offset, int blocksize, char *buf, void *priv)
+{
+  struct empty_check *c = priv;
+  int len = ext2fs_dirent_name_len (de);
+
+  if (de->inode == 0)
+    return 0;
+  if ((len == 1 && de->name[0] == '.')
+      || (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+    return 0;
+  c->entries++;
+  return DIRENT_ABORT;
+}
+
+static int
+dir_is_empty (struct engine_fs *efs, uint64_t ino)
+{
+  struct empty_check c = { 0 };
+  errcode_t err;
+
+  err = ext2fs_dir_iterate2 (E2 (efs), ino, DIRENT_FLAG_INCLUDE_INLINE_DATA,
+                             NULL, count_entries, &c);
+  if (err)
+    return fail (efs, err, "read directory");
+  return c.entries == 0;
+}
+
+static int
+remove_dir (struct engine_fs *efs, uint64_t dir, const char *name,
+            uint64_t ino)
+{
+  errcode_t err;
+  int r;
+
+  r = dir_is_empty (efs, ino);
+  if (r < 0)
+    return r;
+  if (r == 0)
+    return -ENOTEMPTY;
+  err = ext2fs_unlink (E2 (efs), dir, name, ino, 0);
+  if (err)
+    return fail (efs, err, "unlink");
+  r = drop_link (efs, ino, 1);
+  if (r < 0)
+    return r;
+  return dir_changed (efs, dir, -1);
+}
+
+static int
+ext2_rmdir (struct engine_fs *efs, uint64_t dir, const char *name)
+{
+  struct ext2_inode_large in;
+  uint64_t ino;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  if (strcmp (name, ".") == 0)
+    return -EINVAL;
+  if (strcmp (name, "..") == 0)
+    return -ENOTEMPTY;
+  r = ext2_lookup (efs, dir, name, &ino);
+  if (r < 0)
+    return r;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (!LINUX_S_ISDIR (in.i_mode))
+    return -ENOTDIR;
+  if (ino == EXT2_ROOT_INO)
+    return -EBUSY;
+  return remove_dir (efs, dir, name, ino);
+}
+
+struct dotdot { ext2_ino_t parent; };
+
+static int
+set_dotdot (ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
+            int offset, int blocksize, char *buf, void *priv)
+{
+  struct dotdot *d = priv;
+
+  if (ext2fs_dirent_name_len (de) == 2 && de->name[0] == '.'
+      && de->name[1] == '.') {
+    de->inode = d->parent;
+    return DIRENT_CHANGED | DIRENT_ABORT;
+  }
+  return 0;
+}
+
+static int
+ext2_rename (struct engine_fs *efs, uint64_t olddir, const char *oldname,
+             uint64_t newdir, const char *newname)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large oin, nin;
+  uint64_t oino, nino;
+  int isdir, r;
+  errcode_t err;
+
+  if ((r = check_name (efs, newname)) < 0)
+    return r;
+  if (strcmp (oldname, ".") == 0 || strcmp (oldname, "..") == 0)
+    return -EINVAL;
+  r = ext2_lookup (efs, olddir, oldname, &oino);
+  if (r < 0)
+    return r;
+  r = read_inode (efs, oino, &oin);
+  if (r < 0)
+    return r;
+  isdir = LINUX_S_ISDIR (oin.i_mode);
+
+  r = ext2_lookup (efs, newdir, newname, &nino);
+  if (r < 0 && r != -ENOENT)
+    return r;
+  if (r == 0) {
+    if (nino == oino)
+      return 0;                 /* same file: rename(2) does nothing */
+    r = read_inode (efs, nino, &nin);
+    if (r < 0)
+      return r;
+    if (isdir && !LINUX_S_ISDIR (nin.i_mode))
+      return -ENOTDIR;
+    if (!isdir && LINUX_S_ISDIR (nin.i_mode))
+      return -EISDIR;
+    if (isdir)
+      r = remove_dir (efs, newdir, newname, nino);
+    else {
+      err = ext2fs_unlink (fs, newdir, newname, nino, 0);
+      r = err ? fail (efs, err, "unlink") : drop_link (efs, nino, 0);
+    }
+    if (r < 0)
+      return r;
+  }
+
+  r = add_link (efs, newdir, newname, oino, ftype_of_mode (oin.i_mode));
+  if (r < 0)
+    return r;
+  err = ext2fs_unlink (fs, olddir, oldname, oino, 0);
+  if (err)
+    return fail (efs, err, "unlink");
+
+  if (isdir && olddir != newdir) {
+    struct dotdot d = { newdir };
+    err = ext2fs_dir_iterate2 (fs, oino, DIRENT_FLAG_INCLUDE_INLINE_DATA,
+                               NULL, set_dotdot, &d);
+    if (err)
+      return fail (efs, err, "update ..");
+    if ((r = dir_changed (efs, olddir, -1)) < 0
+        || (r = dir_changed (efs, newdir, +1)) < 0)
+      return r;
+  } else {
+    if ((r = dir_changed (efs, olddir, 0)) < 0)
+      return r;
+    if (newdir != olddir && (r = dir_changed (efs, newdir, 0)) < 0)
+      return r;
+  }
+  /* The moved inode's ctime changes, as on Linux. */
+  r = read_inode (efs, oino, &oin);
+  if (r < 0)
+    return r;
+  touch_times (fs, &oin, 0);
+  return write_inode (efs, oino, &oin);
+}
+
+struct readdir_ctx {
+  engine_readdir_cb cb;
+  void *opaque;
+  int ret;
+};
+
+static int
+readdir_one (ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
+             int offset, int blocksize, char *buf, void *priv)
+{
+  struct readdir_ctx *c = priv;
+  int len = ext2fs_dirent_name_len (de);
+  char name[EXT2_NAME_LEN + 1];
+
+  if (de->inode == 0)
+    return 0;
+  memcpy (name, de->name, len);
+  name[len] = '\0';
+  c->ret = c->cb (c->opaque, name, len, de->inode,
+                  dtype_of_ftype (ext2fs_dirent_file_type (de)));
+  return c->ret ? DIRENT_ABORT : 0;
+}
+
+static int
+ext2_readdir (struct engine_fs *efs, uint64_t dir, engine_readdir_cb cb,
+              void *opaque)
+{
+  struct readdir_ctx c = { cb, opaque, 0 };
+  errcode_t err;
+
+  err = ext2fs_dir_iterate2 (E2 (efs), dir, DIRENT_FLAG_INCLUDE_INLINE_DATA,
+                             NULL, readdir_one, &c);
+  if (err)
+    return fail (efs, err, "read directory");
+  return c.ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* File contents.                                                     */
+
+static int
+open_file (struct engine_fs *efs, uint64_t ino, int flags,
+           ext2_file_t *file_r)
+{
+  struct ext2_inode_large in;
+  errcode_t err;
+  int r;
+
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (LINUX_S_ISDIR (in.i_mode))
+    return -EISDIR;
+  if (!LINUX_S_ISREG (in.i_mode))
+    return -EINVAL;
+  err = ext2fs_file_open2 (E2 (efs), ino, (struct ext2_inode *) &in, flags,
+                           file_r);
+  if (err)
+    return fail (efs, err, "open file");
+  return 0;
+}
+
+static ssize_t
+ext2_pread (struct engine_fs *efs, uint64_t ino, void *buf, size_t count,
+            uint64_t offset)
+{
+  ext2_file_t file;
+  errcode_t err;
+  size_t done = 0;
+  int r;
+
+  r = open_file (efs, ino, 0, &file);
+  if (r < 0)
+    return r;
+  err = ext2fs_file_llseek (file, offset, EXT2_SEEK_SET, NULL);
+  while (err == 0 && done < count) {
+    unsigned chunk = count - done > (1u << 30) ? (1u << 30) : count - done;
+    unsigned got = 0;
+    err = ext2fs_file_read (file, (char *) buf + done, chunk, &got);
+    if (got == 0)
+      break;
+    done += got;
+  }
+  ext2fs_file_close (file);
+  if (err)
+    return fail (efs, err, "read");
+  return done;
+}
+
+static ssize_t
+ext2_pwrite (struct engine_fs *efs, uint64_t ino, const void *buf,
+             size_t count, uint64_t offset)
+{
+  struct ext2_inode_large in;
+  ext2_file_t file;
+  errcode_t err, err2;
+  size_t done = 0;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  r = open_file (efs, ino, EXT2_FILE_WRITE, &file);
+  if (r < 0)
+    return r;
+  err = ext2fs_file_llseek (file, offset, EXT2_SEEK_SET, NULL);
+  while (err == 0 && done < count) {
+    unsigned chunk = count - done > (1u << 30) ? (1u << 30) : count - done;
+    unsigned wrote = 0;
+    err = ext2fs_file_write (file, (const char *) buf + done, chunk, &wrote);
+    if (wrote == 0)
+      break;
+    done += wrote;
+  }
+  err2 = ext2fs_file_close (file);
+  if (err == 0)
+    err = err2;
+  if (err)
+    return fail (efs, err, "write");
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  touch_times (E2 (efs), &in, 1);
+  r = write_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  return done;
+}
+
+static int
+ext2_truncate (struct engine_fs *efs, uint64_t ino, uint64_t size)
+{
+  struct ext2_inode_large in;
+  ext2_file_t file;
+  errcode_t err, err2;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  r = open_file (efs, ino, EXT2_FILE_WRITE, &file);
+  if (r < 0)
+    return r;
+  err = ext2fs_file_set_size2 (file, size);
+  err2 = ext2fs_file_close (file);
+  if (err == 0)
+    err = err2;
+  if (err)
+    return fail (efs, err, "truncate");
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  touch_times (E2 (efs), &in, 1);
+  return write_inode (efs, ino, &in);
+}
+
+static int
+ext2_fallocate (struct engine_fs *efs, uint64_t ino, uint64_t offset,
+                uint64_t len)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  uint64_t start, end;
+  errcode_t err;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  if (len == 0)
+    return -EINVAL;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (!LINUX_S_ISREG (in.i_mode))
+    return LINUX_S_ISDIR (in.i_mode) ? -EISDIR : -ENODEV;
+  start = offset / fs->blocksize;
+  end = (offset + len + fs->blocksize - 1) / fs->blocksize;
+  err = ext2fs_fallocate (fs, EXT2_FALLOCATE_ZERO_BLOCKS
+                          | EXT2_FALLOCATE_INIT_BEYOND_EOF, ino,
+                          (struct ext2_inode *) &in, ~0ULL, start,
+                          end - start);
+  if (err)
+    return fail (efs, err, "fallocate");
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (offset + len > EXT2_I_SIZE (&in)) {
+    err = ext2fs_inode_size_set (fs, (struct ext2_inode *) &in, offset + len);
+    if (err)
+      return fail (efs, err, "fallocate");
+  }
+  touch_times (fs, &in, 1);
+  return write_inode (efs, ino, &in);
+}
+
+/* ---------------------------------------------------------------- */
+/* Extended attributes.                                               */
+
+static int
+open_xattrs (struct engine_fs *efs, uint64_t ino,
+             struct ext2_xattr_handle **h_r)
+{
+  errcode_t err;
+
+  err = ext2fs_xattrs_open (E2 (efs), ino, h_r);
+  if (err)
+    return fail (efs, err, "xattrs");
+  err = ext2fs_xattrs_read (*h_r);
+  if (err) {
+    ext2fs_xattrs_close (h_r);
+    return fail (efs, err, "read xattrs");
+  }
+  return 0;
+}
+
+/* system.data holds inline file data: an implementation detail that the
+ * kernel does not show either. */
+static int
+hidden_xattr (const char *name)
+{
+  return strcmp (name, "system.data") == 0;
+}
+
+struct xattr_ctx {
+  engine_xattr_cb cb;
+  void *opaque;
+  int ret;
+};
+
+static int
+xattr_one (char *name, char *value, size_t len, void *priv)
+{
+  struct xattr_ctx *c = priv;
+
+  if (hidden_xattr (name))
+    return 0;
+  c->ret = c->cb (c->opaque, name, value, len);
+  return c->ret ? XATTR_ABORT : 0;
+}
+
+static int
+ext2_listxattr (struct engine_fs *efs, uint64_t ino, engine_xattr_cb cb,
+                void *opaque)
+{
+  struct ext2_xattr_handle *h;
+  struct xattr_ctx c = { cb, opaque, 0 };
+  errcode_t err;
+  int r;
+
+  r = open_xattrs (efs, ino, &h);
+  if (r < 0)
+    return r;
+  err = ext2fs_xattrs_iterate (h, xattr_one, &c);
+  ext2fs_xattrs_close (&h);
+  if (err)
+    return fail (efs, err, "list xattrs");
+  return c.ret;
+}
+
+static int
+ext2_getxattr (struct engine_fs *efs, uint64_t ino, const char *name,
+               void **value_r, size_t *len_r)
+{
+  struct ext2_xattr_handle *h;
+  void *value = NULL;
+  size_t len = 0;
+  errcode_t err;
+  int r;
+
+  if (hidden_xattr (name))
+    return -ENODATA;
+  r = open_xattrs (efs, ino, &h);
+  if (r < 0)
+    return r;
+  err = ext2fs_xattr_get (h, name, &value, &len);
+  ext2fs_xattrs_close (&h);
+  if (err)
+    return fail (efs, err, name);
+  /* Give the caller plain malloc memory with a spare NUL. */
+  *value_r = malloc (len + 1);
+  if (*value_r == NULL) {
+    ext2fs_free_mem (&value);
+    return -ENOMEM;
+  }
+  memcpy (*value_r, value, len);
+  ((char *) *value_r)[len] = '\0';
+  *len_r = len;
+  ext2fs_free_mem (&value);
+  return 0;
+}
+
+static int
+ext2_setxattr (struct engine_fs *efs, uint64_t ino, const char *name,
+               const void *value, size_t len)
+{
+  struct ext2_xattr_handle *h;
+  struct ext2_inode_large in;
+  errcode_t err, err2;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  if (hidden_xattr (name) || strchr (name, '.') == NULL)
+    return -EOPNOTSUPP;
+  if (strlen (name) > 255)
+    return -ERANGE;
+  r = open_xattrs (efs, ino, &h);
+  if (r < 0)
+    return r;
+  err = ext2fs_xattr_set (h, name, value, len);
+  err2 = ext2fs_xattrs_close (&h);
+  if (err == 0)
+    err = err2;
+  if (err)
+    return fail (efs, err, name);
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  touch_times (E2 (efs), &in, 0);
+  return write_inode (efs, ino, &in);
+}
+
+static int
+ext2_removexattr (struct engine_fs *efs, uint64_t ino, const char *name)
+{
+  struct ext2_xattr_handle *h;
+  struct ext2_inode_large in;
+  void *value = NULL;
+  size_t len;
+  errcode_t err, err2;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  if (hidden_xattr (name))
+    return -ENODATA;
+  r = open_xattrs (efs, ino, &h);
+  if (r < 0)
+    return r;
+  /* ext2fs_xattr_remove succeeds on a missing key; removexattr(2) does not. */
+  err = ext2fs_xattr_get (h, name, &value, &len);
+  if (err == 0) {
+    ext2fs_free_mem (&value);
+    err = ext2fs_xattr_remove (h, name);
+  }
+  err2 = ext2fs_xattrs_close (&h);
+  if (err == 0)
+    err = err2;
+  if (err)
+    return fail (efs, err, name);
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  touch_times (E2 (efs), &in, 0);
+  return write_inode (efs, ino, &in);
+}
+
+/* ---------------------------------------------------------------- */
+/* Whole filesystem.                                                  */
+
+static int
+ext2_statvfs (struct engine_fs *efs, struct engine_statvfs *sv)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_super_block *sb = fs->super;
+  uint64_t reserved = ext2fs_r_blocks_count (sb);
+  uint64_t overhead = 0;
+  unsigned char *u = sb->s_uuid;
+
+  memset (sv, 0, sizeof *sv);
+  sv->bsize = sv->frsize = fs->blocksize;
+  /* Like the kernel's default (bsddf), leave out the metadata overhead
+   * when the superblock records it. */
+  overhead = sb->s_overhead_clusters;
+  sv->blocks = ext2fs_blocks_count (sb) - overhead;
+  sv->bfree = ext2fs_free_blocks_count (sb);
+  sv->bavail = sv->bfree > reserved ? sv->bfree - reserved : 0;
+  sv->files = sb->s_inodes_count;
+  sv->ffree = sb->s_free_inodes_count;
+  sv->favail = sv->ffree;
+  sv->fsid = ((uint64_t) (u[0] ^ u[4] ^ u[8] ^ u[12]) << 24)
+    | ((u[1] ^ u[5] ^ u[9] ^ u[13]) << 16)
+    | ((u[2] ^ u[6] ^ u[10] ^ u[14]) << 8) | (u[3] ^ u[7] ^ u[11] ^ u[15]);
+  sv->flag = efs->readonly ? 1 /* ST_RDONLY */ : 0;
+  sv->namemax = EXT2_NAME_LEN;
+  return 0;
+}
+
+static int
+ext2_get_label (struct engine_fs *efs, char **label_r)
+{
+  const char *l = (const char *) E2 (efs)->super->s_volume_name;
+
+  *label_r = strndup (l, sizeof E2 (efs)->super->s_volume_name);
+  return *label_r ? 0 : -ENOMEM;
+}
+
+static int
+ext2_get_uuid (struct engine_fs *efs, unsigned char uuid[16])
+{
+  memcpy (uuid, E2 (efs)->super->s_uuid, 16);
+  return 0;
+}
+
+const struct engine_ops engine_ext2_ops = {
+  .name = "ext2",
+  .probe = ext2_probe,
+  .open = ext2_open,
+  .close = ext2_close,
+  .sync = ext2_sync,
+  .root = ext2_root,
+  .lookup = ext2_lookup,
+  .getattr = ext2_getattr,
+  .setattr = ext2_setattr,
+  .readlink = ext2_readlink,
+  .pread = ext2_pread,
+  .pwrite = ext2_pwrite,
+  .truncate = ext2_truncate,
+  .fallocate = ext2_fallocate,
+  .mknod = ext2_mknod,
+  .mkdir = ext2_mkdir,
+  .symlink = ext2_symlink,
+  .link = ext2_link,
+  .unlink = ext2_unlink,
+  .rmdir = ext2_rmdir,
+  .rename = ext2_rename,
+  .readdir = ext2_readdir,
+  .listxattr = ext2_listxattr,
+  .getxattr = ext2_getxattr,
+  .setxattr = ext2_setxattr,
+  .removexattr = ext2_removexattr,
+  .statvfs = ext2_statvfs,
+  .get_label = ext2_get_label,
+  .get_uuid = ext2_get_uuid,
+};
+
+const struct engine_ops *const engine_list[] = { &engine_ext2_ops, NULL };
+
+const struct engine_ops *
+engine_probe (const struct engine_range *range, const char **type_r)
+{
+  size_t i;
+
+  for (i = 0; engine_list[i]; i++)
+    if (engine_list[i]->probe (range, type_r))
+      return engine_list[i];
+  return NULL;
+}

@@ -1,0 +1,182 @@
+/* minnow: the storage engine interface.
+ *
+ * A filesystem engine reads and writes one filesystem that lives in a
+ * byte range of a drive, given as an open file descriptor.  Engines know
+ * nothing of paths, mount points or the RPC: they work on inode numbers
+ * inside one filesystem.  Path resolution across mounts lives in mount.c,
+ * the actions (do_X) in file.c, dir.c, link.c ... on top of both.
+ *
+ * Conventions: every function returning int returns 0 (or a count) on
+ * success and a negative errno on failure.  A failing engine call may
+ * leave a longer explanation in engine_last_error (fs), otherwise the
+ * errno alone describes the failure.  Nothing here depends on daemon.h,
+ * so the tests can link the engine directly.
+ */
+
+#ifndef MINNOW_ENGINE_H
+#define MINNOW_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+
+/* A byte range of an open drive.  The engine never touches a byte
+ * outside [offset, offset + length) and never writes when readonly. */
+struct engine_range {
+  int fd;
+  uint64_t offset;
+  uint64_t length;
+  int readonly;
+};
+
+/* What the engine reports about an inode, the fields of statns. */
+struct engine_stat {
+  uint64_t ino;
+  uint32_t mode;                /* S_IFMT | permission bits */
+  uint64_t nlink;
+  uint32_t uid, gid;
+  uint64_t rdev;
+  uint64_t size;
+  uint64_t blocks;              /* in 512-byte units */
+  uint32_t blksize;
+  int64_t atime_sec, mtime_sec, ctime_sec, crtime_sec;
+  int64_t atime_nsec, mtime_nsec, ctime_nsec, crtime_nsec;
+  uint32_t flags;               /* engine-specific inode flags */
+  uint32_t generation;
+};
+
+/* Which fields of struct engine_setattr to apply. */
+#define ENGINE_SET_MODE   0x01  /* permission bits only; the type stays */
+#define ENGINE_SET_UID    0x02
+#define ENGINE_SET_GID    0x04
+#define ENGINE_SET_ATIME  0x08
+#define ENGINE_SET_MTIME  0x10
+#define ENGINE_SET_CTIME_NOW 0x20
+
+struct engine_setattr {
+  unsigned mask;
+  uint32_t mode;
+  uint32_t uid, gid;
+  int64_t atime_sec, atime_nsec;
+  int64_t mtime_sec, mtime_nsec;
+};
+
+struct engine_statvfs {
+  uint64_t bsize, frsize;
+  uint64_t blocks, bfree, bavail;
+  uint64_t files, ffree, favail;
+  uint64_t fsid, flag, namemax;
+};
+
+/* Directory entry types given to readdir callbacks (as dirent.h DT_*). */
+enum engine_dtype {
+  ENGINE_DT_UNKNOWN = 0, ENGINE_DT_FIFO = 1, ENGINE_DT_CHR = 2,
+  ENGINE_DT_DIR = 4, ENGINE_DT_BLK = 6, ENGINE_DT_REG = 8,
+  ENGINE_DT_LNK = 10, ENGINE_DT_SOCK = 12,
+};
+
+/* Called once per entry ("." and ".." included); a non-zero return
+ * stops the iteration and is returned by readdir. */
+typedef int (*engine_readdir_cb) (void *opaque, const char *name,
+                                  size_t namelen, uint64_t ino,
+                                  enum engine_dtype type);
+
+/* Called once per extended attribute name; value is the whole value. */
+typedef int (*engine_xattr_cb) (void *opaque, const char *name,
+                                const void *value, size_t len);
+
+struct engine_fs;
+
+struct engine_ops {
+  const char *name;             /* "ext2" engine also serves ext3/ext4 */
+
+  /* Does this engine recognise the range?  Returns 1 yes, 0 no, and
+   * fills *type ("ext2", "ext3", "ext4"; static string) when yes. */
+  int (*probe) (const struct engine_range *range, const char **type);
+
+  int (*open) (const struct engine_range *range, struct engine_fs **fs_r,
+               char **error_r);
+  /* Flush everything and free; returns the flush's error, fs is freed
+   * in any case. */
+  int (*close) (struct engine_fs *fs);
+  int (*sync) (struct engine_fs *fs);
+
+  uint64_t (*root) (struct engine_fs *fs);
+  int (*lookup) (struct engine_fs *fs, uint64_t dir, const char *name,
+                 uint64_t *ino_r);
+  int (*getattr) (struct engine_fs *fs, uint64_t ino, struct engine_stat *st);
+  int (*setattr) (struct engine_fs *fs, uint64_t ino,
+                  const struct engine_setattr *sa);
+  /* Returns the target's length; target is malloc'd, NUL-terminated. */
+  int (*readlink) (struct engine_fs *fs, uint64_t ino, char **target_r);
+
+  /* Reads/writes at most count bytes; returns the count done (reads
+   * stop at end of file) or a negative errno. */
+  ssize_t (*pread) (struct engine_fs *fs, uint64_t ino, void *buf,
+                    size_t count, uint64_t offset);
+  ssize_t (*pwrite) (struct engine_fs *fs, uint64_t ino, const void *buf,
+                     size_t count, uint64_t offset);
+  int (*truncate) (struct engine_fs *fs, uint64_t ino, uint64_t size);
+  /* Allocates [offset, offset+len) (keeps the size if it grows). */
+  int (*fallocate) (struct engine_fs *fs, uint64_t ino, uint64_t offset,
+                    uint64_t len);
+
+  /* Creation: name is one component; mode includes the S_IFMT type
+   * (regular, fifo, socket, char or block device; rdev for devices). */
+  int (*mknod) (struct engine_fs *fs, uint64_t dir, const char *name,
+                uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid,
+                uint64_t *ino_r);
+  int (*mkdir) (struct engine_fs *fs, uint64_t dir, const char *name,
+                uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r);
+  int (*symlink) (struct engine_fs *fs, uint64_t dir, const char *name,
+                  const char *target, uint32_t uid, uint32_t gid,
+                  uint64_t *ino_r);
+  int (*link) (struct engine_fs *fs, uint64_t dir, const char *name,
+               uint64_t ino);
+  /* Removes a non-directory entry (EISDIR for a directory). */
+  int (*unlink) (struct engine_fs *fs, uint64_t dir, const char *name);
+  /* Removes an empty directory (ENOTEMPTY, ENOTDIR). */
+  int (*rmdir) (struct engine_fs *fs, uint64_t dir, const char *name);
+  /* rename(2) semantics inside one filesystem; the caller has checked
+   * that a directory is not moved below itself. */
+  int (*rename) (struct engine_fs *fs, uint64_t olddir, const char *oldname,
+                 uint64_t newdir, const char *newname);
+  int (*readdir) (struct engine_fs *fs, uint64_t dir, engine_readdir_cb cb,
+                  void *opaque);
+
+  int (*listxattr) (struct engine_fs *fs, uint64_t ino, engine_xattr_cb cb,
+                    void *opaque);
+  /* *value_r is malloc'd. ENODATA if absent. */
+  int (*getxattr) (struct engine_fs *fs, uint64_t ino, const char *name,
+                   void **value_r, size_t *len_r);
+  int (*setxattr) (struct engine_fs *fs, uint64_t ino, const char *name,
+                   const void *value, size_t len);
+  int (*removexattr) (struct engine_fs *fs, uint64_t ino, const char *name);
+
+  int (*statvfs) (struct engine_fs *fs, struct engine_statvfs *sv);
+  /* Label and UUID as stored (label may be empty; uuid is 16 bytes). */
+  int (*get_label) (struct engine_fs *fs, char **label_r);
+  int (*get_uuid) (struct engine_fs *fs, unsigned char uuid[16]);
+};
+
+/* Every engine embeds this header first. */
+struct engine_fs {
+  const struct engine_ops *ops;
+  int readonly;
+  char last_error[256];
+};
+
+const char *engine_last_error (struct engine_fs *fs);
+
+extern const struct engine_ops engine_ext2_ops;
+
+/* All engines, NULL-terminated, in probing order. */
+extern const struct engine_ops *const engine_list[];
+
+/* Probes the range with every engine: returns the engine and the type
+ * name, or NULL when none recognises it. */
+const struct engine_ops *engine_probe (const struct engine_range *range,
+                                       const char **type_r);
+
+#endif /* MINNOW_ENGINE_H */
