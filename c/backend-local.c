@@ -1,0 +1,136 @@
+/* libminnow: the local backend.
+ *
+ * The library opens the drives itself and starts minnowd through the
+ * spawning core with a clean environment.  In the daemon, the drives are
+ * descriptors 3, 4, … (in the order they were added) and the socket of
+ * the RPC is the next one, 3 + number of drives:
+ *
+ *   minnowd --drives=N --socket=3+N [--verbose]
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "minnow-internal.h"
+#include "command.h"
+
+/* How long shutdown waits for the daemon to exit after closing its
+ * socket, before killing it. */
+#define SHUTDOWN_GRACE_MS 5000
+
+static int
+local_launch (minnow_h *g, const char *arg)
+{
+  struct command *cmd;
+  int sv[2];
+  size_t i;
+  pid_t pid;
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+    minnow_int_perrorf (g, "launch: socketpair");
+    return -1;
+  }
+
+  cmd = command_new (minnow_int_daemon_path ());
+  command_add_arg_format (cmd, "--drives=%zu", g->nr_drives);
+  command_add_arg_format (cmd, "--socket=%zu", 3 + g->nr_drives);
+  if (g->verbose)
+    command_add_arg (cmd, "--verbose");
+  command_add_env_pass_common (cmd);
+  command_add_env_pass (cmd, "MINNOWD_NO_SANDBOX");
+  for (i = 0; i < g->nr_drives; ++i) {
+    int fd = minnow_int_open_drive (g, i);
+
+    if (fd == -1) {
+      command_free (cmd);
+      close (sv[0]);
+      close (sv[1]);
+      return -1;
+    }
+    command_pass_fd (cmd, fd, COMMAND_PASS_FD_CLOSE_PARENT);
+  }
+  command_pass_fd (cmd, sv[1], COMMAND_PASS_FD_CLOSE_PARENT);
+  command_set_renumber_fds (cmd);
+  command_set_error_pipe (cmd, &g->stderr_fd);
+  command_raw_status (cmd);
+
+  if (g->verbose) {
+    char *line = command_to_string (cmd);
+
+    if (line) {
+      debug (g, "launch: %s", line);
+      free (line);
+    }
+  }
+
+  if (command_run_async (cmd, &pid) == -1) {
+    minnow_int_error (g, "launch: cannot start the daemon: %s",
+                      command_get_error (cmd));
+    command_free (cmd);
+    close (sv[0]);
+    if (g->stderr_fd >= 0) {
+      close (g->stderr_fd);
+      g->stderr_fd = -1;
+    }
+    return -1;
+  }
+  if (g->stderr_fd >= 0)
+    fcntl (g->stderr_fd, F_SETFL,
+           fcntl (g->stderr_fd, F_GETFL) | O_NONBLOCK);
+  g->cmd = cmd;
+  g->pid = pid;
+  g->sock = sv[0];
+  debug (g, "launch: daemon pid %d", (int) pid);
+  return 0;
+}
+
+/* Closing the socket tells the daemon to exit; its stderr reaching end of
+ * file says it has.  A daemon that lingers is killed. */
+static void
+local_shutdown (minnow_h *g, int *exit_status)
+{
+  int64_t deadline = minnow_int_now_ns () +
+    (int64_t) SHUTDOWN_GRACE_MS * 1000000;
+
+  if (g->sock >= 0) {
+    close (g->sock);
+    g->sock = -1;
+  }
+  while (g->stderr_fd >= 0) {
+    struct pollfd pfd = { .fd = g->stderr_fd, .events = POLLIN };
+    int64_t left = (deadline - minnow_int_now_ns ()) / 1000000;
+
+    if (left <= 0) {
+      debug (g, "shutdown: the daemon did not exit, killing it");
+      if (g->pid > 0)
+        kill (g->pid, SIGKILL);
+      close (g->stderr_fd);
+      g->stderr_fd = -1;
+      break;
+    }
+    if (poll (&pfd, 1, (int) left) > 0)
+      minnow_int_drain_stderr (g);
+  }
+  if (g->cmd) {
+    if (command_wait (g->cmd, exit_status) == -1)
+      debug (g, "shutdown: %s", command_get_error (g->cmd));
+    command_free (g->cmd);
+    g->cmd = NULL;
+  }
+  g->pid = 0;
+  minnow_rbuf_reset (&g->rbuf);
+}
+
+const struct backend_ops minnow_backend_local = {
+  .name = "local",
+  .launch = local_launch,
+  .shutdown = local_shutdown,
+};

@@ -1,0 +1,292 @@
+/* libminnow: creating and closing handles, and the library-side actions
+ * that only read or set a handle's fields. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "minnow-internal.h"
+#include "actions-internal.h"
+
+/* Every open handle, for the atexit handler. */
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static minnow_h *handles;
+static int atexit_registered;
+
+static void close_handles (void);
+
+static int
+env_true (const char *name)
+{
+  const char *v = getenv (name);
+
+  return v != NULL && v[0] != '\0' && strcmp (v, "0") != 0;
+}
+
+minnow_h *
+minnow_create (void)
+{
+  return minnow_create_flags (0);
+}
+
+minnow_h *
+minnow_create_flags (unsigned flags, ...)
+{
+  minnow_h *g;
+
+  g = calloc (1, sizeof *g);
+  if (g == NULL)
+    return NULL;
+  g->create_flags = flags;
+  g->state = STATE_CONFIG;
+  g->error_cb = minnow_int_default_error_handler;
+  g->abort_cb = abort;
+  g->sock = -1;
+  g->stderr_fd = -1;
+  g->autosync = 1;
+  g->backend = strdup ("local");
+  if (g->backend == NULL) {
+    free (g);
+    return NULL;
+  }
+
+  if (!(flags & MINNOW_CREATE_NO_ENVIRONMENT)) {
+    const char *backend = getenv ("MINNOW_BACKEND");
+
+    g->verbose = env_true ("MINNOW_DEBUG");
+    g->trace = env_true ("MINNOW_TRACE");
+    if (backend != NULL && backend[0] != '\0' &&
+        minnow_impl_set_backend (g, backend) == -1) {
+      free (g->last_error);
+      free (g->backend);
+      free (g);
+      return NULL;
+    }
+  }
+
+  pthread_mutex_lock (&handles_lock);
+  g->next = handles;
+  handles = g;
+  if (!atexit_registered) {
+    atexit (close_handles);
+    atexit_registered = 1;
+  }
+  pthread_mutex_unlock (&handles_lock);
+
+  debug (g, "create: flags = %u, backend = %s", flags, g->backend);
+  return g;
+}
+
+void
+minnow_close (minnow_h *g)
+{
+  minnow_h **pp;
+  size_t i;
+
+  if (g == NULL)
+    return;
+
+  if (g->trace)
+    minnow_int_trace (g, "close");
+  debug (g, "closing handle %p", (void *) g);
+
+  /* Autosync first, so that nothing written is lost. */
+  if (g->autosync && g->state == STATE_READY) {
+    if (minnow_sync (g) == -1)
+      debug (g, "autosync failed: %s", g->last_error ? g->last_error : "");
+  }
+
+  minnow_int_call_callbacks_void (g, MINNOW_EVENT_CLOSE);
+
+  if (g->state != STATE_CONFIG)
+    minnow_int_shutdown (g, 0);
+
+  pthread_mutex_lock (&handles_lock);
+  for (pp = &handles; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == g) {
+      *pp = g->next;
+      break;
+    }
+  pthread_mutex_unlock (&handles_lock);
+
+  minnow_int_free_drives (g);
+  for (i = 0; i < g->nr_pda; ++i)
+    free (g->pda[i].key);
+  free (g->pda);
+  free (g->events);
+  free (g->backend);
+  free (g->last_error);
+  free (g->const_string);
+  if (g->rbuf.data)
+    minnow_rbuf_free (&g->rbuf);
+  free (g->wbuf);
+  free (g);
+}
+
+/* Closes what the program left open (unless created with
+ * MINNOW_CREATE_NO_CLOSE_ON_EXIT), so that daemons are reaped and scratch
+ * drives removed. */
+static void
+close_handles (void)
+{
+  for (;;) {
+    minnow_h *g;
+
+    pthread_mutex_lock (&handles_lock);
+    for (g = handles; g != NULL; g = g->next)
+      if (!(g->create_flags & MINNOW_CREATE_NO_CLOSE_ON_EXIT))
+        break;
+    pthread_mutex_unlock (&handles_lock);
+    if (g == NULL)
+      return;
+    minnow_close (g);
+  }
+}
+
+int
+minnow_impl_set_trace (minnow_h *g, int trace)
+{
+  g->trace = trace != 0;
+  return 0;
+}
+
+int
+minnow_impl_get_trace (minnow_h *g)
+{
+  return g->trace;
+}
+
+int
+minnow_impl_set_verbose (minnow_h *g, int verbose)
+{
+  g->verbose = verbose != 0;
+  return 0;
+}
+
+int
+minnow_impl_get_verbose (minnow_h *g)
+{
+  return g->verbose;
+}
+
+int
+minnow_impl_set_autosync (minnow_h *g, int autosync)
+{
+  g->autosync = autosync != 0;
+  return 0;
+}
+
+int
+minnow_impl_get_autosync (minnow_h *g)
+{
+  return g->autosync;
+}
+
+int
+minnow_impl_set_backend (minnow_h *g, const char *backend)
+{
+  char *copy;
+
+  if (strcmp (backend, "local") != 0 && strcmp (backend, "direct") != 0 &&
+      !(strncmp (backend, "unix:", 5) == 0 && backend[5] == '/')) {
+    minnow_int_error_errno (g, EINVAL,
+                            "set_backend: \"%s\": unknown backend "
+                            "(expected \"local\" or \"unix:/PATH\")",
+                            backend);
+    return -1;
+  }
+  /* "direct" is libguestfs's name for its default: accept it as local. */
+  copy = minnow_int_safe_strdup (g, strcmp (backend, "direct") == 0
+                                 ? "local" : backend);
+  free (g->backend);
+  g->backend = copy;
+  return 0;
+}
+
+char *
+minnow_impl_get_backend (minnow_h *g)
+{
+  return minnow_int_safe_strdup (g, g->backend);
+}
+
+int
+minnow_impl_is_config (minnow_h *g)
+{
+  return g->state == STATE_CONFIG;
+}
+
+int
+minnow_impl_is_launching (minnow_h *g)
+{
+  return g->state == STATE_LAUNCHING;
+}
+
+int
+minnow_impl_is_ready (minnow_h *g)
+{
+  return g->state == STATE_READY;
+}
+
+int
+minnow_impl_is_busy (minnow_h *g)
+{
+  return g->state == STATE_BUSY;
+}
+
+int
+minnow_impl_get_pid (minnow_h *g)
+{
+  if (g->state == STATE_CONFIG || g->pid <= 0) {
+    minnow_int_error (g, "get_pid: no daemon process: the handle is not "
+                      "launched, or uses the unix: backend");
+    return -1;
+  }
+  return (int) g->pid;
+}
+
+struct minnow_version *
+minnow_impl_version (minnow_h *g)
+{
+  struct minnow_version *v;
+  long long major = 0, minor = 0, release = 0;
+  int n = 0;
+
+  v = minnow_int_safe_malloc (g, sizeof *v);
+  sscanf (PACKAGE_VERSION, "%lld.%lld.%lld%n", &major, &minor, &release, &n);
+  v->major = major;
+  v->minor = minor;
+  v->release = release;
+  v->extra = minnow_int_safe_strdup (g, PACKAGE_VERSION + n);
+  return v;
+}
+
+/* The bindtests' ConstString: the value lives in the handle until the
+ * next such call. */
+const char *
+minnow_impl_internal_test_rconststring (minnow_h *g, const char *val)
+{
+  if (strncmp (val, "error:", 6) == 0) {
+    minnow_int_error_errno (g, minnow_string_to_errno (val + 6),
+                            "requested error %s", val + 6);
+    return NULL;
+  }
+  free (g->const_string);
+  g->const_string = minnow_int_safe_strdup (g, val);
+  return g->const_string;
+}
+
+const char *
+minnow_impl_internal_test_rconstoptstring (minnow_h *g, const char *val)
+{
+  if (strcmp (val, "NULL") == 0)
+    return NULL;
+  free (g->const_string);
+  g->const_string = minnow_int_safe_strdup (g, val);
+  return g->const_string;
+}

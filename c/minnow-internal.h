@@ -1,0 +1,172 @@
+/* libminnow: what the hand-written library files and the generated client
+ * stubs share.  Not installed.  The calling sequence of a generated stub
+ * is in docs/internals.md, "The library". */
+
+#ifndef MINNOW_INTERNAL_H
+#define MINNOW_INTERNAL_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "minnow.h"
+#include "protocol.h"
+
+struct command;
+
+enum minnow_state { STATE_CONFIG, STATE_LAUNCHING, STATE_READY, STATE_BUSY };
+
+struct drive {
+  char *filename;               /* as given; "scratch" for scratch drives */
+  char *label;                  /* NULL if none */
+  int readonly;
+  int scratch_fd;               /* scratch drives: the unlinked temp file */
+};
+
+struct event_cb {
+  uint64_t bitmask;             /* 0: a deleted slot */
+  minnow_event_callback cb;
+  void *opaque;
+  int flags;
+};
+
+struct pda_entry {
+  char *key;
+  void *data;
+};
+
+struct backend_ops;
+
+struct minnow_h {
+  struct minnow_h *next;        /* the list of open handles (atexit) */
+  unsigned create_flags;
+  volatile enum minnow_state state;
+
+  int trace, verbose, autosync;
+  char *backend;                /* "local" or "unix:PATH" */
+
+  char *last_error;
+  int last_errnum;
+  minnow_error_handler_cb error_cb;
+  void *error_cb_data;
+  minnow_abort_cb abort_cb;
+
+  struct event_cb *events;
+  size_t nr_events;
+
+  struct pda_entry *pda;
+  size_t nr_pda;
+  size_t pda_next;              /* iterator of first/next_private */
+
+  struct drive *drives;
+  size_t nr_drives;
+
+  char *const_string;           /* ConstString results owned by the handle */
+
+  /* The connection to the daemon (state != CONFIG). */
+  const struct backend_ops *ops;
+  struct command *cmd;          /* local: the daemon's command object */
+  pid_t pid;                    /* local: the daemon, or 0 */
+  int sock;                     /* -1 when not connected */
+  int stderr_fd;                /* local: the daemon's stderr, or -1 */
+  char stderr_tail[512];        /* its last bytes, for error messages */
+  size_t stderr_tail_len;
+  struct minnow_rbuf rbuf;
+  char *wbuf;                   /* encoding buffer, MINNOW_RBUF_SIZE */
+  unsigned serial;
+  volatile sig_atomic_t user_cancel;
+};
+
+/* A backend: how the daemon is reached. */
+struct backend_ops {
+  const char *name;
+  /* Makes g->sock (and for local g->pid, g->stderr_fd); error set on -1. */
+  int (*launch) (minnow_h *g, const char *arg);
+  /* Tears the connection down and reaps; may be called twice. */
+  void (*shutdown) (minnow_h *g, int *exit_status);
+};
+extern const struct backend_ops minnow_backend_local;
+extern const struct backend_ops minnow_backend_unix;
+
+/* errors.c */
+void minnow_int_default_error_handler (minnow_h *g, void *opaque,
+                                      const char *msg);
+void minnow_int_error_errno (minnow_h *g, int errnum, const char *fs, ...)
+  __attribute__((format (printf, 3, 4)));
+#define minnow_int_error(g, ...) minnow_int_error_errno ((g), 0, __VA_ARGS__)
+void minnow_int_perrorf (minnow_h *g, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
+void *minnow_int_safe_malloc (minnow_h *g, size_t n);
+void *minnow_int_safe_calloc (minnow_h *g, size_t n, size_t s);
+void *minnow_int_safe_realloc (minnow_h *g, void *p, size_t n);
+char *minnow_int_safe_strdup (minnow_h *g, const char *s);
+char *minnow_int_safe_strndup (minnow_h *g, const char *s, size_t n);
+void *minnow_int_safe_memdup (minnow_h *g, const void *p, size_t n);
+char *minnow_int_safe_asprintf (minnow_h *g, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
+
+/* events.c */
+void minnow_int_call_callbacks_void (minnow_h *g, uint64_t event);
+void minnow_int_call_callbacks_message (minnow_h *g, uint64_t event,
+                                        const char *buf, size_t buf_len);
+void minnow_int_call_callbacks_array (minnow_h *g, uint64_t event,
+                                      const uint64_t *array, size_t len);
+int minnow_int_has_callback (minnow_h *g, uint64_t event);
+/* Debug message: LIBRARY event, or stderr, only when verbose. */
+void minnow_int_debug (minnow_h *g, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
+#define debug(g, ...) \
+  do { if ((g)->verbose) minnow_int_debug ((g), __VA_ARGS__); } while (0)
+
+/* trace.c: the ENTER event and trace lines. */
+void minnow_int_enter (minnow_h *g, const char *name);
+void minnow_int_trace (minnow_h *g, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
+void minnow_int_trace_call (minnow_h *g, const char *name, const char *fs, ...)
+  __attribute__((format (printf, 3, 4)));
+void minnow_int_trace_return (minnow_h *g, const char *name,
+                              const char *fs, ...)
+  __attribute__((format (printf, 3, 4)));
+/* Renderings of arguments for trace lines (caller frees). */
+char *minnow_int_trace_quote (minnow_h *g, const char *str);
+char *minnow_int_trace_quote_list (minnow_h *g, char *const *list);
+
+/* proto.c: the calling sequence of a daemon action. */
+int minnow_int_check_ready (minnow_h *g, const char *name);
+int minnow_int_send (minnow_h *g, int proc, unsigned progress_hint,
+                     uint64_t optargs_bitmask, xdrproc_t xdrp, char *args);
+int minnow_int_send_with_fd (minnow_h *g, int proc, unsigned progress_hint,
+                             uint64_t optargs_bitmask, int fd,
+                             xdrproc_t xdrp, char *args);
+int minnow_int_send_file (minnow_h *g, const char *filename);
+int minnow_int_recv (minnow_h *g, const char *name,
+                     minnow_message_header *hdr, minnow_message_error *err,
+                     xdrproc_t xdrp, char *ret);
+int minnow_int_check_reply_header (minnow_h *g,
+                                   const minnow_message_header *hdr,
+                                   unsigned proc, unsigned serial);
+void minnow_int_reply_error (minnow_h *g, const char *name,
+                             minnow_message_error *err);
+int minnow_int_recv_file (minnow_h *g, const char *filename);
+void minnow_int_end_busy (minnow_h *g);
+/* Waits for the launch flag (timeout in ms); -1 and error set. */
+int minnow_int_wait_launch_flag (minnow_h *g, int timeout_ms);
+/* Reads whatever the daemon wrote on stderr without blocking. */
+void minnow_int_drain_stderr (minnow_h *g);
+
+/* launch.c */
+int minnow_int_shutdown (minnow_h *g, int check_errors);
+/* The daemon went away: reap it, fire SUBPROCESS_QUIT, back to CONFIG.
+ * The caller sets the error. */
+void minnow_int_daemon_gone (minnow_h *g);
+const char *minnow_int_daemon_path (void);
+int64_t minnow_int_now_ns (void);
+
+/* drives.c */
+void minnow_int_free_drives (minnow_h *g);
+/* Opens drive i for the daemon (O_CLOEXEC), -1 + error on failure. */
+int minnow_int_open_drive (minnow_h *g, size_t i);
+
+#endif /* MINNOW_INTERNAL_H */

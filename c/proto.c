@@ -1,0 +1,568 @@
+/* libminnow: the library's side of the protocol: sending calls, reading
+ * replies and progress, file streams, cancellation, and noticing that the
+ * daemon went away.  The order in which a generated stub calls these is
+ * in docs/internals.md, "The library". */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "minnow-internal.h"
+
+/* File streams are sent in chunks of this size. */
+#define SEND_CHUNK_SIZE (256 * 1024)
+
+static const char *
+state_name (enum minnow_state state)
+{
+  switch (state) {
+  case STATE_CONFIG: return "config";
+  case STATE_LAUNCHING: return "launching";
+  case STATE_READY: return "ready";
+  case STATE_BUSY: return "busy";
+  }
+  return "unknown";
+}
+
+int
+minnow_int_check_ready (minnow_h *g, const char *name)
+{
+  minnow_int_enter (g, name);
+  switch (g->state) {
+  case STATE_READY:
+    return 0;
+  case STATE_CONFIG:
+    minnow_int_error (g, "%s: call launch before using this function "
+                      "(the handle is in the config state)", name);
+    break;
+  case STATE_LAUNCHING:
+    minnow_int_error (g, "%s: the handle is still launching", name);
+    break;
+  case STATE_BUSY:
+    minnow_int_error (g, "%s: the handle is busy: another call is in "
+                      "progress", name);
+    break;
+  }
+  return -1;
+}
+
+void
+minnow_int_end_busy (minnow_h *g)
+{
+  if (g->state == STATE_BUSY)
+    g->state = STATE_READY;
+}
+
+void
+minnow_user_cancel (minnow_h *g)
+{
+  /* Only a flag: async-signal-safe.  Checked between chunks of a file
+   * transfer. */
+  g->user_cancel = 1;
+}
+
+/* Keep the last bytes the daemon wrote on stderr for error messages, and
+ * pass them on as APPLIANCE events when verbose. */
+void
+minnow_int_drain_stderr (minnow_h *g)
+{
+  char buf[4096];
+
+  while (g->stderr_fd >= 0) {
+    ssize_t n = read (g->stderr_fd, buf, sizeof buf);
+    size_t keep, tail_cap = sizeof g->stderr_tail;
+
+    if (n == -1 && errno == EINTR)
+      continue;
+    if (n == -1 && errno == EAGAIN)
+      return;
+    if (n <= 0) {
+      close (g->stderr_fd);
+      g->stderr_fd = -1;
+      return;
+    }
+    if (g->verbose)
+      minnow_int_call_callbacks_message (g, MINNOW_EVENT_APPLIANCE, buf, n);
+    keep = (size_t) n < tail_cap ? (size_t) n : tail_cap;
+    if (g->stderr_tail_len + keep > tail_cap) {
+      size_t drop = g->stderr_tail_len + keep - tail_cap;
+
+      memmove (g->stderr_tail, g->stderr_tail + drop,
+               g->stderr_tail_len - drop);
+      g->stderr_tail_len -= drop;
+    }
+    memcpy (g->stderr_tail + g->stderr_tail_len, buf + n - keep, keep);
+    g->stderr_tail_len += keep;
+  }
+}
+
+/* Waits until the socket is readable.  Returns 1 when it is, 0 on
+ * timeout (timeout_ms >= 0), -1 on error (errno). */
+static int
+wait_readable (minnow_h *g, int timeout_ms)
+{
+  for (;;) {
+    struct pollfd pfd[2];
+    int n = 1, r;
+
+    pfd[0].fd = g->sock;
+    pfd[0].events = POLLIN;
+    pfd[0].revents = 0;
+    if (g->stderr_fd >= 0) {
+      pfd[1].fd = g->stderr_fd;
+      pfd[1].events = POLLIN;
+      pfd[1].revents = 0;
+      n = 2;
+    }
+    r = poll (pfd, n, timeout_ms);
+    if (r == -1) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    if (r == 0)
+      return 0;
+    if (n == 2 && pfd[1].revents)
+      minnow_int_drain_stderr (g);
+    if (pfd[0].revents)
+      return 1;
+  }
+}
+
+/* The daemon closed the connection or died: reap it and say so. */
+static void
+connection_lost (minnow_h *g, const char *name, int errnum)
+{
+  char detail[600] = "";
+  size_t n;
+
+  minnow_int_drain_stderr (g);
+  minnow_int_daemon_gone (g);
+  n = g->stderr_tail_len;
+  while (n > 0 && (g->stderr_tail[n - 1] == '\n' || g->stderr_tail[n - 1] == '\r'))
+    n--;
+  if (n > 0) {
+    const char *p = memrchr (g->stderr_tail, '\n', n);
+    size_t start = p ? (size_t) (p - g->stderr_tail) + 1 : 0;
+
+    snprintf (detail, sizeof detail, " (its last message: %.*s)",
+              (int) (n - start), g->stderr_tail + start);
+  }
+  minnow_int_error_errno (g, errnum ? errnum : EPIPE,
+                          "%s: the daemon closed the connection "
+                          "unexpectedly: it exited or was killed%s",
+                          name, detail);
+}
+
+/* Fills the read buffer, waiting up to timeout_ms (-1: forever).
+ * Returns 1 with new bytes, 0 on timeout, -1 on error (set; the handle
+ * is back in CONFIG when the connection was lost). */
+static int
+fill (minnow_h *g, const char *name, int timeout_ms)
+{
+  for (;;) {
+    ssize_t r;
+    int w = wait_readable (g, timeout_ms);
+
+    if (w == 0)
+      return 0;
+    if (w == -1) {
+      minnow_int_perrorf (g, "%s: poll", name);
+      return -1;
+    }
+    r = minnow_rbuf_fill (&g->rbuf, g->sock, MSG_DONTWAIT);
+    if (r > 0)
+      return 1;
+    if (r == -1 && errno == EAGAIN)
+      continue;
+    connection_lost (g, name, r == -1 ? errno : 0);
+    return -1;
+  }
+}
+
+static void
+protocol_error (minnow_h *g, const char *name, const char *what)
+{
+  minnow_int_error_errno (g, EPROTO, "%s: protocol error: %s", name, what);
+  /* The stream cannot be trusted any more. */
+  minnow_int_daemon_gone (g);
+}
+
+static void
+deliver_progress (minnow_h *g, const char *rec)
+{
+  uint64_t array[4];
+
+  minnow_decode_progress (rec, array);
+  if (minnow_int_has_callback (g, MINNOW_EVENT_PROGRESS))
+    minnow_int_call_callbacks_array (g, MINNOW_EVENT_PROGRESS, array, 4);
+}
+
+/* Takes the next item that is not a progress record (delivered on the
+ * way) or a stray launch flag. */
+static int
+next_item (minnow_h *g, const char *name, enum minnow_wire_kind *kind,
+           const char **msg, uint32_t *len)
+{
+  for (;;) {
+    int r = minnow_rbuf_next (&g->rbuf, kind, msg, len);
+
+    if (r == -1) {
+      protocol_error (g, name, "message length exceeds the 4 MiB limit");
+      return -1;
+    }
+    if (r == 1) {
+      if (*kind == MINNOW_WIRE_PROGRESS) {
+        deliver_progress (g, *msg);
+        continue;
+      }
+      if (*kind == MINNOW_WIRE_LAUNCH)
+        continue;
+      return 0;
+    }
+    if (fill (g, name, -1) == -1)
+      return -1;
+  }
+}
+
+int
+minnow_int_wait_launch_flag (minnow_h *g, int timeout_ms)
+{
+  int64_t deadline = minnow_int_now_ns () + (int64_t) timeout_ms * 1000000;
+
+  for (;;) {
+    enum minnow_wire_kind kind;
+    const char *msg;
+    uint32_t len;
+    int64_t left;
+    int r = minnow_rbuf_next (&g->rbuf, &kind, &msg, &len);
+
+    if (r == 1 && kind == MINNOW_WIRE_LAUNCH)
+      return 0;
+    if (r != 0) {
+      protocol_error (g, "launch", "expected the daemon's launch flag");
+      return -1;
+    }
+    left = (deadline - minnow_int_now_ns ()) / 1000000;
+    if (left < 0)
+      left = 0;
+    r = fill (g, "launch", (int) left);
+    if (r == -1)
+      return -1;
+    if (r == 0) {
+      minnow_int_error_errno (g, ETIMEDOUT, "launch: the daemon did not "
+                              "start within %d ms", timeout_ms);
+      return -1;
+    }
+  }
+}
+
+int
+minnow_int_send_with_fd (minnow_h *g, int proc, unsigned progress_hint,
+                         uint64_t optargs_bitmask, int fd,
+                         xdrproc_t xdrp, char *args)
+{
+  minnow_message_header hdr;
+  size_t len;
+
+  if (g->state != STATE_READY) {
+    minnow_int_error (g, "send: the handle is %s, not ready",
+                      state_name (g->state));
+    return -1;
+  }
+  memset (&hdr, 0, sizeof hdr);
+  hdr.prog = MINNOW_PROGRAM;
+  hdr.vers = MINNOW_PROTOCOL_VERSION;
+  hdr.proc = proc;
+  hdr.direction = MINNOW_DIRECTION_CALL;
+  hdr.serial = ++g->serial;
+  hdr.status = MINNOW_STATUS_OK;
+  hdr.progress_hint = progress_hint;
+  hdr.optargs_bitmask = optargs_bitmask;
+  hdr.fd_count = fd >= 0 ? 1 : 0;
+  len = minnow_encode_message (g->wbuf, MINNOW_RBUF_SIZE, &hdr, xdrp, args);
+  if (len == 0) {
+    minnow_int_error_errno (g, EMSGSIZE, "procedure %d: the call's "
+                            "arguments exceed the protocol's 4 MiB limit",
+                            proc);
+    return -1;
+  }
+  g->user_cancel = 0;
+  g->state = STATE_BUSY;
+  if (minnow_send_all (g->sock, g->wbuf, len, fd) == -1) {
+    connection_lost (g, "send", errno);
+    return -1;
+  }
+  return (int) hdr.serial;
+}
+
+int
+minnow_int_send (minnow_h *g, int proc, unsigned progress_hint,
+                 uint64_t optargs_bitmask, xdrproc_t xdrp, char *args)
+{
+  return minnow_int_send_with_fd (g, proc, progress_hint, optargs_bitmask,
+                                  -1, xdrp, args);
+}
+
+int
+minnow_int_recv (minnow_h *g, const char *name, minnow_message_header *hdr,
+                 minnow_message_error *err, xdrproc_t xdrp, char *ret)
+{
+  enum minnow_wire_kind kind;
+  const char *msg;
+  uint32_t len;
+  int pos;
+
+  for (;;) {
+    if (next_item (g, name, &kind, &msg, &len) == -1)
+      return -1;
+    if (kind == MINNOW_WIRE_MESSAGE)
+      break;
+    /* A cancel flag that crossed the end of a FileIn stream: harmless. */
+  }
+  pos = minnow_decode_header (msg, len, hdr);
+  if (pos == -1) {
+    protocol_error (g, name, "cannot decode the reply header");
+    return -1;
+  }
+  if (hdr->status == MINNOW_STATUS_ERROR) {
+    memset (err, 0, sizeof *err);
+    if (minnow_decode_body (msg, len, pos,
+                            (xdrproc_t) xdr_minnow_message_error,
+                            err) == -1) {
+      protocol_error (g, name, "cannot decode the error reply");
+      return -1;
+    }
+    return 0;
+  }
+  if (xdrp != NULL &&
+      minnow_decode_body (msg, len, pos, xdrp, ret) == -1) {
+    protocol_error (g, name, "cannot decode the reply");
+    return -1;
+  }
+  return 0;
+}
+
+int
+minnow_int_check_reply_header (minnow_h *g, const minnow_message_header *hdr,
+                               unsigned proc, unsigned serial)
+{
+  if (hdr->prog != MINNOW_PROGRAM || hdr->vers != MINNOW_PROTOCOL_VERSION ||
+      hdr->direction != MINNOW_DIRECTION_REPLY) {
+    minnow_int_error_errno (g, EPROTO, "protocol error: bad reply header "
+                            "(program 0x%x, version %u, direction %d)",
+                            hdr->prog, hdr->vers, (int) hdr->direction);
+    return -1;
+  }
+  if ((unsigned) hdr->proc != proc || hdr->serial != serial) {
+    minnow_int_error_errno (g, EPROTO, "protocol error: reply to procedure "
+                            "%u serial %u, expected procedure %u serial %u",
+                            (unsigned) hdr->proc, hdr->serial, proc, serial);
+    return -1;
+  }
+  return 0;
+}
+
+void
+minnow_int_reply_error (minnow_h *g, const char *name,
+                        minnow_message_error *err)
+{
+  int errnum = minnow_string_to_errno (err->errno_name);
+  size_t n = strlen (name);
+  const char *msg = err->error_message ? err->error_message : "";
+
+  /* Daemon messages do not name the action; add it unless it is there. */
+  if (strncmp (msg, name, n) == 0 && msg[n] == ':')
+    minnow_int_error_errno (g, errnum, "%s", msg);
+  else
+    minnow_int_error_errno (g, errnum, "%s: %s", name, msg);
+  xdr_free ((xdrproc_t) xdr_minnow_message_error, (char *) err);
+}
+
+/* Reads the reply after a FileIn stream we cancelled, and throws it
+ * away, keeping the error already set. */
+static void
+discard_reply (minnow_h *g, const char *name)
+{
+  minnow_message_header hdr;
+  minnow_message_error err;
+  char *saved = g->last_error ? strdup (g->last_error) : NULL;
+  int saved_errnum = g->last_errnum;
+  minnow_error_handler_cb cb = g->error_cb;
+
+  memset (&err, 0, sizeof err);
+  g->error_cb = NULL;
+  if (minnow_int_recv (g, name, &hdr, &err, NULL, NULL) == 0 &&
+      hdr.status == MINNOW_STATUS_ERROR)
+    xdr_free ((xdrproc_t) xdr_minnow_message_error, (char *) &err);
+  g->error_cb = cb;
+  if (saved) {
+    free (g->last_error);
+    g->last_error = saved;
+    g->last_errnum = saved_errnum;
+  }
+}
+
+/* Whether the daemon asked us to stop sending (a cancel flag waiting on
+ * the socket).  Progress records met on the way are delivered. */
+static int
+daemon_cancelled (minnow_h *g)
+{
+  for (;;) {
+    enum minnow_wire_kind kind;
+    const char *msg;
+    uint32_t len;
+    size_t start = g->rbuf.start;
+    int r = minnow_rbuf_next (&g->rbuf, &kind, &msg, &len);
+
+    if (r == 1) {
+      if (kind == MINNOW_WIRE_CANCEL)
+        return 1;
+      if (kind == MINNOW_WIRE_PROGRESS) {
+        deliver_progress (g, msg);
+        continue;
+      }
+      g->rbuf.start = start;    /* a reply: leave it for recv */
+      return 0;
+    }
+    if (r == -1)
+      return 0;                 /* recv will report it */
+    if (minnow_rbuf_fill (&g->rbuf, g->sock, MSG_DONTWAIT) <= 0)
+      return 0;                 /* nothing yet, or EOF: send/recv see it */
+  }
+}
+
+int
+minnow_int_send_file (minnow_h *g, const char *filename)
+{
+  char *buf;
+  int fd, ret = 0;
+
+  fd = open (filename, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd == -1) {
+    minnow_int_perrorf (g, "%s", filename);
+    ret = -1;
+    goto cancel;
+  }
+  buf = minnow_int_safe_malloc (g, SEND_CHUNK_SIZE);
+  for (;;) {
+    ssize_t n = read (fd, buf, SEND_CHUNK_SIZE);
+
+    if (n == -1 && errno == EINTR)
+      continue;
+    if (n == -1) {
+      minnow_int_perrorf (g, "%s: read", filename);
+      ret = -1;
+      break;
+    }
+    if (g->user_cancel) {
+      minnow_int_error_errno (g, EINTR, "%s: operation cancelled by the user",
+                              filename);
+      ret = -1;
+      break;
+    }
+    if (daemon_cancelled (g)) {
+      ret = -2;
+      break;
+    }
+    if (minnow_send_chunk (g->sock, 0, buf, n) == -1) {
+      free (buf);
+      close (fd);
+      connection_lost (g, "send_file", errno);
+      return -1;
+    }
+    if (n == 0) {               /* the end-of-stream chunk went */
+      free (buf);
+      close (fd);
+      return 0;
+    }
+  }
+  free (buf);
+  close (fd);
+
+ cancel:
+  if (minnow_send_chunk (g->sock, 1, NULL, 0) == -1) {
+    connection_lost (g, "send_file", errno);
+    return -1;
+  }
+  if (ret == -1)
+    discard_reply (g, "send_file");
+  return ret;
+}
+
+int
+minnow_int_recv_file (minnow_h *g, const char *filename)
+{
+  int fd, ret = 0, cancel_sent = 0;
+
+  fd = open (filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+             0666);
+  if (fd == -1) {
+    minnow_int_perrorf (g, "%s", filename);
+    ret = -1;
+  }
+
+  for (;;) {
+    enum minnow_wire_kind kind;
+    const char *msg, *data;
+    uint32_t len;
+    size_t data_len;
+    int cancel;
+
+    if ((ret == -1 || g->user_cancel) && !cancel_sent) {
+      if (ret == 0)
+        minnow_int_error_errno (g, EINTR, "%s: operation cancelled by the "
+                                "user", filename);
+      ret = -1;
+      cancel_sent = 1;
+      if (minnow_send_flag (g->sock, MINNOW_CANCEL_FLAG) == -1) {
+        connection_lost (g, "receive_file", errno);
+        break;
+      }
+    }
+    if (next_item (g, "receive_file", &kind, &msg, &len) == -1) {
+      ret = -1;
+      break;
+    }
+    if (kind != MINNOW_WIRE_MESSAGE ||
+        minnow_decode_chunk (msg, len, &cancel, &data, &data_len) == -1) {
+      protocol_error (g, "receive_file", "expected a file chunk");
+      ret = -1;
+      break;
+    }
+    if (cancel) {
+      if (ret == 0)
+        minnow_int_error_errno (g, EIO, "%s: the daemon cancelled the "
+                                "transfer", filename);
+      ret = -1;
+      break;
+    }
+    if (data_len == 0)
+      break;
+    while (ret == 0 && data_len > 0) {
+      ssize_t n = write (fd, data, data_len);
+
+      if (n == -1 && errno == EINTR)
+        continue;
+      if (n == -1) {
+        minnow_int_perrorf (g, "%s: write", filename);
+        ret = -1;
+        break;
+      }
+      data += n;
+      data_len -= n;
+    }
+  }
+  if (fd >= 0 && close (fd) == -1 && ret == 0) {
+    minnow_int_perrorf (g, "%s: close", filename);
+    ret = -1;
+  }
+  return ret;
+}
