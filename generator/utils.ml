@@ -1,0 +1,135 @@
+exception Error of string
+
+let api_file = ref "api.def"
+
+let error_at line msg =
+  raise (Error (Printf.sprintf "%s:%d: %s" !api_file line msg))
+
+let buf = Buffer.create 65536
+
+let pr fmt = Printf.ksprintf (Buffer.add_string buf) fmt
+
+let generated_by = function
+  | `C -> pr "/* Generated from api.def by generator/: do not edit. */\n"
+  | `Hash -> pr "# Generated from api.def by generator/: do not edit.\n"
+  | `Pod -> pr "=begin comment\n\nGenerated from api.def by generator/: do not edit.\n\n=end comment\n\n"
+  | `Xdr -> pr "/* Generated from api.def by generator/: do not edit. */\n"
+
+let changed = ref []
+
+let read_file path =
+  match open_in_bin path with
+  | exception Sys_error _ -> None
+  | ic ->
+    let s = really_input_string ic (in_channel_length ic) in
+    close_in ic;
+    Some s
+
+let output_to path f =
+  Buffer.clear buf;
+  f ();
+  let content = Buffer.contents buf in
+  Buffer.clear buf;
+  if read_file path <> Some content then begin
+    let tmp = path ^ ".new" in
+    let oc = open_out_bin tmp in
+    output_string oc content;
+    close_out oc;
+    Sys.rename tmp path;
+    changed := path :: !changed;
+    Printf.printf "generated %s\n%!" path
+  end
+
+let changed_files () = List.rev !changed
+
+let c_quote s =
+  let b = Buffer.create (String.length s + 8) in
+  let after_hex = ref false in
+  String.iter (fun c ->
+    let hexdigit = match c with
+      | '0'..'9' | 'a'..'f' | 'A'..'F' -> true | _ -> false in
+    (* "\x01" followed by "a" would read as "\x01a": split the literal. *)
+    if !after_hex && hexdigit then Buffer.add_string b "\" \"";
+    after_hex := false;
+    match c with
+    | '"' -> Buffer.add_string b "\\\""
+    | '\\' -> Buffer.add_string b "\\\\"
+    | '\n' -> Buffer.add_string b "\\n"
+    | '\t' -> Buffer.add_string b "\\t"
+    | '\r' -> Buffer.add_string b "\\r"
+    | '?' -> Buffer.add_string b "\\?"    (* no trigraphs *)
+    | c when Char.code c < 0x20 || Char.code c >= 0x7f ->
+      Buffer.add_string b (Printf.sprintf "\\x%02x" (Char.code c));
+      after_hex := true
+    | c -> Buffer.add_char b c) s;
+  Buffer.contents b
+
+let c_string s = "\"" ^ c_quote s ^ "\""
+
+let render_string s =
+  let b = Buffer.create (String.length s + 2) in
+  Buffer.add_char b '"';
+  String.iter (fun c ->
+    match c with
+    | '"' -> Buffer.add_string b "\\\""
+    | '\\' -> Buffer.add_string b "\\\\"
+    | '\n' -> Buffer.add_string b "\\n"
+    | '\t' -> Buffer.add_string b "\\t"
+    | '\r' -> Buffer.add_string b "\\r"
+    | c when Char.code c < 0x20 || Char.code c = 0x7f ->
+      Buffer.add_string b (Printf.sprintf "\\x%02x" (Char.code c))
+    | c -> Buffer.add_char b c) s;
+  Buffer.add_char b '"';
+  Buffer.contents b
+
+let pod_escape s =
+  let b = Buffer.create (String.length s) in
+  String.iter (function
+    | '<' -> Buffer.add_string b "E<lt>"
+    | '>' -> Buffer.add_string b "E<gt>"
+    | c -> Buffer.add_char b c) s;
+  Buffer.contents b
+
+let unindent s =
+  let lines = String.split_on_char '\n' s in
+  let blank l = String.trim l = "" in
+  let rec drop = function l :: rest when blank l -> drop rest | ls -> ls in
+  let lines = List.rev (drop (List.rev (drop lines))) in
+  let indent l =
+    let n = String.length l in
+    let rec go i = if i < n && (l.[i] = ' ' || l.[i] = '\t') then go (i + 1) else i in
+    go 0 in
+  let common = List.fold_left (fun m l ->
+    if blank l then m else min m (indent l)) max_int lines in
+  let common = if common = max_int then 0 else common in
+  let strip l =
+    if blank l then "" else String.sub l common (String.length l - common) in
+  String.concat "\n" (List.map strip lines)
+
+let wrap_list ~indent items =
+  let b = Buffer.create 256 in
+  let col = ref indent in
+  List.iteri (fun i item ->
+    let piece = if i = 0 then item else ", " ^ item in
+    if i > 0 && !col + String.length piece + 1 > 76 then begin
+      Buffer.add_string b ",\n";
+      Buffer.add_string b (String.make indent ' ');
+      Buffer.add_string b item;
+      col := indent + String.length item
+    end else begin
+      Buffer.add_string b piece;
+      col := !col + String.length piece
+    end) items;
+  Buffer.contents b
+
+let replace_str s from to_ =
+  let lf = String.length from in
+  let b = Buffer.create (String.length s) in
+  let rec go i =
+    if i > String.length s - lf then
+      Buffer.add_string b (String.sub s i (String.length s - i))
+    else if String.sub s i lf = from then (Buffer.add_string b to_; go (i + lf))
+    else (Buffer.add_char b s.[i]; go (i + 1)) in
+  if lf = 0 then s else (go 0; Buffer.contents b)
+
+let mapi_sep sep f l = String.concat sep (List.mapi f l)
