@@ -1,0 +1,112 @@
+/* minnowd: what the daemon's files share.  See docs/internals.md, "The
+ * daemon". */
+
+#ifndef MINNOWD_DAEMON_H
+#define MINNOWD_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rpc/types.h>
+#include <rpc/xdr.h>
+
+#include "protocol.h"
+
+/* main.c */
+extern int verbose;
+
+/* proto.c: the call being served. */
+extern uint64_t optargs_bitmask;
+extern unsigned proc_nr, serial;
+
+/* Serves one client on sock until it disconnects.  Returns 0 when the
+ * client went away cleanly, -1 after a protocol error that ended the
+ * connection. */
+int serve_connection (int sock);
+
+/* Replies.  Each do_X either returns its value, or calls one of the
+ * reply_with_* once and returns its error value. */
+void reply_with_error_errno (int err, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
+#define reply_with_error(...) reply_with_error_errno (0, __VA_ARGS__)
+/* Appends ": strerror (err)". */
+void reply_with_perror_errno (int err, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
+#define reply_with_perror(...) reply_with_perror_errno (errno, __VA_ARGS__)
+/* Success reply, used by the generated stubs (xdrp NULL: no value). */
+void reply (xdrproc_t xdrp, char *ret);
+
+/* FileIn: calls cb for each chunk of the stream.  Returns 0 at its end,
+ * -1 on error (cb failed, errno kept; or the client went away), -2 when
+ * the client cancelled.  Either way the stream has been read to its end,
+ * and do_X still sends one reply. */
+int receive_file (int (*cb) (void *opaque, const void *buf, size_t len),
+                  void *opaque);
+/* do_X of a FileIn action failing before receive_file: drains the
+ * stream (after telling the client to stop). */
+int cancel_receive (void);
+
+/* FileOut: after reply (NULL, NULL) (or reply with the ret), send the
+ * data and end with send_file_end (0); send_file_end (1) cancels.
+ * send_file_write returns 0, -1 on error, -2 when the client cancelled
+ * (a cancel chunk has then been sent: do_X just returns -1). */
+int send_file_write (const void *buf, size_t len);
+int send_file_end (int cancel);
+
+/* Progress of the current call, rate-limited. */
+void notify_progress (uint64_t position, uint64_t total);
+
+/* The descriptor passed with this call (SCM_RIGHTS), or -1.  The caller
+ * owns it; one not taken is closed after the call. */
+int received_fd (void);
+
+/* devices.c: the drives, given by the library as descriptors 3, 4, …
+ * (local backend) or opened from the command line (--listen), appear as
+ * /dev/sda, /dev/sdb, … and their partitions as /dev/sda1 … */
+int add_drive_fd (int fd, const char *what);   /* at start-up */
+size_t drive_count (void);
+int drive_fd (size_t i);
+uint64_t drive_size (size_t i);
+int drive_is_readonly (size_t i);
+/* "/dev/sda" for 0, "/dev/sdz", "/dev/sdaa" for 26 …; caller frees. */
+char *drive_name (size_t i);
+
+/* Where a device is: drive index, partition number (0: whole drive),
+ * and the byte range on the drive's descriptor. */
+struct device_range {
+  size_t drive;
+  int partnum;
+  int fd;
+  uint64_t offset;
+  uint64_t length;
+  int readonly;
+};
+/* Accepts /dev/sdX, /dev/hdX, /dev/vdX (with an optional partition
+ * number).  Returns 0, or -1 with errno ENOENT when there is no such
+ * drive or partition. */
+int device_lookup (const char *device, struct device_range *range);
+
+/* hd*, vd* → sd*; the canonical name (caller frees), or NULL with errno
+ * ENOENT when the device does not exist. */
+char *device_name_translation (const char *device);
+
+/* Hooks the storage engine may define (weak: when absent, drives have no
+ * partitions and there is nothing to flush).
+ *
+ * storage_partition_lookup: partition partnum (1…) of drive i; 0 and the
+ *   byte range, or -1 when there is no such partition.
+ * storage_sync: flush every cache to the drives (called by do_sync before
+ *   the drives are fsynced); 0, or -1 with errno set.
+ * storage_shutdown: the client went away: flush and release everything
+ *   (unmount); called once before the daemon exits or accepts the next
+ *   client. */
+int storage_partition_lookup (size_t drive, int partnum,
+                              uint64_t *offset, uint64_t *length)
+  __attribute__((weak));
+int storage_sync (void) __attribute__((weak));
+void storage_shutdown (void) __attribute__((weak));
+
+/* The generated dispatcher (stubs.c): decodes the args of proc_nr from
+ * xdr_in, calls do_X, replies. */
+void dispatch_incoming_message (XDR *xdr_in);
+
+#endif /* MINNOWD_DAEMON_H */
