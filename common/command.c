@@ -1095,8 +1095,17 @@ child_main (struct command *cmd, struct plan *p)
    * (the parent blocked everything around fork). */
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = SIG_DFL;
-  for (i = 1; i < NSIG; i++)
-    (void) sigaction (i, &sa, NULL);  /* fails harmlessly for KILL/STOP */
+  for (i = 1; i < NSIG; i++) {
+    if (i == SIGKILL || i == SIGSTOP)
+      continue;
+    /* glibc refuses the signals it reserves for itself (32, 33), but an
+     * ignored one would still be inherited across exec: ask the kernel. */
+    if (sigaction (i, &sa, NULL) == -1 && errno == EINVAL) {
+      struct { void *handler; unsigned long flags; void *restorer;
+               unsigned long mask; } ksa = { SIG_DFL, 0, NULL, 0 };
+      (void) syscall (SYS_rt_sigaction, i, &ksa, NULL, sizeof ksa.mask);
+    }
+  }
 
   for (i = 0; i < 6; i++)
     if (p->close_in_child[i] >= 0)

@@ -437,7 +437,7 @@ test_fds (void)
 struct thread_result {
   int leaks;
   int failures;
-  char first[512];
+  char first[1024];
 };
 
 static void *
@@ -452,8 +452,11 @@ spawn_thread (void *arg)
     char *out = NULL;
     struct command *cmd = new_helper ("fds");
     command_set_output_buffer (cmd, &out, NULL);
-    if (command_run (cmd, NULL) == -1)
-      res->failures++;
+    if (command_run (cmd, NULL) == -1) {
+      if (res->failures++ == 0)
+        snprintf (res->first, sizeof res->first, "error: %s",
+                  command_get_error (cmd));
+    }
     else if (strcmp (out, stdio_fds) != 0) {
       if (res->leaks++ == 0)
         snprintf (res->first, sizeof res->first, "%s", out);
@@ -484,8 +487,8 @@ test_threads (void)
                "8 threads x 200 spawns: no fd leaks into children, no failures")) {
     tap_diag ("leaks %d, failures %d", leaks, failures);
     for (i = 0; i < 8; i++)
-      if (res[i].leaks)
-        tap_diag_str ("first leak", res[i].first);
+      if (res[i].leaks || res[i].failures)
+        tap_diag_str ("first problem", res[i].first);
   }
 }
 
@@ -918,7 +921,13 @@ main (void)
     fprintf (stderr, "cannot find command/command-helper\n");
     return 1;
   }
+  /* Kept high, out of the way of the fd numbers the tests choose. */
   devnull_fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (devnull_fd >= 0) {
+    int high = fcntl (devnull_fd, F_DUPFD_CLOEXEC, 200);
+    close (devnull_fd);
+    devnull_fd = high;
+  }
   under_valgrind = getenv ("LD_PRELOAD") && strstr (getenv ("LD_PRELOAD"), "vgpreload");
   if (!mkdtemp (tmpdir)) {
     perror ("mkdtemp");
