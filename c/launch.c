@@ -129,6 +129,8 @@ minnow_int_daemon_gone (minnow_h *g)
 int
 minnow_impl_shutdown (minnow_h *g)
 {
+  int r = 0;
+
   if (g->state == STATE_CONFIG)
     return 0;
   if (g->state == STATE_BUSY) {
@@ -136,5 +138,10 @@ minnow_impl_shutdown (minnow_h *g)
                       "progress");
     return -1;
   }
-  return minnow_int_shutdown (g, 1);
+  /* As libguestfs: an orderly shutdown syncs first (autosync). */
+  if (g->autosync && g->state == STATE_READY && minnow_sync (g) == -1)
+    r = -1;
+  if (minnow_int_shutdown (g, 1) == -1)
+    r = -1;
+  return r;
 }

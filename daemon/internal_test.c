@@ -423,7 +423,10 @@ do_internal_test_fileout (int64_t size)
    * reported by cancelling the stream. */
   reply (NULL, NULL);
   while (sent < size) {
-    size_t n = size - sent < (int64_t) sizeof buf ? size - sent : sizeof buf;
+    size_t n = sizeof buf;
+
+    if (size - sent < (int64_t) n)
+      n = size - sent;
     int r;
 
     for (i = 0; i < n; ++i)
