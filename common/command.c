@@ -79,11 +79,13 @@ struct command {
   int in_fd;
   int *in_pipe_r;
 
-  enum output_kind out_kind, err_kind;
-  char **out_buf, **err_buf;
-  size_t *out_len, *err_len;
-  int out_fd, err_fd;
-  int *out_pipe_r, *err_pipe_r;
+  struct output {
+    enum output_kind kind;
+    char **buf;
+    size_t *len;
+    int fd;
+    int *pipe_r;
+  } out[2];                     /* stdout, stderr */
   bool nonblocking;
 
   struct passed_fd *fds;
@@ -187,7 +189,7 @@ command_alloc (const char *binary)
 
   if (!cmd)
     return NULL;
-  cmd->in_fd = cmd->out_fd = cmd->err_fd = -1;
+  cmd->in_fd = cmd->out[0].fd = cmd->out[1].fd = -1;
   cmd->hs_ready_r = cmd->hs_go_w = -1;
   cmd->report_r = -1;
   cmd->io_in_w = cmd->io_out_r = cmd->io_err_r = -1;
@@ -527,69 +529,36 @@ command_set_input_pipe (struct command *cmd, int *fd_w)
   cmd->in_pipe_r = fd_w;
 }
 
-void
-command_set_output_buffer (struct command *cmd, char **buf, size_t *len)
+/* which: 0 for stdout, 1 for stderr. */
+static void
+set_output (struct command *cmd, int which, enum output_kind kind,
+            char **buf, size_t *len, int fd, int *pipe_r)
 {
   if (!cmd)
     return;
-  cmd->out_kind = OUT_BUFFER;
-  cmd->out_buf = buf;
-  cmd->out_len = len;
-}
-
-void
-command_set_error_buffer (struct command *cmd, char **buf, size_t *len)
-{
-  if (!cmd)
-    return;
-  cmd->err_kind = OUT_BUFFER;
-  cmd->err_buf = buf;
-  cmd->err_len = len;
-}
-
-void
-command_set_output_fd (struct command *cmd, int fd)
-{
-  if (!cmd)
-    return;
-  if (fd < 0) {
-    set_error (cmd, "command: invalid output fd %d", fd);
+  if (kind == OUT_FD && fd < 0) {
+    set_error (cmd, "command: invalid %s fd %d", which ? "error" : "output", fd);
     return;
   }
-  cmd->out_kind = OUT_FD;
-  cmd->out_fd = fd;
+  cmd->out[which].kind = kind;
+  cmd->out[which].buf = buf;
+  cmd->out[which].len = len;
+  cmd->out[which].fd = fd;
+  cmd->out[which].pipe_r = pipe_r;
 }
 
-void
-command_set_error_fd (struct command *cmd, int fd)
-{
-  if (!cmd)
-    return;
-  if (fd < 0) {
-    set_error (cmd, "command: invalid error fd %d", fd);
-    return;
-  }
-  cmd->err_kind = OUT_FD;
-  cmd->err_fd = fd;
-}
-
-void
-command_set_output_pipe (struct command *cmd, int *fd_r)
-{
-  if (!cmd)
-    return;
-  cmd->out_kind = OUT_PIPE;
-  cmd->out_pipe_r = fd_r;
-}
-
-void
-command_set_error_pipe (struct command *cmd, int *fd_r)
-{
-  if (!cmd)
-    return;
-  cmd->err_kind = OUT_PIPE;
-  cmd->err_pipe_r = fd_r;
-}
+void command_set_output_buffer (struct command *cmd, char **buf, size_t *len)
+{ set_output (cmd, 0, OUT_BUFFER, buf, len, -1, NULL); }
+void command_set_error_buffer (struct command *cmd, char **buf, size_t *len)
+{ set_output (cmd, 1, OUT_BUFFER, buf, len, -1, NULL); }
+void command_set_output_fd (struct command *cmd, int fd)
+{ set_output (cmd, 0, OUT_FD, NULL, NULL, fd, NULL); }
+void command_set_error_fd (struct command *cmd, int fd)
+{ set_output (cmd, 1, OUT_FD, NULL, NULL, fd, NULL); }
+void command_set_output_pipe (struct command *cmd, int *fd_r)
+{ set_output (cmd, 0, OUT_PIPE, NULL, NULL, -1, fd_r); }
+void command_set_error_pipe (struct command *cmd, int *fd_r)
+{ set_output (cmd, 1, OUT_PIPE, NULL, NULL, -1, fd_r); }
 
 void
 command_set_nonblocking_pipes (struct command *cmd)
@@ -1369,17 +1338,17 @@ prepare (struct command *cmd, struct plan *p, int child_ends[NCHILD_ENDS])
   }
 
   /* stdout, then stderr; the same buffer for both means one pipe. */
-  cmd->shared_buffer = cmd->out_kind == OUT_BUFFER && cmd->err_kind == OUT_BUFFER
-    && cmd->out_buf == cmd->err_buf;
+  cmd->shared_buffer = cmd->out[0].kind == OUT_BUFFER && cmd->out[1].kind == OUT_BUFFER
+    && cmd->out[0].buf == cmd->out[1].buf;
   for (i = 0; i < 2; i++) {
-    enum output_kind kind = i == 0 ? cmd->out_kind : cmd->err_kind;
+    enum output_kind kind = cmd->out[i].kind;
     int *src = i == 0 ? &p->out_src : &p->err_src;
 
     switch (kind) {
     case OUT_INHERIT:
       break;
     case OUT_FD:
-      *src = i == 0 ? cmd->out_fd : cmd->err_fd;
+      *src = cmd->out[i].fd;
       break;
     case OUT_BUFFER:
       if (i == 1 && cmd->shared_buffer) {
@@ -1398,7 +1367,7 @@ prepare (struct command *cmd, struct plan *p, int child_ends[NCHILD_ENDS])
       } else {
         if (cmd->nonblocking)
           set_nonblock (fds[0]);
-        *(i == 0 ? cmd->out_pipe_r : cmd->err_pipe_r) = fds[0];
+        *cmd->out[i].pipe_r = fds[0];
       }
       break;
     }
@@ -1530,8 +1499,8 @@ run_dry (struct command *cmd, command_dry_run_cb cb, void *opaque,
       &out, &err, &status, opaque);
   free (input);
 
-  if (cmd->out_kind == OUT_BUFFER) {
-    if (cmd->shared_buffer || (cmd->err_kind == OUT_BUFFER && cmd->err_buf == cmd->out_buf)) {
+  if (cmd->out[0].kind == OUT_BUFFER) {
+    if (cmd->shared_buffer || (cmd->out[1].kind == OUT_BUFFER && cmd->out[1].buf == cmd->out[0].buf)) {
       char *both;
       if (asprintf (&both, "%s%s", out ? out : "", err ? err : "") == -1)
         both = NULL;
@@ -1540,15 +1509,15 @@ run_dry (struct command *cmd, command_dry_run_cb cb, void *opaque,
       out = both;
       err = NULL;
     }
-    *cmd->out_buf = out ? out : strdup ("");
-    if (cmd->out_len)
-      *cmd->out_len = *cmd->out_buf ? strlen (*cmd->out_buf) : 0;
+    *cmd->out[0].buf = out ? out : strdup ("");
+    if (cmd->out[0].len)
+      *cmd->out[0].len = *cmd->out[0].buf ? strlen (*cmd->out[0].buf) : 0;
     out = NULL;
   }
-  if (cmd->err_kind == OUT_BUFFER && cmd->err_buf != cmd->out_buf) {
-    *cmd->err_buf = err ? err : strdup ("");
-    if (cmd->err_len)
-      *cmd->err_len = *cmd->err_buf ? strlen (*cmd->err_buf) : 0;
+  if (cmd->out[1].kind == OUT_BUFFER && cmd->out[1].buf != cmd->out[0].buf) {
+    *cmd->out[1].buf = err ? err : strdup ("");
+    if (cmd->out[1].len)
+      *cmd->out[1].len = *cmd->out[1].buf ? strlen (*cmd->out[1].buf) : 0;
     err = NULL;
   }
   free (out);
@@ -1803,21 +1772,21 @@ do_io (struct command *cmd)
 static void
 deliver_buffers (struct command *cmd)
 {
-  if (cmd->out_kind == OUT_BUFFER) {
+  if (cmd->out[0].kind == OUT_BUFFER) {
     if (!cmd->collect_out)
       cmd->collect_out = strdup ("");
-    *cmd->out_buf = cmd->collect_out;
-    if (cmd->out_len)
-      *cmd->out_len = cmd->collect_out_len;
+    *cmd->out[0].buf = cmd->collect_out;
+    if (cmd->out[0].len)
+      *cmd->out[0].len = cmd->collect_out_len;
     cmd->collect_out = NULL;
     cmd->collect_out_len = 0;
   }
-  if (cmd->err_kind == OUT_BUFFER && !cmd->shared_buffer) {
+  if (cmd->out[1].kind == OUT_BUFFER && !cmd->shared_buffer) {
     if (!cmd->collect_err)
       cmd->collect_err = strdup ("");
-    *cmd->err_buf = cmd->collect_err;
-    if (cmd->err_len)
-      *cmd->err_len = cmd->collect_err_len;
+    *cmd->out[1].buf = cmd->collect_err;
+    if (cmd->out[1].len)
+      *cmd->out[1].len = cmd->collect_err_len;
     cmd->collect_err = NULL;
     cmd->collect_err_len = 0;
   }
