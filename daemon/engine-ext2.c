@@ -1136,6 +1136,22 @@ ext2_unlink (struct engine_fs *efs, uint64_t dir, const char *name)
   return drop_link (efs, ino, 0);
 }
 
+/* Walks a directory.  Inline-data directories need their own flag, which
+ * fails on ordinary ones, so it is given only when the first try says so. */
+static errcode_t
+iterate_dir (ext2_filsys fs, ext2_ino_t dir,
+             int (*cb) (ext2_ino_t, int, struct ext2_dir_entry *, int, int,
+                        char *, void *),
+             void *priv)
+{
+  errcode_t err = ext2fs_dir_iterate2 (fs, dir, 0, NULL, cb, priv);
+
+  if (err == EXT2_ET_INLINE_DATA_CANT_ITERATE)
+    err = ext2fs_dir_iterate2 (fs, dir, DIRENT_FLAG_INCLUDE_INLINE_DATA,
+                               NULL, cb, priv);
+  return err;
+}
+
 struct empty_check { int entries; };
 
 static int
@@ -1160,8 +1176,7 @@ dir_is_empty (struct engine_fs *efs, uint64_t ino)
   struct empty_check c = { 0 };
   errcode_t err;
 
-  err = ext2fs_dir_iterate2 (E2 (efs), ino, DIRENT_FLAG_INCLUDE_INLINE_DATA,
-                             NULL, count_entries, &c);
+  err = iterate_dir (E2 (efs), ino, count_entries, &c);
   if (err)
     return fail (efs, err, "read directory");
   return c.entries == 0;
@@ -1284,8 +1299,7 @@ ext2_rename (struct engine_fs *efs, uint64_t olddir, const char *oldname,
 
   if (isdir && olddir != newdir) {
     struct dotdot d = { newdir };
-    err = ext2fs_dir_iterate2 (fs, oino, DIRENT_FLAG_INCLUDE_INLINE_DATA,
-                               NULL, set_dotdot, &d);
+    err = iterate_dir (fs, oino, set_dotdot, &d);
     if (err)
       return fail (efs, err, "update ..");
     if ((r = dir_changed (efs, olddir, -1)) < 0
@@ -1335,8 +1349,7 @@ ext2_readdir (struct engine_fs *efs, uint64_t dir, engine_readdir_cb cb,
   struct readdir_ctx c = { cb, opaque, 0 };
   errcode_t err;
 
-  err = ext2fs_dir_iterate2 (E2 (efs), dir, DIRENT_FLAG_INCLUDE_INLINE_DATA,
-                             NULL, readdir_one, &c);
+  err = iterate_dir (E2 (efs), dir, readdir_one, &c);
   if (err)
     return fail (efs, err, "read directory");
   return c.ret;

@@ -1,0 +1,553 @@
+/* minnow: the mount table and path resolution inside the images.
+ *
+ * Paths never reach the host: each component is looked up by the engine
+ * of the filesystem mounted there, ".." walks back along the resolved
+ * chain (so it cannot climb above "/"), and symlink targets are spliced
+ * in front of the remaining components, absolute ones restarting at our
+ * "/".  More than 40 symlinks in one resolution give ELOOP, as Linux.
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage.h"
+
+struct mount *mount_table;
+size_t mount_count;
+unsigned storage_umask = 022;
+
+#define MAX_SYMLINKS 40
+#define MAX_PATH 4096
+
+static void set_error (char **error_r, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+
+static void
+set_error (char **error_r, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (error_r == NULL)
+    return;
+  va_start (ap, fmt);
+  if (vasprintf (error_r, fmt, ap) == -1)
+    *error_r = NULL;
+  va_end (ap);
+}
+
+static struct mount *
+mount_at (const char *canonical)
+{
+  size_t i;
+
+  for (i = 0; i < mount_count; i++)
+    if (strcmp (mount_table[i].mountpoint, canonical) == 0)
+      return &mount_table[i];
+  return NULL;
+}
+
+struct mount *
+storage_mount_of_device (const char *device)
+{
+  size_t i;
+
+  for (i = 0; i < mount_count; i++)
+    if (strcmp (mount_table[i].device, device) == 0)
+      return &mount_table[i];
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* Resolution.                                                        */
+
+struct step {
+  struct mount *m;
+  uint64_t ino;
+  size_t pathlen;               /* length of the canonical path up to here */
+};
+
+struct walk {
+  struct step *stack;
+  size_t depth, alloc;
+  char path[MAX_PATH + 1];      /* canonical path of the top of the stack */
+  /* Components still to walk, as a string we consume from the front. */
+  char *rest;
+};
+
+static int
+push (struct walk *w, struct mount *m, uint64_t ino, const char *name)
+{
+  size_t len = strlen (w->path), nlen = strlen (name);
+
+  if (w->depth == w->alloc) {
+    size_t n = w->alloc ? w->alloc * 2 : 16;
+    struct step *s = realloc (w->stack, n * sizeof *s);
+    if (s == NULL)
+      return -ENOMEM;
+    w->stack = s;
+    w->alloc = n;
+  }
+  if (w->depth > 0) {
+    if (len + (len > 1) + nlen > MAX_PATH)
+      return -ENAMETOOLONG;
+    if (len > 1)
+      w->path[len++] = '/';
+    memcpy (w->path + len, name, nlen + 1);
+  }
+  w->stack[w->depth].m = m;
+  w->stack[w->depth].ino = ino;
+  w->stack[w->depth].pathlen = strlen (w->path);
+  w->depth++;
+  return 0;
+}
+
+static void
+pop (struct walk *w)
+{
+  if (w->depth > 1) {
+    w->depth--;
+    w->path[w->stack[w->depth - 1].pathlen] = '\0';
+  }
+}
+
+static int
+reset_to_root (struct walk *w)
+{
+  struct mount *root = mount_at ("/");
+
+  w->depth = 0;
+  strcpy (w->path, "/");
+  return push (w, root, root->fs->ops->root (root->fs), "");
+}
+
+/* Takes the next component off w->rest into comp; returns its length,
+ * or -1 when none is left.  *last is set when no component follows;
+ * *slash when a '/' follows it (so the object must be a directory). */
+static int
+next_component (struct walk *w, char comp[256], int *last, int *slash)
+{
+  char *p = w->rest;
+  size_t len;
+
+  while (*p == '/')
+    p++;
+  if (*p == '\0')
+    return -1;
+  len = strcspn (p, "/");
+  if (len > 255)
+    return -2;
+  memcpy (comp, p, len);
+  comp[len] = '\0';
+  p += len;
+  *slash = *p == '/';
+  while (*p == '/')
+    p++;
+  *last = *p == '\0';
+  w->rest = p;
+  return (int) len;
+}
+
+/* Puts target in front of what remains to walk. */
+static int
+splice (struct walk *w, char **owned, const char *target)
+{
+  size_t tl = strlen (target), rl = strlen (w->rest);
+  char *s;
+
+  if (tl + rl + 2 > 2 * MAX_PATH)
+    return -ENAMETOOLONG;
+  s = malloc (tl + rl + 2);
+  if (s == NULL)
+    return -ENOMEM;
+  memcpy (s, target, tl);
+  s[tl] = '/';
+  memcpy (s + tl + 1, w->rest, rl + 1);
+  free (*owned);
+  *owned = s;
+  w->rest = s;
+  return 0;
+}
+
+int
+resolve_path (const char *path, unsigned flags, struct resolved *r)
+{
+  struct walk w = { 0 };
+  char *owned = NULL;
+  char comp[256];
+  int symlinks = 0, last = 0, slash = 0, len, ret;
+  struct step *top;
+
+  memset (r, 0, sizeof *r);
+  if (path == NULL || path[0] != '/')
+    return -EINVAL;
+  if (strlen (path) > MAX_PATH)
+    return -ENAMETOOLONG;
+  if (mount_at ("/") == NULL)
+    return -ENODEV;
+  owned = strdup (path);
+  if (owned == NULL)
+    return -ENOMEM;
+  w.rest = owned;
+  ret = reset_to_root (&w);
+  if (ret < 0)
+    goto out;
+
+  for (;;) {
+    struct mount *m;
+    uint64_t child;
+    struct engine_stat st;
+    char sub[MAX_PATH + 260];
+
+    len = next_component (&w, comp, &last, &slash);
+    if (len == -2) {
+      ret = -ENAMETOOLONG;
+      goto out;
+    }
+    if (len == -1) {
+      /* "/" or a path ending in "." or "..": the directory on top. */
+      top = &w.stack[w.depth - 1];
+      r->m = top->m;
+      r->ino = top->ino;
+      r->exists = 1;
+      r->is_mountpoint = top->ino == top->m->fs->ops->root (top->m->fs);
+      break;
+    }
+    if (strcmp (comp, ".") == 0)
+      continue;
+    if (strcmp (comp, "..") == 0) {
+      pop (&w);
+      continue;
+    }
+
+    top = &w.stack[w.depth - 1];
+    ret = top->m->fs->ops->lookup (top->m->fs, top->ino, comp, &child);
+    if (ret == -ENOENT && last && (flags & RESOLVE_CREATE)) {
+      r->dm = top->m;
+      r->dir = top->ino;
+      strcpy (r->name, comp);
+      r->exists = 0;
+      ret = push (&w, top->m, 0, comp);
+      if (ret < 0)
+        goto out;
+      ret = 0;
+      break;
+    }
+    if (ret < 0)
+      goto out;
+
+    /* A filesystem mounted here hides the directory below. */
+    m = top->m;
+    if (mount_count > 1) {
+      size_t pl = strlen (w.path);
+      snprintf (sub, sizeof sub, "%s%s%s", w.path, pl > 1 ? "/" : "", comp);
+      if ((m = mount_at (sub)) != NULL)
+        child = m->fs->ops->root (m->fs);
+      else
+        m = top->m;
+    }
+
+    ret = m->fs->ops->getattr (m->fs, child, &st);
+    if (ret < 0)
+      goto out;
+    if (S_ISLNK (st.mode) && (!last || slash || !(flags & RESOLVE_NOFOLLOW))) {
+      char *target;
+
+      if (++symlinks > MAX_SYMLINKS) {
+        ret = -ELOOP;
+        goto out;
+      }
+      ret = m->fs->ops->readlink (m->fs, child, &target);
+      if (ret < 0)
+        goto out;
+      ret = splice (&w, &owned, target);
+      if (ret == 0 && target[0] == '/')
+        ret = reset_to_root (&w);
+      free (target);
+      if (ret < 0)
+        goto out;
+      continue;
+    }
+    if ((!last || slash) && !S_ISDIR (st.mode)) {
+      ret = -ENOTDIR;
+      goto out;
+    }
+    if (last) {
+      r->m = m;
+      r->ino = child;
+      r->dm = top->m;
+      r->dir = top->ino;
+      strcpy (r->name, comp);
+      r->exists = 1;
+      r->is_mountpoint = m != top->m;
+      ret = push (&w, m, child, comp);
+      if (ret < 0)
+        goto out;
+      break;
+    }
+    ret = push (&w, m, child, comp);
+    if (ret < 0)
+      goto out;
+  }
+
+  r->path = strdup (w.path);
+  ret = r->path ? 0 : -ENOMEM;
+
+ out:
+  free (w.stack);
+  free (owned);
+  if (ret < 0)
+    memset (r, 0, sizeof *r);
+  return ret;
+}
+
+void
+resolved_free (struct resolved *r)
+{
+  free (r->path);
+  r->path = NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* Mounting.                                                          */
+
+static int
+open_device (const char *device, int readonly, struct engine_fs **fs_r,
+             char **error_r)
+{
+  struct engine_range range;
+  const struct engine_ops *ops;
+  const char *type;
+  char *msg = NULL;
+  int r;
+
+  r = storage_device_range (device, &range, error_r);
+  if (r < 0)
+    return r;
+  if (readonly)
+    range.readonly = 1;
+  ops = engine_probe (&range, &type);
+  if (ops == NULL) {
+    set_error (error_r, "%s: no filesystem that minnow can mount",
+               device);
+    return -EINVAL;
+  }
+  r = ops->open (&range, fs_r, &msg);
+  if (r == -EUCLEAN && !range.readonly) {
+    /* The journal needs replaying: e2fsck does it, then we retry. */
+    char *fsck_err = NULL;
+    int status;
+
+    free (msg);
+    msg = NULL;
+    status = storage_e2fsck (device, "-fy", NULL, &fsck_err);
+    if (status < 0 || status >= 4) {
+      set_error (error_r, "%s: the journal needs recovery and e2fsck could "
+                 "not recover it: %s", device,
+                 fsck_err ? fsck_err : "e2fsck failed");
+      free (fsck_err);
+      return -EUCLEAN;
+    }
+    free (fsck_err);
+    r = ops->open (&range, fs_r, &msg);
+  }
+  if (r < 0) {
+    set_error (error_r, "%s: %s", device, msg ? msg : strerror (-r));
+    free (msg);
+    return r;
+  }
+  return 0;
+}
+
+int
+storage_mount (const char *device, const char *mountpoint,
+               const char *options, int readonly, char **error_r)
+{
+  struct resolved res;
+  struct engine_fs *fs;
+  struct mount *t;
+  char *canonical;
+  int r;
+
+  if (error_r)
+    *error_r = NULL;
+  if (storage_mount_of_device (device)) {
+    set_error (error_r, "%s: device is already mounted", device);
+    return -EBUSY;
+  }
+  if (mount_count == 0) {
+    if (strcmp (mountpoint, "/") != 0) {
+      set_error (error_r, "%s: mount the root filesystem (\"/\") first",
+                 mountpoint);
+      return -ENOENT;
+    }
+    canonical = strdup ("/");
+    if (canonical == NULL)
+      return -ENOMEM;
+  } else {
+    r = resolve_path (mountpoint, 0, &res);
+    if (r < 0) {
+      set_error (error_r, "%s: %s", mountpoint, strerror (-r));
+      return r;
+    }
+    canonical = res.path;
+    if (mount_at (canonical)) {
+      set_error (error_r, "%s: a filesystem is already mounted there",
+                 mountpoint);
+      free (canonical);
+      return -EBUSY;
+    }
+    {
+      struct engine_stat st;
+      r = res.m->fs->ops->getattr (res.m->fs, res.ino, &st);
+      if (r == 0 && !S_ISDIR (st.mode))
+        r = -ENOTDIR;
+      if (r < 0) {
+        set_error (error_r, "%s: %s", mountpoint, strerror (-r));
+        free (canonical);
+        return r;
+      }
+    }
+  }
+
+  r = open_device (device, readonly, &fs, error_r);
+  if (r < 0) {
+    free (canonical);
+    return r;
+  }
+  t = realloc (mount_table, (mount_count + 1) * sizeof *t);
+  if (t == NULL) {
+    fs->ops->close (fs);
+    free (canonical);
+    return -ENOMEM;
+  }
+  mount_table = t;
+  t = &mount_table[mount_count];
+  t->mountpoint = canonical;
+  t->device = strdup (device);
+  t->options = strdup (options ? options : "");
+  t->fs = fs;
+  t->readonly = fs->readonly;
+  if (t->device == NULL || t->options == NULL) {
+    fs->ops->close (fs);
+    free (t->device);
+    free (t->options);
+    free (canonical);
+    return -ENOMEM;
+  }
+  mount_count++;
+  return 0;
+}
+
+static int
+is_below (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+
+  if (strcmp (dir, "/") == 0)
+    return strcmp (path, "/") != 0;
+  return strncmp (path, dir, n) == 0 && path[n] == '/';
+}
+
+static int
+umount_index (size_t i, char **error_r)
+{
+  struct mount *m = &mount_table[i];
+  size_t j;
+  int r;
+
+  for (j = 0; j < mount_count; j++)
+    if (j != i && is_below (mount_table[j].mountpoint, m->mountpoint)) {
+      set_error (error_r, "%s: filesystem is busy: %s is mounted below it",
+                 m->mountpoint, mount_table[j].mountpoint);
+      return -EBUSY;
+    }
+  r = m->fs->ops->close (m->fs);
+  free (m->mountpoint);
+  free (m->device);
+  free (m->options);
+  memmove (m, m + 1, (mount_count - i - 1) * sizeof *m);
+  mount_count--;
+  if (r < 0)
+    set_error (error_r, "umount: flushing the filesystem: %s",
+               strerror (-r));
+  return r;
+}
+
+int
+storage_umount (const char *what, char **error_r)
+{
+  size_t i;
+  char *canonical = NULL;
+
+  if (error_r)
+    *error_r = NULL;
+  for (i = 0; i < mount_count; i++)
+    if (strcmp (mount_table[i].device, what) == 0
+        || strcmp (mount_table[i].mountpoint, what) == 0)
+      return umount_index (i, error_r);
+
+  /* A non-canonical spelling of a mountpoint ("/data/", "/x/../data"). */
+  if (what[0] == '/' && strncmp (what, "/dev/", 5) != 0) {
+    struct resolved res;
+    if (resolve_path (what, 0, &res) == 0) {
+      canonical = res.path;
+      for (i = 0; i < mount_count; i++)
+        if (strcmp (mount_table[i].mountpoint, canonical) == 0) {
+          free (canonical);
+          return umount_index (i, error_r);
+        }
+      free (canonical);
+    }
+  }
+  set_error (error_r, "%s: not mounted", what);
+  return -EINVAL;
+}
+
+int
+storage_umount_all (char **error_r)
+{
+  int first = 0;
+
+  if (error_r)
+    *error_r = NULL;
+  while (mount_count > 0) {
+    /* The longest mountpoint is never below another one's child. */
+    size_t i, deepest = 0;
+    char *err = NULL;
+    int r;
+
+    for (i = 1; i < mount_count; i++)
+      if (strlen (mount_table[i].mountpoint)
+          > strlen (mount_table[deepest].mountpoint))
+        deepest = i;
+    r = umount_index (deepest, &err);
+    if (r < 0 && first == 0) {
+      first = r;
+      if (error_r)
+        *error_r = err;
+      else
+        free (err);
+    } else
+      free (err);
+  }
+  return first;
+}
+
+int
+storage_sync_all (void)
+{
+  size_t i;
+  int first = 0;
+
+  for (i = 0; i < mount_count; i++) {
+    int r = mount_table[i].fs->ops->sync (mount_table[i].fs);
+    if (r < 0 && first == 0)
+      first = r;
+  }
+  return first;
+}

@@ -1,0 +1,756 @@
+/* minnow: device names, partitions and byte ranges (core, no replies).
+ *
+ * Partition tables are read and written with libfdisk on the drive the
+ * daemon was given, reopened through /proc/self/fd/N so that libfdisk
+ * owns (and closes) its own descriptor.  Nothing is cached: every call
+ * reads the table again, so a table written by pwrite_device is seen.
+ */
+
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libfdisk/libfdisk.h>
+
+#include "storage.h"
+#include "part.h"
+
+static void
+set_error (char **error_r, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+
+static void
+set_error (char **error_r, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (error_r == NULL)
+    return;
+  free (*error_r);
+  va_start (ap, fmt);
+  if (vasprintf (error_r, fmt, ap) == -1)
+    *error_r = NULL;
+  va_end (ap);
+}
+
+/* ---------------------------------------------------------------- */
+/* Names.                                                             */
+
+int
+storage_parse_device (const char *device, size_t *index_r, int *partnum_r)
+{
+  const char *p;
+  size_t index = 0;
+  long partnum = 0;
+
+  if (strncmp (device, "/dev/", 5) != 0)
+    return -EINVAL;
+  p = device + 5;
+  if (strncmp (p, "sd", 2) == 0 || strncmp (p, "hd", 2) == 0
+      || strncmp (p, "vd", 2) == 0)
+    p += 2;
+  else if (strncmp (p, "xvd", 3) == 0)
+    p += 3;
+  else
+    return -EINVAL;
+  if (!islower ((unsigned char) *p))
+    return -EINVAL;
+  /* Letters are bijective base 26: a..z, aa..zz, aaa... */
+  while (islower ((unsigned char) *p)) {
+    index = index * 26 + (size_t) (*p - 'a' + 1);
+    if (index > 1000000)
+      return -EINVAL;
+    p++;
+  }
+  index--;
+  if (*p) {
+    char *end;
+    if (!isdigit ((unsigned char) *p) || *p == '0')
+      return -EINVAL;
+    errno = 0;
+    partnum = strtol (p, &end, 10);
+    if (errno || *end || partnum < 1 || partnum > 128)
+      return -EINVAL;
+  }
+  *index_r = index;
+  *partnum_r = (int) partnum;
+  return 0;
+}
+
+char *
+storage_drive_name (size_t index)
+{
+  char letters[16];
+  int n = 0, i;
+  char *ret;
+
+  index++;
+  while (index > 0 && n < 15) {
+    index--;
+    letters[n++] = 'a' + index % 26;
+    index /= 26;
+  }
+  ret = malloc (8 + n + 1);
+  if (ret == NULL)
+    return NULL;
+  strcpy (ret, "/dev/sd");
+  for (i = 0; i < n; i++)
+    ret[7 + i] = letters[n - 1 - i];
+  ret[7 + n] = '\0';
+  return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* libfdisk.                                                          */
+
+int
+part_open (size_t index, int write, struct fdisk_context **cxt_r,
+           struct engine_range *drive, char **error_r)
+{
+  struct fdisk_context *cxt;
+  char path[64];
+  int r;
+
+  r = storage_drive_range (index, drive);
+  if (r < 0) {
+    set_error (error_r, "no such drive");
+    return r;
+  }
+  if (write && drive->readonly) {
+    set_error (error_r, "drive is read-only");
+    return -EROFS;
+  }
+  cxt = fdisk_new_context ();
+  if (cxt == NULL)
+    return -ENOMEM;
+  fdisk_disable_dialogs (cxt, 1);
+  snprintf (path, sizeof path, "/proc/self/fd/%d", drive->fd);
+  r = fdisk_assign_device (cxt, path, !write);
+  if (r < 0) {
+    set_error (error_r, "cannot read the partition table: %s",
+               strerror (-r));
+    fdisk_unref_context (cxt);
+    return r;
+  }
+  *cxt_r = cxt;
+  return 0;
+}
+
+int
+part_close (struct fdisk_context *cxt, int write, char **error_r)
+{
+  int r = 0;
+
+  if (write) {
+    r = fdisk_write_disklabel (cxt);
+    if (r < 0)
+      set_error (error_r, "writing the partition table: %s", strerror (-r));
+  }
+  fdisk_deassign_device (cxt, !write);
+  fdisk_unref_context (cxt);
+  return r;
+}
+
+static int
+compare_parts (const void *a, const void *b)
+{
+  const struct storage_partition *x = a, *y = b;
+
+  return x->partnum - y->partnum;
+}
+
+int
+storage_list_partitions (size_t index, struct storage_partition **parts_r,
+                         char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct fdisk_table *tb = NULL;
+  struct fdisk_iter *it = NULL;
+  struct fdisk_partition *pa;
+  struct engine_range drive;
+  struct storage_partition *parts = NULL;
+  unsigned long ss;
+  size_t n = 0;
+  int r;
+
+  *parts_r = NULL;
+  r = part_open (index, 0, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if (!fdisk_has_label (cxt)) {
+    part_close (cxt, 0, NULL);
+    return 0;
+  }
+  ss = fdisk_get_sector_size (cxt);
+  r = fdisk_get_partitions (cxt, &tb);
+  if (r < 0) {
+    set_error (error_r, "reading partitions: %s", strerror (-r));
+    part_close (cxt, 0, NULL);
+    return r;
+  }
+  it = fdisk_new_iter (FDISK_ITER_FORWARD);
+  parts = calloc (fdisk_table_get_nents (tb) + 1, sizeof *parts);
+  if (it == NULL || parts == NULL) {
+    r = -ENOMEM;
+    goto out;
+  }
+  while (fdisk_table_next_partition (tb, it, &pa) == 0) {
+    if (!fdisk_partition_has_partno (pa) || !fdisk_partition_has_start (pa)
+        || !fdisk_partition_has_size (pa))
+      continue;
+    parts[n].partnum = (int) fdisk_partition_get_partno (pa) + 1;
+    parts[n].start = (uint64_t) fdisk_partition_get_start (pa) * ss;
+    parts[n].size = (uint64_t) fdisk_partition_get_size (pa) * ss;
+    parts[n].end = parts[n].start + parts[n].size - 1;
+    n++;
+  }
+  qsort (parts, n, sizeof *parts, compare_parts);
+  *parts_r = parts;
+  parts = NULL;
+  r = (int) n;
+ out:
+  free (parts);
+  fdisk_free_iter (it);
+  fdisk_unref_table (tb);
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+int
+storage_device_range (const char *device, struct engine_range *r,
+                      char **error_r)
+{
+  struct storage_partition *parts;
+  size_t index;
+  int partnum, n, i, ret;
+
+  if (error_r)
+    *error_r = NULL;
+  if (storage_parse_device (device, &index, &partnum) < 0) {
+    set_error (error_r, "%s: not a device name", device);
+    return -ENOENT;
+  }
+  ret = storage_drive_range (index, r);
+  if (ret < 0) {
+    set_error (error_r, "%s: no such device", device);
+    return -ENOENT;
+  }
+  if (partnum == 0)
+    return 0;
+  n = storage_list_partitions (index, &parts, error_r);
+  if (n < 0)
+    return n;
+  for (i = 0; i < n; i++)
+    if (parts[i].partnum == partnum) {
+      if (parts[i].start + parts[i].size > r->length) {
+        set_error (error_r, "%s: partition extends beyond the end of the drive",
+                   device);
+        free (parts);
+        return -EIO;
+      }
+      r->offset = parts[i].start;
+      r->length = parts[i].size;
+      free (parts);
+      return 0;
+    }
+  free (parts);
+  set_error (error_r, "%s: no such partition", device);
+  return -ENOENT;
+}
+
+/* ---------------------------------------------------------------- */
+/* Editing.                                                           */
+
+static char *
+upper (const char *s)
+{
+  char *r = s ? strdup (s) : NULL;
+  char *p;
+
+  for (p = r; p && *p; p++)
+    *p = toupper ((unsigned char) *p);
+  return r;
+}
+
+int
+storage_part_init (size_t index, const char *parttype, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  const char *label;
+  int r;
+
+  if (strcmp (parttype, "msdos") == 0 || strcmp (parttype, "mbr") == 0)
+    label = "dos";
+  else if (strcmp (parttype, "gpt") == 0 || strcmp (parttype, "efi") == 0)
+    label = "gpt";
+  else {
+    set_error (error_r, "unknown partition table type: %s "
+               "(use \"msdos\" or \"gpt\")", parttype);
+    return -EINVAL;
+  }
+  r = part_open (index, 1, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  r = fdisk_create_disklabel (cxt, label);
+  if (r < 0) {
+    set_error (error_r, "creating the %s partition table: %s", parttype,
+               strerror (-r));
+    part_close (cxt, 0, NULL);
+    return r;
+  }
+  return part_close (cxt, 1, error_r);
+}
+
+/* Needs a table: EINVAL "no partition table" otherwise. */
+static int
+need_label (struct fdisk_context *cxt, char **error_r)
+{
+  if (!fdisk_has_label (cxt)) {
+    set_error (error_r, "the device has no partition table "
+               "(use part_init first)");
+    return -EINVAL;
+  }
+  return 0;
+}
+
+int
+storage_part_add (size_t index, const char *prlogex, int64_t startsect,
+                  int64_t endsect, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct fdisk_partition *pa = NULL;
+  struct fdisk_parttype *type = NULL;
+  struct engine_range drive;
+  int kind, r, is_dos;
+  size_t partno, i, n;
+  uint64_t nsectors;
+
+  if (strcmp (prlogex, "p") == 0 || strcmp (prlogex, "primary") == 0)
+    kind = 'p';
+  else if (strcmp (prlogex, "e") == 0 || strcmp (prlogex, "extended") == 0)
+    kind = 'e';
+  else if (strcmp (prlogex, "l") == 0 || strcmp (prlogex, "logical") == 0)
+    kind = 'l';
+  else {
+    set_error (error_r, "prlogex must be \"p\", \"l\" or \"e\", not \"%s\"",
+               prlogex);
+    return -EINVAL;
+  }
+  r = part_open (index, 1, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) < 0)
+    goto fail;
+  is_dos = fdisk_is_label (cxt, DOS);
+  if (!is_dos && kind != 'p') {
+    set_error (error_r, "only primary partitions exist on a GPT disk");
+    r = -EINVAL;
+    goto fail;
+  }
+  nsectors = fdisk_get_nsectors (cxt);
+  if (endsect < 0)
+    endsect = (int64_t) fdisk_get_last_lba (cxt) + 1 + endsect;
+  if (startsect < 0 || endsect < startsect
+      || (uint64_t) endsect >= nsectors) {
+    set_error (error_r, "invalid sector range %" PRIi64 "..%" PRIi64
+               " (the disk has %" PRIu64 " sectors)", startsect, endsect,
+               nsectors);
+    r = -EINVAL;
+    goto fail;
+  }
+
+  /* The partition number: first free primary slot, or the next logical. */
+  n = fdisk_get_npartitions (cxt);
+  partno = n;
+  if (kind == 'l') {
+    for (i = 4; i < n && fdisk_is_partition_used (cxt, i); i++)
+      ;
+    partno = i;
+  } else {
+    for (i = 0; i < (is_dos ? 4 : n); i++)
+      if (!fdisk_is_partition_used (cxt, i)) {
+        partno = i;
+        break;
+      }
+  }
+  if (partno >= n && !(is_dos && kind == 'l')) {
+    set_error (error_r, "no free partition slot left");
+    r = -ENOSPC;
+    goto fail;
+  }
+
+  pa = fdisk_new_partition ();
+  if (pa == NULL) {
+    r = -ENOMEM;
+    goto fail;
+  }
+  fdisk_partition_set_partno (pa, partno);
+  fdisk_partition_set_start (pa, startsect);
+  fdisk_partition_set_size (pa, endsect - startsect + 1);
+  if (kind == 'e') {
+    type = fdisk_label_get_parttype_from_code (fdisk_get_label (cxt, NULL),
+                                               0x05);
+    if (type)
+      fdisk_partition_set_type (pa, type);
+  }
+  r = fdisk_add_partition (cxt, pa, NULL);
+  if (r < 0) {
+    set_error (error_r, "adding the partition (sectors %" PRIi64 "..%" PRIi64
+               "): %s", startsect, endsect,
+               r == -ERANGE ? "out of the free space" : strerror (-r));
+    goto fail;
+  }
+  fdisk_unref_partition (pa);
+  return part_close (cxt, 1, error_r);
+
+ fail:
+  fdisk_unref_partition (pa);
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+int
+storage_part_disk (size_t index, const char *parttype, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  int64_t last;
+  int r;
+
+  r = storage_part_init (index, parttype, error_r);
+  if (r < 0)
+    return r;
+  /* libguestfs: from sector 2048 (1 MiB) to 64 sectors before the end. */
+  r = part_open (index, 0, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  last = (int64_t) fdisk_get_last_lba (cxt);
+  if ((int64_t) fdisk_get_nsectors (cxt) - 64 < last)
+    last = (int64_t) fdisk_get_nsectors (cxt) - 64;
+  part_close (cxt, 0, NULL);
+  if (last < 2048 + 64) {
+    set_error (error_r, "the disk is too small to partition");
+    return -ENOSPC;
+  }
+  return storage_part_add (index, "p", 2048, last, error_r);
+}
+
+static int
+check_partnum (struct fdisk_context *cxt, int partnum, char **error_r)
+{
+  if (partnum < 1 || (size_t) partnum > fdisk_get_npartitions (cxt)
+      || !fdisk_is_partition_used (cxt, partnum - 1)) {
+    set_error (error_r, "partition %d does not exist", partnum);
+    return -ENOENT;
+  }
+  return 0;
+}
+
+int
+storage_part_del (size_t index, int partnum, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  int r;
+
+  r = part_open (index, 1, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) < 0
+      || (r = check_partnum (cxt, partnum, error_r)) < 0)
+    goto fail;
+  r = fdisk_delete_partition (cxt, partnum - 1);
+  if (r < 0) {
+    set_error (error_r, "deleting partition %d: %s", partnum, strerror (-r));
+    goto fail;
+  }
+  return part_close (cxt, 1, error_r);
+ fail:
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+int
+storage_part_get_parttype (size_t index, char **type_r, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  int r;
+
+  r = part_open (index, 0, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) == 0) {
+    *type_r = strdup (fdisk_is_label (cxt, GPT) ? "gpt"
+                      : fdisk_is_label (cxt, DOS) ? "msdos"
+                      : fdisk_label_get_name (fdisk_get_label (cxt, NULL)));
+    if (*type_r == NULL)
+      r = -ENOMEM;
+  }
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+int
+storage_part_get_info (size_t index, int partnum,
+                       struct storage_part_info *info, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct fdisk_partition *pa = NULL;
+  struct fdisk_parttype *type;
+  struct engine_range drive;
+  int r;
+
+  memset (info, 0, sizeof *info);
+  info->mbr_id = -1;
+  r = part_open (index, 0, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) < 0
+      || (r = check_partnum (cxt, partnum, error_r)) < 0)
+    goto out;
+  r = fdisk_get_partition (cxt, partnum - 1, &pa);
+  if (r < 0) {
+    set_error (error_r, "reading partition %d: %s", partnum, strerror (-r));
+    goto out;
+  }
+  info->is_gpt = fdisk_is_label (cxt, GPT);
+  info->bootable = fdisk_partition_is_bootable (pa) == 1;
+  type = fdisk_partition_get_type (pa);
+  if (info->is_gpt) {
+    const char *name = fdisk_partition_get_name (pa);
+    info->name = strdup (name ? name : "");
+    info->gpt_type = upper (type ? fdisk_parttype_get_string (type) : "");
+    info->gpt_guid = upper (fdisk_partition_get_uuid (pa)
+                            ? fdisk_partition_get_uuid (pa) : "");
+  } else
+    info->mbr_id = type ? (int) fdisk_parttype_get_code (type) : 0;
+  r = 0;
+ out:
+  fdisk_unref_partition (pa);
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+void
+storage_part_info_free (struct storage_part_info *info)
+{
+  free (info->name);
+  free (info->gpt_type);
+  free (info->gpt_guid);
+}
+
+/* Opens for writing and checks the partition and the table kind
+ * (need: 'g' GPT only, 'm' MBR only, 0 either). */
+static int
+open_partition (size_t index, int partnum, int need,
+                struct fdisk_context **cxt_r, char **error_r)
+{
+  struct engine_range drive;
+  int r;
+
+  r = part_open (index, 1, cxt_r, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (*cxt_r, error_r)) < 0
+      || (r = check_partnum (*cxt_r, partnum, error_r)) < 0)
+    goto fail;
+  if (need == 'g' && !fdisk_is_label (*cxt_r, GPT)) {
+    set_error (error_r, "this is only possible on a GPT partition table");
+    r = -EINVAL;
+    goto fail;
+  }
+  if (need == 'm' && !fdisk_is_label (*cxt_r, DOS)) {
+    set_error (error_r, "this is only possible on an MBR partition table");
+    r = -EINVAL;
+    goto fail;
+  }
+  return 0;
+ fail:
+  part_close (*cxt_r, 0, NULL);
+  return r;
+}
+
+int
+storage_part_set_bootable (size_t index, int partnum, int bootable,
+                           char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct fdisk_partition *pa = NULL;
+  int r, now;
+
+  r = open_partition (index, partnum, 0, &cxt, error_r);
+  if (r < 0)
+    return r;
+  r = fdisk_get_partition (cxt, partnum - 1, &pa);
+  if (r < 0)
+    goto fail;
+  now = fdisk_partition_is_bootable (pa) == 1;
+  fdisk_unref_partition (pa);
+  if (now != !!bootable) {
+    r = fdisk_toggle_partition_flag (cxt, partnum - 1,
+                                     fdisk_is_label (cxt, GPT)
+                                     ? GPT_FLAG_LEGACYBOOT : DOS_FLAG_ACTIVE);
+    if (r < 0)
+      goto fail;
+  }
+  return part_close (cxt, 1, error_r);
+ fail:
+  set_error (error_r, "partition %d: %s", partnum, strerror (-r));
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+static int
+set_type (size_t index, int partnum, int need, unsigned code,
+          const char *guid, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct fdisk_parttype *type;
+  struct fdisk_label *lb;
+  int r;
+
+  r = open_partition (index, partnum, need, &cxt, error_r);
+  if (r < 0)
+    return r;
+  lb = fdisk_get_label (cxt, NULL);
+  type = guid ? fdisk_label_get_parttype_from_string (lb, guid)
+    : fdisk_label_get_parttype_from_code (lb, code);
+  if (type == NULL)
+    type = fdisk_new_unknown_parttype (code, guid);
+  if (type == NULL) {
+    part_close (cxt, 0, NULL);
+    return -ENOMEM;
+  }
+  r = fdisk_set_partition_type (cxt, partnum - 1, type);
+  fdisk_unref_parttype (type);
+  if (r < 0) {
+    set_error (error_r, "partition %d: setting the type: %s", partnum,
+               strerror (-r));
+    part_close (cxt, 0, NULL);
+    return r;
+  }
+  return part_close (cxt, 1, error_r);
+}
+
+int
+storage_part_set_mbr_id (size_t index, int partnum, int id, char **error_r)
+{
+  if (id < 0 || id > 255) {
+    set_error (error_r, "MBR partition id %d is not a byte", id);
+    return -EINVAL;
+  }
+  return set_type (index, partnum, 'm', (unsigned) id, NULL, error_r);
+}
+
+static int
+valid_guid (const char *s)
+{
+  static const char pattern[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+  size_t i;
+
+  if (strlen (s) != sizeof pattern - 1)
+    return 0;
+  for (i = 0; pattern[i]; i++)
+    if (pattern[i] == 'x' ? !isxdigit ((unsigned char) s[i]) : s[i] != '-')
+      return 0;
+  return 1;
+}
+
+int
+storage_part_set_gpt_type (size_t index, int partnum, const char *guid,
+                           char **error_r)
+{
+  if (!valid_guid (guid)) {
+    set_error (error_r, "%s: not a GUID", guid);
+    return -EINVAL;
+  }
+  return set_type (index, partnum, 'g', 0, guid, error_r);
+}
+
+static int
+set_field (size_t index, int partnum, const char *name, const char *uuid,
+           char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct fdisk_partition *pa;
+  int r;
+
+  r = open_partition (index, partnum, 'g', &cxt, error_r);
+  if (r < 0)
+    return r;
+  pa = fdisk_new_partition ();
+  if (pa == NULL) {
+    part_close (cxt, 0, NULL);
+    return -ENOMEM;
+  }
+  if (name)
+    r = fdisk_partition_set_name (pa, name);
+  else
+    r = fdisk_partition_set_uuid (pa, uuid);
+  if (r == 0)
+    r = fdisk_set_partition (cxt, partnum - 1, pa);
+  fdisk_unref_partition (pa);
+  if (r < 0) {
+    set_error (error_r, "partition %d: %s", partnum, strerror (-r));
+    part_close (cxt, 0, NULL);
+    return r;
+  }
+  return part_close (cxt, 1, error_r);
+}
+
+int
+storage_part_set_name (size_t index, int partnum, const char *name,
+                       char **error_r)
+{
+  if (strlen (name) > 36 * 3) {     /* 36 UTF-16 units */
+    set_error (error_r, "partition name too long");
+    return -EINVAL;
+  }
+  return set_field (index, partnum, name, NULL, error_r);
+}
+
+int
+storage_part_set_gpt_guid (size_t index, int partnum, const char *guid,
+                           char **error_r)
+{
+  if (!valid_guid (guid)) {
+    set_error (error_r, "%s: not a GUID", guid);
+    return -EINVAL;
+  }
+  return set_field (index, partnum, NULL, guid, error_r);
+}
+
+int
+storage_part_get_disk_guid (size_t index, char **guid_r, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  char *id = NULL;
+  int r;
+
+  r = part_open (index, 0, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) == 0) {
+    if (!fdisk_is_label (cxt, GPT)) {
+      set_error (error_r, "the disk GUID exists only on GPT disks");
+      r = -EINVAL;
+    } else if ((r = fdisk_get_disklabel_id (cxt, &id)) < 0)
+      set_error (error_r, "reading the disk GUID: %s", strerror (-r));
+    else {
+      *guid_r = upper (id);
+      free (id);
+      r = *guid_r ? 0 : -ENOMEM;
+    }
+  }
+  part_close (cxt, 0, NULL);
+  return r;
+}

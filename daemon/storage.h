@@ -1,0 +1,122 @@
+/* minnow: the storage engine's core, below the actions.
+ *
+ * Devices (drives and their partitions) as byte ranges, the mount table,
+ * and path resolution inside the mounted filesystems.  Nothing here
+ * replies to the client: functions return a negative errno and may fill
+ * a message; the do_X functions in file.c, dir.c ... turn that into
+ * reply_with_error.  The tests link these files without the daemon.
+ */
+
+#ifndef MINNOW_STORAGE_H
+#define MINNOW_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+/* ---- Drives: provided by drives.c (the daemon) or the test harness. */
+
+/* Number of drives, and drive i (0 = /dev/sda) as a whole-disk range.
+ * Returns 0, or -ENOENT when there is no such drive. */
+size_t storage_drive_count (void);
+int storage_drive_range (size_t index, struct engine_range *r);
+
+/* ---- Device names (part.c). */
+
+/* Parses "/dev/sdX" or "/dev/sdXN" (also hd*, vd*, xvd* like libguestfs's
+ * translation): drive index and partition number (0 = whole drive).
+ * Returns 0 or -EINVAL when the name is not of that form. */
+int storage_parse_device (const char *device, size_t *index_r, int *partnum_r);
+
+/* "/dev/sd" + letters for index (0 → "a", 26 → "aa"); caller frees. */
+char *storage_drive_name (size_t index);
+
+/* The byte range of a device (drive or partition).  Returns 0 or a
+ * negative errno (-ENOENT: no such drive or partition) with a message in
+ * *error_r (malloc'd) when one helps. */
+int storage_device_range (const char *device, struct engine_range *r,
+                          char **error_r);
+
+/* ---- Partitions (part.c). */
+
+struct storage_partition {
+  int partnum;                  /* 1-based */
+  uint64_t start, end, size;    /* bytes; end is the last byte */
+};
+
+/* Partitions of drive i, sorted by number; returns the count (0 when no
+ * table) or a negative errno.  *parts_r is malloc'd. */
+int storage_list_partitions (size_t index, struct storage_partition **parts_r,
+                             char **error_r);
+
+/* ---- The mount table (mount.c). */
+
+struct mount {
+  char *mountpoint;             /* canonical: "/" or "/a/b" */
+  char *device;                 /* canonical device name */
+  char *options;                /* as given to mount_options, or "" */
+  struct engine_fs *fs;
+  int readonly;
+};
+
+extern struct mount *mount_table;
+extern size_t mount_count;
+
+/* Mounts device (already a canonical /dev/sdXN name) at mountpoint.
+ * Fails with EBUSY if either is in use, ENOENT/ENOTDIR if mountpoint is
+ * not a directory in the mounted tree (except "/" when nothing is
+ * mounted).  A filesystem whose journal needs recovery is recovered with
+ * e2fsck first when mounted read-write. */
+int storage_mount (const char *device, const char *mountpoint,
+                   const char *options, int readonly, char **error_r);
+/* Unmounts by mountpoint or device: flushes and closes.  Fails EBUSY
+ * while other filesystems are mounted below it. */
+int storage_umount (const char *path_or_device, char **error_r);
+/* Unmounts everything, deepest first.  Returns the first error. */
+int storage_umount_all (char **error_r);
+/* Flushes every mounted filesystem. */
+int storage_sync_all (void);
+/* The mount (if any) serving device. */
+struct mount *storage_mount_of_device (const char *device);
+
+/* ---- Path resolution (mount.c). */
+
+#define RESOLVE_NOFOLLOW 1      /* do not follow a final symlink */
+#define RESOLVE_CREATE   2      /* the last component may be missing */
+
+struct resolved {
+  struct mount *m;              /* the object, when exists */
+  uint64_t ino;
+  struct mount *dm;             /* its directory, when it has a name */
+  uint64_t dir;
+  char name[256];               /* last component; "" for a root or ".." */
+  int exists;
+  int is_mountpoint;            /* the object is the root of a mount */
+  char *path;                   /* canonical absolute path (malloc'd) */
+};
+
+/* Resolves an absolute path inside the mounted filesystems, symlinks
+ * and ".." included, never leaving the mount table.  Returns 0 or a
+ * negative errno: ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EINVAL (not
+ * absolute).  r->path must be freed with resolved_free. */
+int resolve_path (const char *path, unsigned flags, struct resolved *r);
+void resolved_free (struct resolved *r);
+
+/* The umask applied to created files and directories (default 022). */
+extern unsigned storage_umask;
+
+/* ---- mkfs and friends (mkfs.c). */
+
+/* Runs mke2fs on the device's byte range.  fstype "ext2", "ext3" or
+ * "ext4"; blocksize 0, inode 0, features and label NULL for defaults. */
+int storage_mkfs (const char *fstype, const char *device, int blocksize,
+                  const char *features, int inode, const char *label,
+                  char **error_r);
+/* Runs e2fsck on the device's byte range with the given flags ("-fy",
+ * "-fn", "-p" ...).  Returns e2fsck's exit status (>= 0) or a negative
+ * errno when it could not run.  Output goes to *output_r if not NULL. */
+int storage_e2fsck (const char *device, const char *flags, char **output_r,
+                    char **error_r);
+
+#endif /* MINNOW_STORAGE_H */

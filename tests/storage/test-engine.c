@@ -1,0 +1,413 @@
+/* minnow: the storage engine without the RPC.
+ *
+ * Partitions two image files (MBR and GPT), makes ext4 with mke2fs,
+ * mounts, drives every path operation (files, directories, symlinks, hard
+ * links, renames, xattrs, sparse and > 4 GiB files, a large directory),
+ * checks path resolution (.., symlink loops, nested mounts), unmounts and
+ * runs e2fsck -fn, which must be clean.  Then the same image read-only:
+ * every write fails with EROFS and the file is byte-for-byte unchanged.
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/sysmacros.h>
+
+#include "storage.h"
+#include "part.h"
+#include "fsops.h"
+#include "harness.h"
+
+static char *err;
+
+static void
+clear_err (void)
+{
+  free (err);
+  err = NULL;
+}
+
+static int
+fsck_clean (const char *device, const char *what)
+{
+  char *out = NULL;
+  int status = storage_e2fsck (device, "-fn", &out, &err);
+
+  is_int (status, 0, "e2fsck -fn %s is clean %s", device, what);
+  if (status != 0 && out)
+    printf ("# %s\n", out);
+  free (out);
+  clear_err ();
+  return status;
+}
+
+static void
+test_partitions (void)
+{
+  struct storage_partition *parts = NULL;
+  struct storage_part_info info;
+  char *s = NULL;
+  int n;
+
+  is_int (storage_part_disk (0, "msdos", &err), 0, "part_disk msdos /dev/sda");
+  clear_err ();
+  n = storage_list_partitions (0, &parts, &err);
+  is_int (n, 1, "one partition");
+  if (n == 1) {
+    is_int (parts[0].partnum, 1, "partition number 1");
+    is_int (parts[0].start, 2048 * 512, "starts at 1 MiB");
+  }
+  free (parts);
+  is_int (storage_part_get_parttype (0, &s, &err), 0, "part_get_parttype");
+  is_str (s, "msdos", "parttype is msdos");
+  free (s);
+  is_int (storage_part_set_mbr_id (0, 1, 0x83, &err), 0, "set_mbr_id 0x83");
+  is_int (storage_part_set_bootable (0, 1, 1, &err), 0, "set_bootable");
+  is_int (storage_part_get_info (0, 1, &info, &err), 0, "get info");
+  is_int (info.mbr_id, 0x83, "mbr id reads back");
+  is_int (info.bootable, 1, "bootable reads back");
+  storage_part_info_free (&info);
+  is_int (storage_part_get_info (0, 2, &info, &err), -ENOENT,
+          "partition 2 does not exist");
+  clear_err ();
+
+  /* GPT on the second drive: three partitions, names, types, GUIDs. */
+  is_int (storage_part_init (1, "gpt", &err), 0, "part_init gpt /dev/sdb");
+  is_int (storage_part_add (1, "p", 2048, 4095, &err), 0, "part_add 1");
+  is_int (storage_part_add (1, "p", 4096, 8191, &err), 0, "part_add 2");
+  is_int (storage_part_add (1, "p", 8192, -34, &err), 0, "part_add 3 to the end");
+  clear_err ();
+  is_int (storage_part_add (1, "p", 100, 200, &err), -ERANGE,
+          "part_add before the first usable sector fails");
+  if (err)
+    tap_diag ("error was: %s", err);
+  clear_err ();
+  is_int (storage_part_set_name (1, 2, "data part", &err), 0, "set_name");
+  is_int (storage_part_set_gpt_type (1, 2,
+                                     "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
+                                     &err), 0, "set_gpt_type");
+  is_int (storage_part_set_gpt_guid (1, 2,
+                                     "01234567-89AB-CDEF-0123-456789ABCDEF",
+                                     &err), 0, "set_gpt_guid");
+  is_int (storage_part_get_info (1, 2, &info, &err), 0, "get info GPT");
+  is_str (info.name, "data part", "name reads back");
+  is_str (info.gpt_type, "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
+          "gpt type reads back");
+  is_str (info.gpt_guid, "01234567-89AB-CDEF-0123-456789ABCDEF",
+          "gpt guid reads back");
+  storage_part_info_free (&info);
+  is_int (storage_part_del (1, 2, &err), 0, "part_del 2");
+  n = storage_list_partitions (1, &parts, &err);
+  is_int (n, 2, "two partitions left");
+  if (n == 2)
+    is_int (parts[1].partnum, 3, "numbers keep their place");
+  free (parts);
+  is_int (storage_part_get_disk_guid (1, &s, &err), 0, "get_disk_guid");
+  ok (s && strlen (s) == 36, "disk guid looks like a GUID: %s", s ? s : "");
+  free (s);
+  clear_err ();
+}
+
+static void
+test_files (void)
+{
+  struct engine_stat st;
+  char *buf = NULL, *s = NULL;
+  size_t len;
+  struct fsop_dirent *ents = NULL;
+  size_t n = 0;
+  struct fsop_xattr *xs;
+  int i, r;
+
+  is_int (fsop_mkdir ("/dir", 0777), 0, "mkdir /dir");
+  is_int (fsop_stat ("/dir", 0, &st), 0, "stat /dir");
+  is_int (st.mode, S_IFDIR | 0755, "mode of /dir is 0755 (umask 022)");
+  is_int (fsop_mkdir ("/dir", 0777), -EEXIST, "mkdir /dir again: EEXIST");
+  is_int (fsop_mkdir ("/no/such", 0777), -ENOENT, "mkdir /no/such: ENOENT");
+  is_int (fsop_mkdir_p ("/a/b/c/d", 0777), 0, "mkdir_p /a/b/c/d");
+  is_int (fsop_mkdir_p ("/a/b/c/d", 0777), 0, "mkdir_p again is fine");
+
+  is_int (fsop_write ("/dir/file", "hello", 5, 0), 0, "write /dir/file");
+  is_int (fsop_read_all ("/dir/file", &buf, &len, 1 << 20), 0, "cat");
+  is_str (buf, "hello", "content reads back");
+  free (buf);
+  is_int (fsop_write ("/dir/file", " world", 6, 1), 0, "write_append");
+  fsop_read_all ("/dir/file", &buf, &len, 1 << 20);
+  is_str (buf, "hello world", "appended content");
+  free (buf);
+  is_int (fsop_write ("/dir/file", "x", 1, 0), 0, "write replaces");
+  fsop_stat ("/dir/file", 0, &st);
+  is_int (st.size, 1, "size after replace");
+  is_int (st.mode, S_IFREG | 0644, "file mode 0644");
+  is_int (fsop_write ("/dir", "x", 1, 0), -EISDIR, "write to a directory");
+  is_int (fsop_write ("/dir/file/x", "x", 1, 0), -ENOTDIR,
+          "write below a file: ENOTDIR");
+
+  {
+    char name[300];
+    memset (name, 'n', 256);
+    name[0] = '/';
+    name[257] = '\0';
+    memset (name + 1, 'n', 256);
+    is_int (fsop_touch (name), -ENAMETOOLONG, "name of 256 bytes");
+  }
+
+  /* Symlinks. */
+  is_int (fsop_symlink ("dir/file", "/rel"), 0, "ln_s relative");
+  is_int (fsop_symlink ("/dir", "/abs"), 0, "ln_s absolute");
+  is_int (fsop_readlink ("/rel", &s), 0, "readlink");
+  is_str (s, "dir/file", "readlink target");
+  free (s);
+  is_int (fsop_stat ("/abs/file", 0, &st), 0, "resolve through symlink");
+  is_int (fsop_stat ("/rel", 1, &st), 0, "lstat symlink");
+  ok (S_ISLNK (st.mode), "lstat sees a symlink");
+  is_int (fsop_symlink ("/loop2", "/loop1"), 0, "loop1");
+  is_int (fsop_symlink ("/loop1", "/loop2"), 0, "loop2");
+  is_int (fsop_stat ("/loop1", 0, &st), -ELOOP, "symlink loop: ELOOP");
+  is_int (fsop_symlink ("../../../../../dir", "/a/b/up"), 0, "ln_s ../..");
+  is_int (fsop_stat ("/a/b/up/file", 0, &st), 0,
+          ".. above / stays at / (inside the image)");
+  is_int (fsop_realpath ("/a/b/up/../abs/./file", &s), 0, "realpath");
+  is_str (s, "/dir/file", "realpath result");
+  free (s);
+  {
+    /* A long symlink target goes to a block, not the inode. */
+    char target[200];
+    memset (target, 'z', sizeof target - 1);
+    target[sizeof target - 1] = '\0';
+    is_int (fsop_symlink (target, "/longlink"), 0, "slow symlink");
+    fsop_readlink ("/longlink", &s);
+    is_str (s, target, "slow symlink target");
+    free (s);
+  }
+
+  /* Hard links. */
+  is_int (fsop_link ("/dir/file", "/hard"), 0, "ln");
+  fsop_stat ("/hard", 0, &st);
+  is_int (st.nlink, 2, "two links");
+  is_int (fsop_unlink ("/dir/file"), 0, "rm one link");
+  fsop_stat ("/hard", 0, &st);
+  is_int (st.nlink, 1, "one link left");
+  is_int (fsop_link ("/dir", "/dirlink"), -EPERM, "ln of a directory: EPERM");
+
+  /* Rename. */
+  is_int (fsop_rename ("/hard", "/dir/moved"), 0, "mv file");
+  is_int (fsop_exists ("/hard"), 0, "old name gone");
+  is_int (fsop_exists ("/dir/moved"), 1, "new name there");
+  is_int (fsop_rename ("/a/b", "/dir/b"), 0, "mv directory across parents");
+  is_int (fsop_stat ("/dir/b/c/d", 0, &st), 0, "subtree moved");
+  is_int (fsop_rename ("/dir", "/dir/b/inside"), -EINVAL,
+          "mv a directory into itself: EINVAL");
+  is_int (fsop_write ("/over", "1", 1, 0), 0, "file to overwrite");
+  is_int (fsop_write ("/src", "22", 2, 0), 0, "file to move");
+  is_int (fsop_rename ("/src", "/over"), 0, "mv over an existing file");
+  fsop_stat ("/over", 0, &st);
+  is_int (st.size, 2, "replaced by the moved file");
+
+  /* Removal. */
+  is_int (fsop_rmdir ("/dir"), -ENOTEMPTY, "rmdir non-empty");
+  is_int (fsop_rmdir ("/over"), -ENOTDIR, "rmdir of a file");
+  is_int (fsop_unlink ("/a"), -EISDIR, "rm of a directory");
+  is_int (fsop_rm_rf ("/dir"), 0, "rm_rf /dir");
+  is_int (fsop_exists ("/dir"), 0, "gone");
+  is_int (fsop_rm_rf ("/dir"), 0, "rm_rf of a missing path is fine");
+  is_int (fsop_rmdir ("/"), -EBUSY, "rmdir /");
+
+  /* Attributes. */
+  is_int (fsop_chmod ("/over", 04751), 0, "chmod");
+  fsop_stat ("/over", 0, &st);
+  is_int (st.mode, S_IFREG | 04751, "mode after chmod");
+  is_int (fsop_chown ("/over", 0, 1000, 70000), 0, "chown");
+  fsop_stat ("/over", 0, &st);
+  is_int (st.uid, 1000, "uid");
+  is_int (st.gid, 70000, "gid above 65535");
+  is_int (fsop_utimens ("/over", 1234567890, 123456789, -1, 5), 0, "utimens");
+  fsop_stat ("/over", 0, &st);
+  is_int (st.atime_sec, 1234567890, "atime seconds");
+  is_int (st.atime_nsec, 123456789, "atime nanoseconds");
+  is_int (st.mtime_sec, -1, "mtime before 1970");
+  is_int (fsop_mknod ("/fifo", S_IFIFO | 0666, 0), 0, "mkfifo");
+  is_int (fsop_mknod ("/null", S_IFCHR | 0666, makedev (1, 3)), 0, "mknod c");
+  is_int (fsop_mknod ("/big", S_IFBLK | 0600, makedev (259, 300000)), 0,
+          "mknod b with a large minor");
+  fsop_stat ("/null", 0, &st);
+  is_int (st.rdev, (int64_t) makedev (1, 3), "rdev 1:3");
+  fsop_stat ("/big", 0, &st);
+  is_int (st.rdev, (int64_t) makedev (259, 300000), "rdev 259:300000");
+
+  /* Extended attributes. */
+  is_int (fsop_setxattr ("/over", 0, "user.a", "value", 5), 0, "setxattr");
+  is_int (fsop_setxattr ("/over", 0, "user.b", "", 0), 0, "empty value");
+  is_int (fsop_getxattr ("/over", 0, "user.a", &s, &len), 0, "getxattr");
+  is_str (s, "value", "xattr value");
+  free (s);
+  is_int (fsop_listxattrs ("/over", 0, &xs, &n), 0, "listxattrs");
+  is_int (n, 2, "two xattrs");
+  fsop_xattrs_free (xs, n);
+  is_int (fsop_removexattr ("/over", 0, "user.a"), 0, "removexattr");
+  is_int (fsop_removexattr ("/over", 0, "user.a"), -ENODATA,
+          "removexattr again: ENODATA");
+  is_int (fsop_getxattr ("/over", 0, "user.zz", &s, &len), -ENODATA,
+          "missing xattr: ENODATA");
+
+  /* Sparse and large files. */
+  r = (int) fsop_pwrite ("/over", "END", 3, 5LL << 30);
+  is_int (r, 3, "pwrite at 5 GiB");
+  fsop_stat ("/over", 0, &st);
+  is_int (st.size, (5LL << 30) + 3, "size over 4 GiB");
+  ok (st.blocks < 1000, "still sparse (%llu blocks)",
+      (unsigned long long) st.blocks);
+  {
+    char b[8] = { 0 };
+    is_int (fsop_pread ("/over", b, 3, 5LL << 30), 3, "pread at 5 GiB");
+    is_str (b, "END", "content at 5 GiB");
+    is_int (fsop_pread ("/over", b, 4, 1LL << 30), 4, "pread a hole");
+    ok (memcmp (b, "\0\0\0\0", 4) == 0, "a hole reads as zeroes");
+  }
+  is_int (fsop_truncate ("/over", 10), 0, "truncate");
+  fsop_stat ("/over", 0, &st);
+  is_int (st.size, 10, "size after truncate");
+  is_int (fsop_fallocate ("/alloc", 1 << 20), 0, "fallocate 1 MiB");
+  fsop_stat ("/alloc", 0, &st);
+  is_int (st.size, 1 << 20, "fallocated size");
+  ok (st.blocks >= 2048, "blocks are allocated (%llu)",
+      (unsigned long long) st.blocks);
+
+  /* A larger directory: entries spill over many blocks. */
+  is_int (fsop_mkdir ("/many", 0755), 0, "mkdir /many");
+  r = 0;
+  for (i = 0; i < 3000 && r == 0; i++) {
+    char p[64];
+    snprintf (p, sizeof p, "/many/file-with-a-long-name-%05d", i);
+    r = fsop_touch (p);
+  }
+  is_int (r, 0, "3000 files created");
+  is_int (fsop_readdir ("/many", &ents, &n), 0, "readdir /many");
+  is_int (n, 3000, "3000 entries");
+  fsop_dirents_free (ents, n);
+  is_int (fsop_stat ("/many/file-with-a-long-name-02999", 0, &st), 0,
+          "lookup the last");
+
+  /* Copies. */
+  is_int (fsop_write ("/cpsrc", "copy me", 7, 0), 0, "file to copy");
+  is_int (fsop_copy_file ("/cpsrc", "/cpdst"), 0, "cp");
+  fsop_read_all ("/cpdst", &buf, &len, 100);
+  is_str (buf, "copy me", "copy has the content");
+  free (buf);
+  is_int (fsop_copy_tree ("/a", "/a2", 1), 0, "cp_a of a tree");
+  is_int (fsop_stat ("/a2/b", 0, &st), -ENOENT, "b was moved away before");
+  is_int (fsop_mkdir_p ("/t/u", 0700), 0, "tree to copy");
+  fsop_symlink ("u", "/t/l");
+  is_int (fsop_copy_tree ("/t", "/t2", 1), 0, "cp_a /t /t2");
+  fsop_stat ("/t2/u", 0, &st);
+  is_int (st.mode, S_IFDIR | 0700, "mode kept by cp_a");
+  is_int (fsop_readlink ("/t2/l", &s), 0, "symlink copied");
+  free (s);
+}
+
+static void
+test_mounts (void)
+{
+  struct engine_stat st;
+
+  /* /dev/sdb3 as a second filesystem at /mnt. */
+  is_int (storage_mkfs ("ext2", "/dev/sdb3", 0, NULL, 0, "second", &err), 0,
+          "mkfs ext2 /dev/sdb3");
+  if (err)
+    tap_diag ("%s", err);
+  clear_err ();
+  is_int (fsop_mkdir ("/mnt", 0755), 0, "mkdir /mnt");
+  is_int (storage_mount ("/dev/sdb3", "/mnt", "", 0, &err), 0, "mount /mnt");
+  clear_err ();
+  is_int (fsop_write ("/mnt/f", "in sdb3", 7, 0), 0, "write on sdb3");
+  is_int (fsop_link ("/mnt/f", "/f-link"), -EXDEV, "ln across: EXDEV");
+  is_int (fsop_rename ("/mnt/f", "/f"), -EXDEV, "mv across: EXDEV");
+  is_int (fsop_rmdir ("/mnt"), -EBUSY, "rmdir of a mountpoint: EBUSY");
+  is_int (fsop_stat ("/mnt/..", 0, &st), 0, ".. from a mount root");
+  is_int (st.ino, 2, "... is the root of /");
+  is_int (storage_umount ("/", &err), -EBUSY, "umount / with /mnt below");
+  clear_err ();
+  is_int (storage_umount ("/mnt/", &err), 0, "umount /mnt/");
+  is_int (fsop_exists ("/mnt/f"), 0, "the mount is gone");
+  fsck_clean ("/dev/sdb3", "after writes");
+}
+
+static void
+test_readonly (const char *image)
+{
+  char digest[65];
+  struct engine_stat st;
+
+  strcpy (digest, file_digest (image));
+  harness_close_drives ();
+  harness_add_drive (image, 0, 1);
+  is_int (storage_mount ("/dev/sda1", "/", "", 0, &err), 0,
+          "mount on a read-only drive");
+  clear_err ();
+  is_int (fsop_stat ("/over", 0, &st), 0, "reads work");
+  is_int (fsop_write ("/new", "x", 1, 0), -EROFS, "write: EROFS");
+  is_int (fsop_write ("/over", "x", 1, 1), -EROFS, "append: EROFS");
+  is_int (fsop_mkdir ("/newdir", 0755), -EROFS, "mkdir: EROFS");
+  is_int (fsop_unlink ("/over"), -EROFS, "rm: EROFS");
+  is_int (fsop_chmod ("/over", 0600), -EROFS, "chmod: EROFS");
+  is_int (fsop_setxattr ("/over", 0, "user.x", "y", 1), -EROFS,
+          "setxattr: EROFS");
+  is_int (fsop_truncate ("/over", 0), -EROFS, "truncate: EROFS");
+  is_int (storage_mkfs ("ext4", "/dev/sda1", 0, NULL, 0, NULL, &err), -EROFS,
+          "mkfs: EROFS");
+  clear_err ();
+  is_int (storage_part_init (0, "gpt", &err), -EROFS, "part_init: EROFS");
+  clear_err ();
+  is_int (storage_umount_all (&err), 0, "umount_all");
+  is_str (file_digest (image), digest, "image unchanged byte for byte");
+}
+
+int
+main (void)
+{
+  char sda[512], sdb[512];
+  const char *type;
+  struct engine_range range;
+
+  snprintf (sda, sizeof sda, "%s/sda.img", scratch_dir ());
+  snprintf (sdb, sizeof sdb, "%s/sdb.img", scratch_dir ());
+  harness_add_drive (sda, 256 << 20, 0);
+  harness_add_drive (sdb, 64 << 20, 0);
+
+  test_partitions ();
+
+  is_int (storage_mkfs ("ext4", "/dev/sda1", 0, NULL, 0, "root", &err), 0,
+          "mkfs ext4 /dev/sda1");
+  if (err)
+    tap_diag ("%s", err);
+  clear_err ();
+  is_int (storage_device_range ("/dev/sda1", &range, &err), 0, "range");
+  ok (engine_probe (&range, &type) != NULL, "probe finds a filesystem");
+  is_str (type, "ext4", "and it is ext4");
+  {
+    char first[4096];
+    ok (pread (range.fd, first, sizeof first, 0) == 4096
+        && first[510] == 0x55 && (unsigned char) first[511] == 0xaa,
+        "mkfs left the MBR alone");
+  }
+  is_int (storage_mount ("/dev/sda1", "/", "", 0, &err), 0, "mount /");
+  clear_err ();
+  is_int (storage_mount ("/dev/sda1", "/", "", 0, &err), -EBUSY,
+          "mount the same device twice: EBUSY");
+  clear_err ();
+
+  test_files ();
+  test_mounts ();
+
+  is_int (storage_umount_all (&err), 0, "umount_all");
+  clear_err ();
+  fsck_clean ("/dev/sda1", "after all the writes");
+
+  test_readonly (sda);
+  harness_close_drives ();
+  return tap_done ();
+}
