@@ -1,1 +1,25 @@
-# tests/runtime: hand-written library/daemon/protocol tests (owned by the spine runtime work)
+# tests/runtime: hand-written tests of the library, the daemon and the
+# protocol (owned by the spine runtime work).  All speak TAP.
+runtime_tests = \
+  runtime/test-handle \
+  runtime/test-daemon \
+  runtime/test-protocol
+check_PROGRAMS += $(runtime_tests)
+TESTS += $(runtime_tests)
+VALGRIND_TESTS += $(runtime_tests)
+EXTRA_DIST += tap.h
+
+runtime_libs = \
+  $(top_builddir)/c/libminnow.la \
+  $(top_builddir)/common/libprotocol.la \
+  $(top_builddir)/common/libcommand.la \
+  $(TIRPC_LIBS) $(PTHREAD_LIBS)
+
+runtime_test_handle_SOURCES = runtime/test-handle.c tap.h
+runtime_test_handle_LDADD = $(runtime_libs)
+
+runtime_test_daemon_SOURCES = runtime/test-daemon.c tap.h
+runtime_test_daemon_LDADD = $(runtime_libs)
+
+runtime_test_protocol_SOURCES = runtime/test-protocol.c tap.h
+runtime_test_protocol_LDADD = $(runtime_libs)
