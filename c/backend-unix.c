@@ -52,7 +52,7 @@ unix_shutdown (minnow_h *g, int *exit_status)
     close (g->sock);
     g->sock = -1;
   }
-  *exit_status = 0;
+  *exit_status = -1;           /* not ours: unknown */
   minnow_rbuf_reset (&g->rbuf);
 }
 

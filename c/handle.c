@@ -49,6 +49,7 @@ minnow_create_flags (unsigned flags, ...)
   g->abort_cb = abort;
   g->sock = -1;
   g->stderr_fd = -1;
+  g->exit_status = -1;
   g->autosync = 1;
   g->backend = strdup ("local");
   if (g->backend == NULL) {

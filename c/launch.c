@@ -96,16 +96,17 @@ minnow_impl_launch (minnow_h *g)
 int
 minnow_int_shutdown (minnow_h *g, int check_errors)
 {
-  int status = 0, ret = 0;
+  int status = -1, ret = 0;
 
   if (g->ops == NULL) {
     g->state = STATE_CONFIG;
     return 0;
   }
   g->ops->shutdown (g, &status);
+  g->exit_status = status;
   g->ops = NULL;
   g->state = STATE_CONFIG;
-  if (check_errors && status != 0) {
+  if (check_errors && status > 0) {
     if (WIFSIGNALED (status))
       minnow_int_error (g, "shutdown: the daemon was killed by signal %d",
                         WTERMSIG (status));

@@ -69,6 +69,7 @@ struct minnow_h {
   const struct backend_ops *ops;
   struct command *cmd;          /* local: the daemon's command object */
   pid_t pid;                    /* local: the daemon, or 0 */
+  int exit_status;              /* wait status of the last daemon, or -1 */
   int sock;                     /* -1 when not connected */
   int stderr_fd;                /* local: the daemon's stderr, or -1 */
   char stderr_tail[512];        /* its last bytes, for error messages */

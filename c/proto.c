@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "minnow-internal.h"
 
@@ -140,7 +141,7 @@ wait_readable (minnow_h *g, int timeout_ms)
 static void
 connection_lost (minnow_h *g, const char *name, int errnum)
 {
-  char detail[600] = "";
+  char detail[600] = "", how[64];
   size_t n;
 
   minnow_int_drain_stderr (g);
@@ -155,10 +156,17 @@ connection_lost (minnow_h *g, const char *name, int errnum)
     snprintf (detail, sizeof detail, " (its last message: %.*s)",
               (int) (n - start), g->stderr_tail + start);
   }
+  if (g->exit_status != -1 && WIFSIGNALED (g->exit_status))
+    snprintf (how, sizeof how, "it was killed by signal %d",
+              WTERMSIG (g->exit_status));
+  else if (g->exit_status != -1 && WIFEXITED (g->exit_status))
+    snprintf (how, sizeof how, "it exited with status %d",
+              WEXITSTATUS (g->exit_status));
+  else
+    snprintf (how, sizeof how, "it went away");
   minnow_int_error_errno (g, errnum ? errnum : EPIPE,
                           "%s: the daemon closed the connection "
-                          "unexpectedly: it exited or was killed%s",
-                          name, detail);
+                          "unexpectedly: %s%s", name, how, detail);
 }
 
 /* Fills the read buffer, waiting up to timeout_ms (-1: forever).
