@@ -84,14 +84,16 @@ let uint_fits bits s =
    | None -> false
    | Some n -> bits = 64 || (Int64.compare n 0L >= 0 && Int64.compare n 0xffffffffL <= 0))
 
-let is_string = function LString _ -> true | _ -> false
-let is_string_list = function LList l -> List.for_all is_string l | _ -> false
+let is_string_list = function
+  | LList l -> List.for_all (function LString s -> not (String.contains s '\000') | _ -> false) l
+  | _ -> false
 
 let literal_fits_arg t l =
   match t, l with
+  | BufferIn, LString _ -> true
   | (String | Device | Mountable | Pathname | Dev_or_Path | Key
-    | BufferIn | FileIn | FileOut), LString _ -> true
-  | OptString, (LString _ | LNull) -> true
+    | FileIn | FileOut | OptString), LString s -> not (String.contains s '\000')
+  | OptString, LNull -> true
   | (StringList | DeviceList), l -> is_string_list l
   | Bool, LBool _ -> true
   | Int, LInt n -> int_fits 32 n
@@ -103,7 +105,7 @@ let literal_fits_optarg t l =
   | OBool, LBool _ -> true
   | OInt, LInt n -> int_fits 32 n
   | OInt64, LInt n -> int_fits 64 n
-  | OString, LString _ -> true
+  | OString, LString s -> not (String.contains s '\000')
   | OStringList, l -> is_string_list l
   | _ -> false
 
@@ -207,6 +209,8 @@ let check_action api defs a =
   List.iter (fun n -> aerr a (sprintf "argument %s given twice" n)) (dups Fun.id names);
   let streams = List.filter (fun (t, _) -> t = FileIn || t = FileOut) a.args in
   if List.length streams > 1 then aerr a "at most one FileIn or FileOut argument";
+  if List.exists (fun (t, _) -> t = FileOut) a.args && a.ret <> RErr then
+    aerr a "an action with a FileOut argument must return Err";
   (match a.proc with
    | None ->
      if streams <> [] then aerr a "FileIn/FileOut need a daemon action (proc)"
@@ -254,6 +258,11 @@ let check api =
     aerr a (sprintf "proc %d used by an earlier action" (Option.get a.proc)))
     (dups (fun a -> a.proc) (List.filter is_daemon api.actions));
   List.iter (check_action api defs) api.actions;
+  (* The bindtests matrix (generator/bindtests_data.ml) is checked too. *)
+  List.iter (fun (e : Bindtests_data.entry) ->
+    check_call api 0 (fun _ msg ->
+      errors := sprintf "generator/bindtests_data.ml: %s: %s" e.label msg :: !errors) e.call)
+    Bindtests_data.matrix;
   List.iter (fun st ->
     let e = err st.s_line "struct" st.s_name in
     if not (valid_ident st.s_name) then e "name must be lower case letters, digits and _";

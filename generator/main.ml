@@ -1,4 +1,5 @@
-(* The generator: parse api.def, check it, then run every emitter. *)
+(* The generator: parse api.def, check it, then run every emitter.  Run
+   from the top source directory. *)
 
 let parse path =
   let ic = open_in_bin path in
@@ -13,7 +14,21 @@ let parse path =
   close_in ic;
   api
 
+(* Every generated file, and what writes it. *)
 let outputs = [
+  "c/include/minnow.h", C_header.generate;
+  "c/actions.c", C_actions.generate;
+  "c/structs.c", C_structs.generate;
+  "c/optargs.c", C_optargs.generate;
+  "c/actions-internal.h", C_internal.generate;
+  "common/protocol.x", Xdr.generate;
+  "daemon/actions.h", Daemon_emit.generate_header;
+  "daemon/stubs.c", Daemon_emit.generate_stubs;
+  "docs/minnow-actions.pod", Docs_emit.generate_actions;
+  "docs/minnow-structs.pod", Docs_emit.generate_structs;
+  "docs/minnow-events.pod", Docs_emit.generate_events;
+  "tests/spine/tests.c", C_tests.generate;
+  "tests/spine/bindtests.c", C_bindtests.generate;
 ]
 
 let () =
@@ -22,5 +37,7 @@ let () =
     (match Checks.check api with
      | [] -> ()
      | errs -> List.iter prerr_endline errs; exit 1);
-    List.iter (fun (path, emit) -> Utils.output_to path (fun () -> emit api)) outputs
+    if not (Sys.file_exists "c/include") then Unix.mkdir "c/include" 0o755;
+    List.iter (fun (path, emit) -> Utils.output_to path (fun () -> emit api)) outputs;
+    if Utils.changed_files () = [] then print_endline "generator: nothing changed"
   with Utils.Error msg -> prerr_endline msg; exit 1

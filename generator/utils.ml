@@ -91,20 +91,30 @@ let pod_escape s =
   Buffer.contents b
 
 let unindent s =
-  let lines = String.split_on_char '\n' s in
+  let rstrip l =
+    let n = ref (String.length l) in
+    while !n > 0 && (l.[!n - 1] = ' ' || l.[!n - 1] = '\t') do decr n done;
+    String.sub l 0 !n in
+  let lines = List.map rstrip (String.split_on_char '\n' s) in
   let blank l = String.trim l = "" in
   let rec drop = function l :: rest when blank l -> drop rest | ls -> ls in
-  let lines = List.rev (drop (List.rev (drop lines))) in
   let indent l =
     let n = String.length l in
     let rec go i = if i < n && (l.[i] = ' ' || l.[i] = '\t') then go (i + 1) else i in
     go 0 in
+  (* Text may start on the line of the opening brace-bar: that line's indentation
+     says nothing about the others'. *)
+  let first, rest = match lines with
+    | l :: rest when not (blank l) -> [String.trim l], rest
+    | ls -> [], ls in
+  let rest = List.rev (drop (List.rev rest)) in
+  let rest = if first = [] then drop rest else rest in
   let common = List.fold_left (fun m l ->
-    if blank l then m else min m (indent l)) max_int lines in
+    if blank l then m else min m (indent l)) max_int rest in
   let common = if common = max_int then 0 else common in
   let strip l =
     if blank l then "" else String.sub l common (String.length l - common) in
-  String.concat "\n" (List.map strip lines)
+  String.concat "\n" (first @ List.map strip rest)
 
 let wrap_list ~indent items =
   let b = Buffer.create 256 in

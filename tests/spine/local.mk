@@ -1,1 +1,29 @@
-# tests/spine: generated per-action tests, bindtests, protocol robustness
+# tests/spine: the tests generated from api.def, the bindtests, and the
+# forms of optional arguments (owned by the generator work).  All TAP.
+
+spine_generated = spine/tests.c spine/bindtests.c
+$(spine_generated): $(top_builddir)/generator/stamp-generator
+	@test -f $@ || { echo "$@ missing: run make in generator/"; exit 1; }
+
+spine_programs = spine/tests spine/optargs
+check_PROGRAMS += $(spine_programs) spine/bindtests
+TESTS += $(spine_programs) spine/bindtests-c.sh spine/podcheck.sh
+VALGRIND_TESTS += $(spine_programs) spine/bindtests
+EXTRA_DIST += bindtests.golden spine/bindtests-c.sh spine/podcheck.sh
+CLEANFILES += spine/bindtests.out spine/bindtests.err spine/bindtests.out.diff
+
+spine_libs = $(top_builddir)/c/libminnow.la
+
+# Generated from api.def.
+nodist_spine_tests_SOURCES = spine/tests.c
+spine_tests_LDADD = $(spine_libs)
+
+nodist_spine_bindtests_SOURCES = spine/bindtests.c
+spine_bindtests_LDADD = $(spine_libs)
+
+# Hand-written: the three forms of optional arguments agree.
+spine_optargs_SOURCES = spine/optargs.c
+spine_optargs_LDADD = $(spine_libs)
+
+# bindtests-c.sh runs spine/bindtests.
+spine/bindtests-c.log: spine/bindtests$(EXEEXT)

@@ -1,0 +1,239 @@
+open Types
+open Printf
+open Utils
+open Cnames
+
+let form a = if a.optargs = [] then Plain else Argv
+
+let ret_decl a =
+  let t = c_ret_type a.ret in
+  if t.[String.length t - 1] = '*' then t ^ "ret_v" else t ^ " ret_v"
+
+let err_value a = Option.value (c_err_value a.ret) ~default:"NULL"
+
+let known_bits a = (1 lsl List.length a.optargs) - 1
+
+(* Arguments a caller must not pass as NULL. *)
+let non_null_args a =
+  List.filter (fun (t, _) ->
+    is_string_arg t || t = StringList || t = DeviceList || t = BufferIn) a.args
+
+(* static void trace_call_NAME (...): the arguments as the shell shows them. *)
+let pr_trace_call a =
+  let params = List.concat_map c_arg_params a.args
+               @ (if a.optargs = [] then []
+                  else [sprintf "const struct minnow_%s_argv *optargs" a.name]) in
+  pr "static void\ntrace_call_%s (%s)\n{\n" a.name
+    (wrap_list ~indent:(String.length a.name + 13) ("minnow_h *g" :: params));
+  if a.args = [] && a.optargs = [] then begin
+    pr "  minnow_int_trace (g, \"%%s\", \"%s\");\n}\n\n" a.name
+  end else begin
+  let needs_q =
+    List.exists (fun (t, _) -> (is_string_arg t && t <> Key) || t = OptString || t = StringList
+                               || t = DeviceList) a.args
+    || List.exists (fun (t, _) -> t = OString || t = OStringList) a.optargs in
+  pr "  char *buf = NULL%s;\n  size_t len = 0;\n  FILE *fp = open_memstream (&buf, &len);\n\n"
+    (if needs_q then ", *q" else "");
+  pr "  if (fp == NULL)\n    return;\n";
+  let quoted expr = pr "  q = minnow_int_trace_quote (g, %s);\n  fprintf (fp, \" %%s\", q);\n  free (q);\n" expr in
+  let quoted_list expr = pr "  q = minnow_int_trace_quote_list (g, %s);\n  fprintf (fp, \" %%s\", q);\n  free (q);\n" expr in
+  List.iter (fun (t, n) ->
+    match t with
+    | String | Device | Mountable | Pathname | Dev_or_Path | FileIn | FileOut
+    | OptString -> quoted n
+    | Key -> pr "  fputs (\" ***\", fp);\n"
+    | StringList | DeviceList -> quoted_list n
+    | Bool -> pr "  fputs (%s ? \" true\" : \" false\", fp);\n" n
+    | Int -> pr "  fprintf (fp, \" %%d\", %s);\n" n
+    | Int64 -> pr "  fprintf (fp, \" %%\" PRIi64, %s);\n" n
+    | BufferIn -> pr "  fprintf (fp, \" <%%zu bytes>\", %s_size);\n" n) a.args;
+  List.iter (fun (t, n) ->
+    pr "  if (optargs->bitmask & %s) {\n" (optarg_bitmask a n);
+    pr "    fputs (\" %s:\", fp);\n" n;
+    (match t with
+     | OBool -> pr "    fputs (optargs->%s ? \"true\" : \"false\", fp);\n" n
+     | OInt -> pr "    fprintf (fp, \"%%d\", optargs->%s);\n" n
+     | OInt64 -> pr "    fprintf (fp, \"%%\" PRIi64, optargs->%s);\n" n
+     | OString ->
+       pr "    q = minnow_int_trace_quote (g, optargs->%s);\n    fputs (q, fp);\n    free (q);\n" n
+     | OStringList ->
+       pr "    q = minnow_int_trace_quote_list (g, optargs->%s);\n    fputs (q, fp);\n    free (q);\n" n);
+    pr "  }\n") a.optargs;
+  pr "  fclose (fp);\n";
+  pr "  if (len == 0)\n    minnow_int_trace (g, \"%%s\", \"%s\");\n" a.name;
+  pr "  else\n    minnow_int_trace_call (g, \"%s\", \"%%s\", buf + 1);\n" a.name;
+  pr "  free (buf);\n}\n\n"
+  end
+
+(* The trace line of the result held in ret_v. *)
+let pr_trace_return a =
+  let n = a.name in
+  pr "  if (g->trace) {\n";
+  (match a.ret with
+   | RErr | RInt | RBool ->
+     pr "    if (ret_v == -1)\n      minnow_int_trace_return (g, \"%s\", \"-1 (error)\");\n" n;
+     pr "    else\n      minnow_int_trace_return (g, \"%s\", \"%%d\", ret_v);\n" n
+   | RInt64 ->
+     pr "    if (ret_v == -1)\n      minnow_int_trace_return (g, \"%s\", \"-1 (error)\");\n" n;
+     pr "    else\n      minnow_int_trace_return (g, \"%s\", \"%%\" PRIi64, ret_v);\n" n
+   | RConstString | RString | RConstOptString ->
+     if a.ret <> RConstOptString then
+       pr "    if (ret_v == NULL)\n      minnow_int_trace_return (g, \"%s\", \"NULL (error)\");\n    else " n
+     else pr "    ";
+     pr "{\n      char *q = minnow_int_trace_quote (g, ret_v);\n";
+     pr "      minnow_int_trace_return (g, \"%s\", \"%%s\", q);\n      free (q);\n    }\n" n
+   | RStringList | RHashtable ->
+     pr "    if (ret_v == NULL)\n      minnow_int_trace_return (g, \"%s\", \"NULL (error)\");\n" n;
+     pr "    else {\n      char *q = minnow_int_trace_quote_list (g, ret_v);\n";
+     pr "      minnow_int_trace_return (g, \"%s\", \"%%s\", q);\n      free (q);\n    }\n" n
+   | RStruct s | RStructList s ->
+     let t = match a.ret with RStruct _ -> s | _ -> s ^ "_list" in
+     pr "    if (ret_v == NULL)\n      minnow_int_trace_return (g, \"%s\", \"NULL (error)\");\n" n;
+     pr "    else\n      minnow_int_trace_return (g, \"%s\", \"<struct minnow_%s *>\");\n" n t
+   | RBufferOut ->
+     pr "    if (ret_v == NULL)\n      minnow_int_trace_return (g, \"%s\", \"NULL (error)\");\n" n;
+     pr "    else\n      minnow_int_trace_return (g, \"%s\", \"<%%zu bytes>\", *size_r);\n" n);
+  pr "  }\n"
+
+(* Entry checks shared by both kinds: ENTER, optargs, NULL arguments, trace. *)
+let pr_entry a =
+  let ev = err_value a in
+  pr "  minnow_int_enter (g, \"%s\");\n" a.name;
+  if a.optargs <> [] then begin
+    pr "  if (optargs == NULL)\n    optargs = &no_optargs;\n";
+    pr "  if ((optargs->bitmask & ~UINT64_C(0x%x)) != 0) {\n" (known_bits a);
+    pr "    minnow_int_error_errno (g, EINVAL, \"%%s: unknown option in the optional arguments bitmask\", \"%s\");\n" a.name;
+    pr "    return %s;\n  }\n" ev
+  end;
+  List.iter (fun (_, n) ->
+    pr "  if (%s == NULL) {\n" n;
+    pr "    minnow_int_error_errno (g, EINVAL, \"%%s: %%s: parameter cannot be NULL\", \"%s\", \"%s\");\n" a.name n;
+    pr "    return %s;\n  }\n" ev) (non_null_args a);
+  List.iter (fun (t, n) ->
+    match t with
+    | OString | OStringList ->
+      pr "  if ((optargs->bitmask & %s) && optargs->%s == NULL) {\n" (optarg_bitmask a n) n;
+      pr "    minnow_int_error_errno (g, EINVAL, \"%%s: %%s: parameter cannot be NULL\", \"%s\", \"%s\");\n" a.name n;
+      pr "    return %s;\n  }\n" ev
+    | OBool | OInt | OInt64 -> ()) a.optargs
+
+let pr_library_action a =
+  pr "%s\n{\n" (c_proto (form a) a);
+  if a.optargs <> [] then
+    pr "  const struct minnow_%s_argv no_optargs = { .bitmask = 0 };\n" a.name;
+  pr "  %s;\n\n" (ret_decl a);
+  pr_entry a;
+  pr "  if (g->trace)\n    trace_call_%s (%s);\n" a.name (c_call_args ~optargs:"optargs" { a with ret = RErr });
+  pr "  ret_v = minnow_impl_%s (%s);\n" a.name (c_call_args ~optargs:"optargs" a);
+  pr_trace_return a;
+  pr "  return ret_v;\n}\n\n"
+
+let pr_set_args a =
+  pr "  memset (&args, 0, sizeof args);\n";
+  List.iter (fun (t, n) ->
+    match t with
+    | String | Device | Mountable | Pathname | Dev_or_Path | Key ->
+      pr "  args.%s = (char *) %s;\n" n n
+    | OptString -> pr "  args.%s = %s ? (char **) &%s : NULL;\n" n n n
+    | StringList | DeviceList ->
+      pr "  for (args.%s.%s_len = 0; %s[args.%s.%s_len] != NULL; ++args.%s.%s_len)\n    ;\n"
+        n n n n n n n;
+      pr "  args.%s.%s_val = (char **) %s;\n" n n n
+    | Bool | Int | Int64 -> pr "  args.%s = %s;\n" n n
+    | BufferIn ->
+      pr "  args.%s.%s_len = %s_size;\n  args.%s.%s_val = (char *) %s;\n" n n n n n n
+    | FileIn | FileOut -> ()) a.args;
+  List.iter (fun (t, n) ->
+    let b = optarg_bitmask a n in
+    match t with
+    | OBool | OInt | OInt64 ->
+      pr "  if (optargs->bitmask & %s)\n    args.%s = optargs->%s;\n" b n n
+    | OString ->
+      pr "  args.%s = (optargs->bitmask & %s) ? (char *) optargs->%s : (char *) \"\";\n" n b n
+    | OStringList ->
+      pr "  if (optargs->bitmask & %s) {\n" b;
+      pr "    for (args.%s.%s_len = 0; optargs->%s[args.%s.%s_len] != NULL; ++args.%s.%s_len)\n      ;\n"
+        n n n n n n n;
+      pr "    args.%s.%s_val = (char **) optargs->%s;\n  }\n" n n n) a.optargs
+
+let pr_take_ret a =
+  match a.ret with
+  | RErr -> pr "  ret_v = 0;\n"
+  | RInt | RBool | RInt64 | RString -> pr "  ret_v = ret.value;\n"
+  | RStringList | RHashtable ->
+    pr "  ret_v = minnow_int_safe_realloc (g, ret.value.value_val,\n";
+    pr "                                   (ret.value.value_len + 1) * sizeof (char *));\n";
+    pr "  ret_v[ret.value.value_len] = NULL;\n"
+  | RStruct s ->
+    pr "  ret_v = minnow_int_copy_%s (g, &ret.value);\n" s;
+    pr "  xdr_free ((xdrproc_t) xdr_minnow_%s_ret, (char *) &ret);\n" a.name
+  | RStructList s ->
+    pr "  ret_v = minnow_int_copy_%s_list (g, &ret.value);\n" s;
+    pr "  xdr_free ((xdrproc_t) xdr_minnow_%s_ret, (char *) &ret);\n" a.name
+  | RBufferOut ->
+    pr "  *size_r = ret.value.value_len;\n";
+    pr "  ret_v = ret.value.value_val != NULL ? ret.value.value_val\n";
+    pr "                                    : minnow_int_safe_malloc (g, 1);\n"
+  | RConstString | RConstOptString -> assert false   (* rejected by the checks *)
+
+let pr_daemon_action a =
+  let n = a.name in
+  let has_args = has_xdr_args a and has_ret = has_xdr_ret a in
+  let proc = "MINNOW_PROC_" ^ upper n in
+  pr "%s\n{\n" (c_proto (form a) a);
+  if a.optargs <> [] then
+    pr "  const struct minnow_%s_argv no_optargs = { .bitmask = 0 };\n" n;
+  if has_args then pr "  struct minnow_%s_args args;\n" n;
+  if has_ret then pr "  struct minnow_%s_ret ret;\n" n;
+  pr "  minnow_message_header hdr;\n  minnow_message_error err;\n  int serial;\n";
+  pr "  %s = %s;\n\n" (ret_decl a) (err_value a);
+  pr_entry a;
+  pr "  if (minnow_int_check_ready (g, \"%s\") == -1)\n    return %s;\n" n (err_value a);
+  pr "  if (g->trace)\n    trace_call_%s (%s);\n\n" n (c_call_args ~optargs:"optargs" { a with ret = RErr });
+  if has_args then pr_set_args a;
+  pr "  serial = minnow_int_send (g, %s, 0, %s,\n" proc
+    (if a.optargs = [] then "0" else "optargs->bitmask");
+  if has_args then
+    pr "                           (xdrproc_t) xdr_minnow_%s_args, (char *) &args);\n" n
+  else pr "                           NULL, NULL);\n";
+  pr "  if (serial == -1)\n    goto out;\n";
+  List.iter (fun (t, fn) ->
+    if t = FileIn then begin
+      pr "  /* -2: the daemon cancelled the stream; its reply says why. */\n";
+      pr "  if (minnow_int_send_file (g, %s) == -1)\n    goto out;\n" fn
+    end) a.args;
+  pr "\n  memset (&hdr, 0, sizeof hdr);\n  memset (&err, 0, sizeof err);\n";
+  if has_ret then pr "  memset (&ret, 0, sizeof ret);\n";
+  pr "  if (minnow_int_recv (g, \"%s\", &hdr, &err, %s) == -1)\n    goto out;\n" n
+    (if has_ret then sprintf "(xdrproc_t) xdr_minnow_%s_ret, (char *) &ret" n else "NULL, NULL");
+  pr "  if (minnow_int_check_reply_header (g, &hdr, %s, serial) == -1) {\n" proc;
+  pr "    if (hdr.status == MINNOW_STATUS_ERROR)\n";
+  pr "      xdr_free ((xdrproc_t) xdr_minnow_message_error, (char *) &err);\n";
+  if has_ret then
+    pr "    else\n      xdr_free ((xdrproc_t) xdr_minnow_%s_ret, (char *) &ret);\n" n;
+  pr "    goto out;\n  }\n";
+  pr "  if (hdr.status == MINNOW_STATUS_ERROR) {\n";
+  pr "    minnow_int_reply_error (g, \"%s\", &err);\n    goto out;\n  }\n" n;
+  List.iter (fun (t, fn) ->
+    if t = FileOut then begin
+      pr "  if (minnow_int_recv_file (g, %s) == -1) {\n" fn;
+      if has_ret then pr "    xdr_free ((xdrproc_t) xdr_minnow_%s_ret, (char *) &ret);\n" n;
+      pr "    goto out;\n  }\n"
+    end) a.args;
+  pr_take_ret a;
+  pr "\n out:\n  minnow_int_end_busy (g);\n";
+  pr_trace_return a;
+  pr "  return ret_v;\n}\n\n"
+
+let generate api =
+  generated_by `C;
+  pr "/* The client side of every action: stubs that call the daemon, and\n";
+  pr " * wrappers around the hand-written minnow_impl_NAME.  The calling\n";
+  pr " * sequence is described in docs/internals.md, \"The library\". */\n\n";
+  pr "#include <config.h>\n\n";
+  pr "#include <errno.h>\n#include <inttypes.h>\n#include <stdio.h>\n";
+  pr "#include <stdlib.h>\n#include <string.h>\n\n";
+  pr "#include \"minnow-internal.h\"\n#include \"actions-internal.h\"\n\n";
+  List.iter (fun a ->
+    pr_trace_call a;
+    if is_daemon a then pr_daemon_action a else pr_library_action a) api.actions
