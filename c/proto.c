@@ -35,7 +35,6 @@ state_name (enum minnow_state state)
 int
 minnow_int_check_ready (minnow_h *g, const char *name)
 {
-  minnow_int_enter (g, name);
   switch (g->state) {
   case STATE_READY:
     return 0;
@@ -367,12 +366,14 @@ minnow_int_check_reply_header (minnow_h *g, const minnow_message_header *hdr,
     minnow_int_error_errno (g, EPROTO, "protocol error: bad reply header "
                             "(program 0x%x, version %u, direction %d)",
                             hdr->prog, hdr->vers, (int) hdr->direction);
+    minnow_int_daemon_gone (g);   /* the stream cannot be trusted */
     return -1;
   }
   if ((unsigned) hdr->proc != proc || hdr->serial != serial) {
     minnow_int_error_errno (g, EPROTO, "protocol error: reply to procedure "
                             "%u serial %u, expected procedure %u serial %u",
                             (unsigned) hdr->proc, hdr->serial, proc, serial);
+    minnow_int_daemon_gone (g);
     return -1;
   }
   return 0;

@@ -55,9 +55,10 @@ start (struct daemon *d)
   command_set_error_pipe (d->cmd, &d->err_fd);
   command_raw_status (d->cmd);
   if (command_run_async (d->cmd, NULL) == -1) {
-    tap_diag ("cannot start %s: %s", daemon_path, command_get_error (d->cmd));
-    close (sv[0]);
-    return -1;
+    /* Nothing else can be tested. */
+    printf ("Bail out! cannot start %s: %s\n", daemon_path,
+            command_get_error (d->cmd));
+    exit (EXIT_FAILURE);
   }
   d->sock = sv[0];
   minnow_rbuf_init (&d->rbuf);
