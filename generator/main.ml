@@ -29,6 +29,10 @@ let outputs = [
   "docs/minnow-events.pod", Docs_emit.generate_events;
   "tests/spine/tests.c", C_tests.generate;
   "tests/spine/bindtests.c", C_bindtests.generate;
+  "python/actions.c", Python.generate_actions_c;
+  "python/minnow.py", Python.generate_module;
+  "python/t/actions.py", Python.generate_tests;
+  "python/t/bindtests.py", Python.generate_bindtests;
 ]
 
 let () =

@@ -203,6 +203,7 @@ let generate_actions_c api =
   pr "static struct PyModuleDef module = {\n";
   pr "  PyModuleDef_HEAD_INIT, \"_minnow\", \"minnow: the C glue; use the minnow module\",\n";
   pr "  -1, methods, NULL, NULL, NULL, NULL\n};\n\n";
+  pr "PyMODINIT_FUNC PyInit__minnow (void);\n\n";
   pr "PyMODINIT_FUNC\nPyInit__minnow (void)\n{\n";
   pr "  return PyModule_Create (&module);\n}\n"
 
@@ -522,7 +523,8 @@ let generate_bindtests api =
   pr "    return b\"{\" + b\", \".join(render_string(k) + b\": \" + render_string(v)\n";
   pr "                               for k, v in d.items()) + b\"}\"\n\n\n";
   pr "def render_error(e):\n";
-  pr "    return b\"error %%s: %%s\" %% (errno.errorcode.get(e.errno, \"unknown errno\").encode(), _b(str(e)))\n\n\n";
+  pr "    if e.errno == 0:\n        return b\"error\"\n";
+  pr "    return b\"error \" + errno.errorcode.get(e.errno, \"unknown errno\").encode()\n\n\n";
   List.iter pr_struct_renderer api.structs;
   pr "def main():\n";
   pr "    out = sys.stdout.buffer\n";
