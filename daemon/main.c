@@ -80,7 +80,7 @@ sandbox (void)
   else if (verbose)
     fprintf (stderr, "minnowd: no user namespace: %m\n");
   if (unshare (CLONE_NEWNS) == 0)
-    mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+    mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL);
   else if (verbose)
     fprintf (stderr, "minnowd: no mount namespace: %m\n");
   if (unshare (CLONE_NEWIPC) == -1 && verbose)
