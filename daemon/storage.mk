@@ -1,1 +1,21 @@
 # daemon/storage.mk: the storage engine's sources (owned by the storage work).
+#
+# daemon/Makefile.am defines minnowd_SOURCES, minnowd_CFLAGS and
+# minnowd_LDADD with '=' and includes this file after them; it appends.
+#
+# Layout: the engine core never replies to the client, so the tests in
+# tests/storage link it without the daemon:
+#   engine.h, engine-ext2.c   the filesystem engine interface; ext2/3/4
+#   storage.h, mount.c        device ranges, mount table, path resolution
+#   part.h, part.c            partition tables (libfdisk)
+#   mkfs.c                    mke2fs and e2fsck through the command core
+#   fsops.h, fsops.c          operations on paths
+#   drives.c                  the engine's side of devices.c (daemon only)
+# and the actions (do_X), one file per topic, are thin wrappers
+# (do-TOPIC.c).
+storage_core_sources = \
+  engine.h engine-ext2.c storage.h mount.c part.h part.c mkfs.c \
+  fsops.h fsops.c
+
+minnowd_SOURCES += $(storage_core_sources) drives.c
+minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)

@@ -214,3 +214,205 @@ file_digest (const char *path)
   free (out);
   return hex;
 }
+
+/* ---------------------------------------------------------------- */
+/* Tree comparison.                                                   */
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "fsops.h"
+
+int
+harness_is_root (void)
+{
+  return geteuid () == 0;
+}
+
+static int differences;
+
+static void
+differ (const char *what, const char *path, const char *expected,
+        const char *got)
+{
+  if (differences++ < 20)
+    printf ("# %s differs at %s\n# expected: %s\n# got: %s\n", what, path,
+            expected, got);
+}
+
+static void
+differ_int (const char *what, const char *path, long long expected,
+            long long got)
+{
+  char e[32], g[32];
+
+  if (expected == got)
+    return;
+  snprintf (e, sizeof e, "%lld", expected);
+  snprintf (g, sizeof g, "%lld", got);
+  differ (what, path, e, g);
+}
+
+static void
+compare_contents (const char *host, const char *image, off_t size)
+{
+  int fd = open (host, O_RDONLY | O_CLOEXEC);
+  char *a = malloc (1 << 20), *b = malloc (1 << 20);
+  off_t off = 0;
+
+  if (fd == -1 || a == NULL || b == NULL) {
+    differ ("open", host, "readable", strerror (errno));
+    goto out;
+  }
+  while (off < size) {
+    ssize_t n = pread (fd, a, 1 << 20, off);
+    ssize_t m = fsop_pread (image, b, 1 << 20, off);
+    if (n <= 0 || m != n || memcmp (a, b, n) != 0) {
+      char where[64];
+      snprintf (where, sizeof where, "bytes from offset %lld", (long long) off);
+      differ ("content", image, where, m < 0 ? strerror (-m) : "other bytes");
+      break;
+    }
+    /* Very large sparse files: compare the first and last megabytes. */
+    if (size > (64 << 20) && off == 0 && size - (1 << 20) > n)
+      off = size - (1 << 20);
+    else
+      off += n;
+  }
+ out:
+  if (fd >= 0)
+    close (fd);
+  free (a);
+  free (b);
+}
+
+static int
+cmp_names (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static void
+compare_xattrs (const char *host, const char *image)
+{
+  char names[65536];
+  ssize_t len = llistxattr (host, names, sizeof names);
+  struct fsop_xattr *xs;
+  size_t n = 0, i, count = 0;
+  char *p;
+
+  if (len < 0)
+    len = 0;
+  if (fsop_listxattrs (image, 1, &xs, &n) < 0) {
+    differ ("xattrs", image, "listable", "error");
+    return;
+  }
+  for (p = names; p < names + len; p += strlen (p) + 1) {
+    char value[65536];
+    ssize_t vl;
+    if (strncmp (p, "security.", 9) == 0 || strncmp (p, "system.", 7) == 0)
+      continue;                 /* host labels and ACLs: not ours */
+    count++;
+    vl = lgetxattr (host, p, value, sizeof value);
+    for (i = 0; i < n; i++)
+      if (strcmp (xs[i].name, p) == 0)
+        break;
+    if (i == n)
+      differ ("xattr", image, p, "missing");
+    else if ((ssize_t) xs[i].len != vl || memcmp (xs[i].value, value, vl))
+      differ ("xattr value", image, p, "another value");
+  }
+  for (i = 0; i < n; i++)
+    if (strncmp (xs[i].name, "security.", 9) == 0
+        || strncmp (xs[i].name, "system.", 7) == 0)
+      count++;
+  differ_int ("xattr count", image, (long long) count, (long long) n);
+  fsop_xattrs_free (xs, n);
+}
+
+static void
+compare_one (const char *host, const char *image, int check_nlink,
+             int depth)
+{
+  struct stat hs;
+  struct engine_stat is;
+  int r;
+
+  if (lstat (host, &hs) == -1) {
+    differ ("lstat", host, "ok", strerror (errno));
+    return;
+  }
+  r = fsop_stat (image, 1, &is);
+  if (r < 0) {
+    differ ("existence", image, "exists", strerror (-r));
+    return;
+  }
+  differ_int ("mode", image, hs.st_mode, is.mode);
+  differ_int ("uid", image, hs.st_uid, is.uid);
+  differ_int ("gid", image, hs.st_gid, is.gid);
+  if (!S_ISDIR (hs.st_mode))
+    differ_int ("size", image, hs.st_size, is.size);
+  if (check_nlink && !S_ISDIR (hs.st_mode))
+    differ_int ("nlink", image, hs.st_nlink, is.nlink);
+  if (S_ISCHR (hs.st_mode) || S_ISBLK (hs.st_mode))
+    differ_int ("rdev", image, hs.st_rdev, is.rdev);
+  if (S_ISLNK (hs.st_mode)) {
+    char target[4097], *t = NULL;
+    ssize_t n = readlink (host, target, sizeof target - 1);
+    target[n < 0 ? 0 : n] = '\0';
+    if (fsop_readlink (image, &t) < 0 || strcmp (t, target) != 0)
+      differ ("symlink target", image, target, t ? t : "(error)");
+    free (t);
+  }
+  if (S_ISREG (hs.st_mode))
+    compare_contents (host, image, hs.st_size);
+  compare_xattrs (host, image);
+
+  if (S_ISDIR (hs.st_mode) && depth < 64) {
+    DIR *d = opendir (host);
+    struct dirent *de;
+    char **names = NULL;
+    size_t nn = 0, alloc = 0, i, ni = 0;
+    struct fsop_dirent *ents;
+
+    while (d && (de = readdir (d)) != NULL) {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (nn == alloc) {
+        alloc = alloc ? alloc * 2 : 64;
+        names = realloc (names, alloc * sizeof *names);
+      }
+      names[nn++] = strdup (de->d_name);
+    }
+    if (d)
+      closedir (d);
+    if (fsop_readdir (image, &ents, &ni) == 0) {
+      differ_int ("entry count", image, (long long) nn, (long long) ni);
+      fsop_dirents_free (ents, ni);
+    }
+    qsort (names, nn, sizeof *names, cmp_names);
+    for (i = 0; i < nn; i++) {
+      char *h, *m;
+      if (asprintf (&h, "%s/%s", host, names[i]) >= 0
+          && asprintf (&m, "%s%s%s", image,
+                       image[strlen (image) - 1] == '/' ? "" : "/",
+                       names[i]) >= 0) {
+        compare_one (h, m, check_nlink, depth + 1);
+        free (h);
+        free (m);
+      }
+      free (names[i]);
+    }
+    free (names);
+  }
+}
+
+int
+compare_tree (const char *host_dir, const char *image_path, int check_nlink)
+{
+  differences = 0;
+  compare_one (host_dir, image_path, check_nlink, 0);
+  is_int (differences, 0, "tree at %s matches %s", image_path, host_dir);
+  return differences;
+}

@@ -37,3 +37,14 @@ int harness_run (const char *const *argv, char **out);
 const char *file_digest (const char *path);
 
 #endif
+
+/* Compares the host tree at host_dir (a kernel mount or a source tree)
+ * with what the engine shows at image_path: names, types, modes, owners,
+ * sizes, link counts (when check_nlink), symlink targets, contents and
+ * xattrs, recursively.  Reports one TAP line per directory and a
+ * summary; returns the number of differences. */
+int compare_tree (const char *host_dir, const char *image_path,
+                  int check_nlink);
+
+/* Are we root (loop mounts possible)? */
+int harness_is_root (void);
