@@ -165,8 +165,11 @@ splice (struct walk *w, char **owned, const char *target)
   if (s == NULL)
     return -ENOMEM;
   memcpy (s, target, tl);
-  s[tl] = '/';
-  memcpy (s + tl + 1, w->rest, rl + 1);
+  if (rl > 0) {
+    s[tl] = '/';
+    memcpy (s + tl + 1, w->rest, rl + 1);
+  } else
+    s[tl] = '\0';                /* no trailing '/': it would demand a dir */
   free (*owned);
   *owned = s;
   w->rest = s;

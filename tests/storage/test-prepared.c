@@ -274,9 +274,9 @@ check_kernel_view (const char *image)
   err = NULL;
   {
     char *out = NULL;
-    is_int (storage_e2fsck ("/dev/sda", "-fn", &out, &err), 0,
-            "e2fsck -fn clean after the writes");
-    if (out && *out)
+    int fsck = storage_e2fsck ("/dev/sda", "-fn", &out, &err);
+    is_int (fsck, 0, "e2fsck -fn clean after the writes");
+    if (fsck != 0 && out)
       printf ("# %s\n", out);
     free (out);
     free (err);
