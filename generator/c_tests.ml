@@ -109,7 +109,7 @@ let pr_call api line (c : call) =
          (c_string t);
        pr "      mismatch_error (g, %s, %s);\n      goto out;\n    }\n"
          (c_string where) (c_string ("error =~ " ^ render_string t))) text);
-  pr "    (void) got;\n  }\n"
+  pr "    free (got);\n  }\n"
 
 let helpers = {|static FILE *diag;        /* diagnostics of the current test */
 
