@@ -42,45 +42,36 @@ let output_to path f =
 
 let changed_files () = List.rev !changed
 
-let c_quote s =
+(* The escapes of the canonical rendering; for a C literal (c = true) also
+   '?' (no trigraphs) and bytes from 0x80, and a literal split after \xNN
+   when a hex digit follows (else "\x01" "a" would read as "\x01a"). *)
+let escape ~c s =
   let b = Buffer.create (String.length s + 8) in
   let after_hex = ref false in
-  String.iter (fun c ->
-    let hexdigit = match c with
+  String.iter (fun ch ->
+    let code = Char.code ch in
+    let hexdigit = match ch with
       | '0'..'9' | 'a'..'f' | 'A'..'F' -> true | _ -> false in
-    (* "\x01" followed by "a" would read as "\x01a": split the literal. *)
-    if !after_hex && hexdigit then Buffer.add_string b "\" \"";
+    if c && !after_hex && hexdigit then Buffer.add_string b "\" \"";
     after_hex := false;
-    match c with
+    match ch with
     | '"' -> Buffer.add_string b "\\\""
     | '\\' -> Buffer.add_string b "\\\\"
     | '\n' -> Buffer.add_string b "\\n"
     | '\t' -> Buffer.add_string b "\\t"
     | '\r' -> Buffer.add_string b "\\r"
-    | '?' -> Buffer.add_string b "\\?"    (* no trigraphs *)
-    | c when Char.code c < 0x20 || Char.code c >= 0x7f ->
-      Buffer.add_string b (Printf.sprintf "\\x%02x" (Char.code c));
+    | '?' when c -> Buffer.add_string b "\\?"
+    | _ when code < 0x20 || code = 0x7f || (c && code >= 0x80) ->
+      Buffer.add_string b (Printf.sprintf "\\x%02x" code);
       after_hex := true
-    | c -> Buffer.add_char b c) s;
+    | _ -> Buffer.add_char b ch) s;
   Buffer.contents b
+
+let c_quote = escape ~c:true
 
 let c_string s = "\"" ^ c_quote s ^ "\""
 
-let render_string s =
-  let b = Buffer.create (String.length s + 2) in
-  Buffer.add_char b '"';
-  String.iter (fun c ->
-    match c with
-    | '"' -> Buffer.add_string b "\\\""
-    | '\\' -> Buffer.add_string b "\\\\"
-    | '\n' -> Buffer.add_string b "\\n"
-    | '\t' -> Buffer.add_string b "\\t"
-    | '\r' -> Buffer.add_string b "\\r"
-    | c when Char.code c < 0x20 || Char.code c = 0x7f ->
-      Buffer.add_string b (Printf.sprintf "\\x%02x" (Char.code c))
-    | c -> Buffer.add_char b c) s;
-  Buffer.add_char b '"';
-  Buffer.contents b
+let render_string s = "\"" ^ escape ~c:false s ^ "\""
 
 let pod_escape s =
   let b = Buffer.create (String.length s) in
