@@ -419,33 +419,10 @@ discard_reply (minnow_h *g, const char *name)
   }
 }
 
-/* Whether the daemon asked us to stop sending (a cancel flag waiting on
- * the socket).  Progress records met on the way are delivered. */
-static int
-daemon_cancelled (minnow_h *g)
+static void
+progress_cb (void *opaque, const char *rec)
 {
-  for (;;) {
-    enum minnow_wire_kind kind;
-    const char *msg;
-    uint32_t len;
-    size_t start = g->rbuf.start;
-    int r = minnow_rbuf_next (&g->rbuf, &kind, &msg, &len);
-
-    if (r == 1) {
-      if (kind == MINNOW_WIRE_CANCEL)
-        return 1;
-      if (kind == MINNOW_WIRE_PROGRESS) {
-        deliver_progress (g, msg);
-        continue;
-      }
-      g->rbuf.start = start;    /* a reply: leave it for recv */
-      return 0;
-    }
-    if (r == -1)
-      return 0;                 /* recv will report it */
-    if (minnow_rbuf_fill (&g->rbuf, g->sock, MSG_DONTWAIT) <= 0)
-      return 0;                 /* nothing yet, or EOF: send/recv see it */
-  }
+  deliver_progress (opaque, rec);
 }
 
 int
@@ -477,7 +454,7 @@ minnow_int_send_file (minnow_h *g, const char *filename)
       ret = -1;
       break;
     }
-    if (daemon_cancelled (g)) {
+    if (minnow_rbuf_poll_cancel (&g->rbuf, g->sock, progress_cb, g)) {
       ret = -2;
       break;
     }

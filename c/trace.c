@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "minnow-internal.h"
+#include "quote.h"
 
 void
 minnow_int_enter (minnow_h *g, const char *name)
@@ -84,29 +85,6 @@ minnow_int_trace_return (minnow_h *g, const char *name, const char *fs, ...)
   free (prefix);
 }
 
-static void
-quote_into (FILE *fp, const char *str)
-{
-  const unsigned char *p;
-
-  fputc ('"', fp);
-  for (p = (const unsigned char *) str; *p; ++p) {
-    switch (*p) {
-    case '\\': fputs ("\\\\", fp); break;
-    case '"': fputs ("\\\"", fp); break;
-    case '\n': fputs ("\\n", fp); break;
-    case '\t': fputs ("\\t", fp); break;
-    case '\r': fputs ("\\r", fp); break;
-    default:
-      if (*p < 0x20 || *p == 0x7f)
-        fprintf (fp, "\\x%02x", *p);
-      else
-        fputc (*p, fp);
-    }
-  }
-  fputc ('"', fp);
-}
-
 char *
 minnow_int_trace_quote (minnow_h *g, const char *str)
 {
@@ -119,7 +97,7 @@ minnow_int_trace_quote (minnow_h *g, const char *str)
   fp = open_memstream (&buf, &len);
   if (fp == NULL)
     g->abort_cb ();
-  quote_into (fp, str);
+  minnow_fprint_quoted (fp, str, strlen (str));
   fclose (fp);
   return buf;
 }
@@ -140,7 +118,7 @@ minnow_int_trace_quote_list (minnow_h *g, char *const *list)
   for (i = 0; list[i] != NULL; ++i) {
     if (i > 0)
       fputs (", ", fp);
-    quote_into (fp, list[i]);
+    minnow_fprint_quoted (fp, list[i], strlen (list[i]));
   }
   fputc (']', fp);
   fclose (fp);

@@ -188,6 +188,35 @@ minnow_rbuf_next (struct minnow_rbuf *rb, enum minnow_wire_kind *kind,
 }
 
 int
+minnow_rbuf_poll_cancel (struct minnow_rbuf *rb, int sock,
+                         void (*progress_cb) (void *opaque, const char *rec),
+                         void *opaque)
+{
+  for (;;) {
+    enum minnow_wire_kind kind;
+    const char *msg;
+    uint32_t len;
+    size_t start = rb->start;
+    int r = minnow_rbuf_next (rb, &kind, &msg, &len);
+
+    if (r == 1) {
+      if (kind == MINNOW_WIRE_CANCEL)
+        return 1;
+      if (kind == MINNOW_WIRE_PROGRESS && progress_cb) {
+        progress_cb (opaque, msg);
+        continue;
+      }
+      rb->start = start;        /* not ours: put it back */
+      return 0;
+    }
+    if (r == -1)
+      return 0;
+    if (minnow_rbuf_fill (rb, sock, MSG_DONTWAIT) <= 0)
+      return 0;
+  }
+}
+
+int
 minnow_rbuf_take_fd (struct minnow_rbuf *rb)
 {
   int fd;

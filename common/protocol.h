@@ -68,6 +68,15 @@ ssize_t minnow_rbuf_fill (struct minnow_rbuf *rb, int sock, int flags);
 int minnow_rbuf_next (struct minnow_rbuf *rb, enum minnow_wire_kind *kind,
                       const char **msg, uint32_t *len);
 
+/* Without blocking: whether the peer sent a cancel flag (it is then
+ * taken).  Progress records in front of it go to progress_cb when it is
+ * not NULL; anything else (a message, EOF, an error) is left for the
+ * caller's next read, and the answer is 0. */
+int minnow_rbuf_poll_cancel (struct minnow_rbuf *rb, int sock,
+                             void (*progress_cb) (void *opaque,
+                                                  const char *rec),
+                             void *opaque);
+
 /* The oldest descriptor received and not yet taken, or -1. */
 int minnow_rbuf_take_fd (struct minnow_rbuf *rb);
 

@@ -6,7 +6,8 @@
 # and a protocol_xdr.c that includes it.
 noinst_LTLIBRARIES += libprotocol.la libprotocol_xdr.la
 
-libprotocol_la_SOURCES = protocol.c protocol.h errnostring.c errnostring.h
+libprotocol_la_SOURCES = protocol.c protocol.h errnostring.c errnostring.h \
+  quote.c quote.h
 libprotocol_la_CPPFLAGS = $(AM_CPPFLAGS) $(TIRPC_CFLAGS)
 libprotocol_la_LIBADD = libprotocol_xdr.la $(TIRPC_LIBS)
 # protocol.c includes protocol_xdr.h.

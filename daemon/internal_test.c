@@ -14,32 +14,7 @@
 
 #include "daemon.h"
 #include "actions.h"
-
-/* Renders a string with C-like escapes (see internals.md). */
-static void
-render_string (FILE *fp, const char *s, size_t len)
-{
-  size_t i;
-
-  fputc ('"', fp);
-  for (i = 0; i < len; ++i) {
-    unsigned char c = s[i];
-
-    switch (c) {
-    case '\\': fputs ("\\\\", fp); break;
-    case '"': fputs ("\\\"", fp); break;
-    case '\n': fputs ("\\n", fp); break;
-    case '\t': fputs ("\\t", fp); break;
-    case '\r': fputs ("\\r", fp); break;
-    default:
-      if (c < 0x20 || c == 0x7f)
-        fprintf (fp, "\\x%02x", c);
-      else
-        fputc (c, fp);
-    }
-  }
-  fputc ('"', fp);
-}
+#include "quote.h"
 
 static void
 render_str (FILE *fp, const char *name, const char *s)
@@ -48,7 +23,7 @@ render_str (FILE *fp, const char *name, const char *s)
   if (s == NULL)
     fputs ("NULL", fp);
   else
-    render_string (fp, s, strlen (s));
+    minnow_fprint_quoted (fp, s, strlen (s));
   fputc ('\n', fp);
 }
 
@@ -61,7 +36,7 @@ render_list (FILE *fp, const char *name, char *const *list)
   for (i = 0; list && list[i]; ++i) {
     if (i > 0)
       fputs (", ", fp);
-    render_string (fp, list[i], strlen (list[i]));
+    minnow_fprint_quoted (fp, list[i], strlen (list[i]));
   }
   fputs ("]\n", fp);
 }
@@ -103,7 +78,7 @@ do_internal_test (const char *str, const char *optstr, char *const *strlist,
   fprintf (fp, "integer: %d\n", integer);
   fprintf (fp, "integer64: %" PRIi64 "\n", integer64);
   fprintf (fp, "bufferin: %zu ", bufferin_size);
-  render_string (fp, bufferin, bufferin_size);
+  minnow_fprint_quoted (fp, bufferin, bufferin_size);
   fputc ('\n', fp);
   render_str (fp, "device", device);
   render_str (fp, "mountable", mountable);

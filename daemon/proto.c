@@ -295,30 +295,6 @@ cancel_receive (void)
   return drain_chunks (NULL, NULL, &cb_failed, &cb_errno) == -1 ? -1 : 0;
 }
 
-/* Whether the library sent a cancel flag (without blocking). */
-static int
-client_cancelled (void)
-{
-  for (;;) {
-    enum minnow_wire_kind kind;
-    const char *msg;
-    uint32_t len;
-    size_t start = rbuf.start;
-    int r = minnow_rbuf_next (&rbuf, &kind, &msg, &len);
-
-    if (r == 1) {
-      if (kind == MINNOW_WIRE_CANCEL)
-        return 1;
-      rbuf.start = start;       /* the next call: leave it */
-      return 0;
-    }
-    if (r == -1)
-      return 0;
-    if (minnow_rbuf_fill (&rbuf, sock, MSG_DONTWAIT) <= 0)
-      return 0;
-  }
-}
-
 int
 send_file_write (const void *buf, size_t len)
 {
@@ -329,7 +305,7 @@ send_file_write (const void *buf, size_t len)
 
     if (conn_dead)
       return -1;
-    if (client_cancelled ()) {
+    if (minnow_rbuf_poll_cancel (&rbuf, sock, NULL, NULL)) {
       send_file_end (1);
       return -2;
     }
