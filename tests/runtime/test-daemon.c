@@ -316,6 +316,28 @@ test_files (void)
   cancel_target = NULL;
   tap_is_int (minnow_internal_test_noop (g), 0,
               "the handle works after the cancel");
+
+  /* The same for an endless FileIn. */
+  cancel_target = g;
+  arm_timer (100);
+  r = minnow_internal_test_filein (g, "/dev/zero");
+  tap_ok (r == NULL && minnow_last_errno (g) == EINTR,
+          "user_cancel stops an endless FileIn with EINTR");
+  cancel_target = NULL;
+  tap_is_int (minnow_internal_test_noop (g), 0,
+              "the handle works after the cancel");
+
+  /* A call over the 4 MiB limit is refused by the library. */
+  {
+    size_t big = 5 * 1024 * 1024;
+    char *buf = calloc (1, big);
+
+    tap_is_int (minnow_pwrite_device (g, "/dev/sda", buf, big, 0), -1,
+                "a 5 MiB pwrite_device is refused");
+    tap_is_int (minnow_last_errno (g), EMSGSIZE, "... with EMSGSIZE");
+    tap_is_int (minnow_internal_test_noop (g), 0, "... and the handle works");
+    free (buf);
+  }
   minnow_close (g);
   unlink (out);
   free (out);
@@ -449,7 +471,7 @@ main (void)
     perror ("mkdtemp");
     return 1;
   }
-  tap_plan (57);
+  tap_plan (62);
   test_basics ();
   test_files ();
   test_death ();
