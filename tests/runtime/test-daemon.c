@@ -376,6 +376,23 @@ test_death (void)
 }
 
 static void
+test_appliance (void)
+{
+  struct counts c = { .progress_monotonic = 1 };
+  minnow_h *g = new_handle ();
+
+  minnow_set_event_callback (g, count_cb, MINNOW_EVENT_APPLIANCE |
+                             MINNOW_EVENT_LIBRARY, 0, &c);
+  minnow_set_verbose (g, 1);
+  minnow_add_drive_scratch (g, 65536, -1);
+  minnow_launch (g);
+  minnow_internal_test_rint (g, "error:EIO");
+  minnow_close (g);
+  tap_ok (strstr (c.appliance, "requested error EIO") != NULL,
+          "APPLIANCE: the verbose daemon's stderr reaches the callback");
+}
+
+static void
 test_reap (void)
 {
   int before = count_fds ();
@@ -471,10 +488,11 @@ main (void)
     perror ("mkdtemp");
     return 1;
   }
-  tap_plan (62);
+  tap_plan (63);
   test_basics ();
   test_files ();
   test_death ();
+  test_appliance ();
   test_reap ();
   test_unix_backend (daemon);
 
