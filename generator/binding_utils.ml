@@ -77,3 +77,10 @@ let errno_names = [
   "EPIPE"; "ERANGE"; "ENAMETOOLONG"; "ENOSYS"; "ENOTEMPTY"; "ELOOP";
   "ENOTSUP"; "EOPNOTSUPP"; "ECANCELED"; "ETIMEDOUT"; "EOVERFLOW";
 ]
+
+let used_structs api =
+  List.filter_map (fun st ->
+    let returns f = List.exists (fun a -> f a.ret) api.actions in
+    let list = returns (function RStructList s -> s = st.s_name | _ -> false) in
+    if list || returns (function RStruct s -> s = st.s_name | _ -> false)
+    then Some (st, list) else None) api.structs

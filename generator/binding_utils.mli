@@ -35,3 +35,7 @@ val pod_to_text : call:(string -> string) -> string -> string
 val errno_names : string list
 (** The errno names a binding must be able to turn into the host's
     numbers (for => error ENAME expectations and the errno tests). *)
+
+val used_structs : api -> (struct_decl * bool) list
+(** The structs some action returns, each with whether some action
+    returns a list of them (the bindings convert only those). *)

@@ -33,6 +33,11 @@ let outputs = [
   "python/minnow.py", Python.generate_module;
   "python/t/actions.py", Python.generate_tests;
   "python/t/bindtests.py", Python.generate_bindtests;
+  "ocaml/minnow.mli", Ocaml_binding.generate_mli;
+  "ocaml/minnow.ml", Ocaml_binding.generate_ml;
+  "ocaml/actions-c.c", Ocaml_binding.generate_stubs;
+  "ocaml/t/actions.ml", Ocaml_binding.generate_tests;
+  "ocaml/t/bindtests.ml", Ocaml_binding.generate_bindtests;
 ]
 
 let () =

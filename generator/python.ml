@@ -96,14 +96,6 @@ let pr_struct_converter ~list st =
   pr "  return list;\n}\n\n"
   end
 
-(* Which structs the actions return, and whether also as lists. *)
-let used_structs api =
-  List.filter_map (fun st ->
-    let returns f = List.exists (fun a -> f a.ret) api.actions in
-    let list = returns (function RStructList s -> s = st.s_name | _ -> false) in
-    if list || returns (function RStruct s -> s = st.s_name | _ -> false)
-    then Some (st, list) else None) api.structs
-
 let pr_action a =
   pr "static PyObject *\npy_minnow_%s (PyObject *self, PyObject *args)\n{\n" a.name;
   pr "  PyObject *py_g;\n  minnow_h *g;\n  PyObject *py_r = NULL;\n";
@@ -187,7 +179,7 @@ let generate_actions_c api =
   pr "#define PY_SSIZE_T_CLEAN 1\n#include <Python.h>\n\n";
   pr "#include <stdint.h>\n#include <stdlib.h>\n\n";
   pr "#include \"minnow.h\"\n#include \"minnow-py.h\"\n\n";
-  List.iter (fun (st, list) -> pr_struct_converter ~list st) (used_structs api);
+  List.iter (fun (st, list) -> pr_struct_converter ~list st) (Binding_utils.used_structs api);
   List.iter pr_action api.actions;
   pr "static PyMethodDef methods[] = {\n";
   List.iter (fun (n, flags) ->
