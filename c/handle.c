@@ -103,10 +103,11 @@ minnow_close (minnow_h *g)
       debug (g, "autosync failed: %s", g->last_error ? g->last_error : "");
   }
 
-  minnow_int_call_callbacks_void (g, MINNOW_EVENT_CLOSE);
-
   if (g->state != STATE_CONFIG)
     minnow_int_shutdown (g, 0);
+
+  /* As libguestfs: after the daemon has gone (SUBPROCESS_QUIT first). */
+  minnow_int_call_callbacks_void (g, MINNOW_EVENT_CLOSE);
 
   pthread_mutex_lock (&handles_lock);
   for (pp = &handles; *pp != NULL; pp = &(*pp)->next)
