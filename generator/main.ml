@@ -38,6 +38,10 @@ let outputs = [
   "ocaml/actions-c.c", Ocaml_binding.generate_stubs;
   "ocaml/t/actions.ml", Ocaml_binding.generate_tests;
   "ocaml/t/bindtests.ml", Ocaml_binding.generate_bindtests;
+  "perl/Minnow.xs", Perl.generate_xs;
+  "perl/Minnow.pm", Perl.generate_pm;
+  "perl/t/actions.t", Perl.generate_tests;
+  "perl/t/bindtests.pl", Perl.generate_bindtests;
 ]
 
 let () =
