@@ -906,7 +906,7 @@ ext2_mknod (struct engine_fs *efs, uint64_t dir, const char *name,
 {
   ext2_filsys fs = E2 (efs);
   struct ext2_inode_large in;
-  ext2_ino_t ino;
+  ext2_ino_t ino = 0;
   errcode_t err;
   int r;
 
@@ -1720,6 +1720,21 @@ ext2_get_uuid (struct engine_fs *efs, unsigned char uuid[16])
   return 0;
 }
 
+static int
+ext2_set_label (struct engine_fs *efs, const char *label)
+{
+  ext2_filsys fs = E2 (efs);
+
+  if (efs->readonly)
+    return -EROFS;
+  if (strlen (label) > sizeof fs->super->s_volume_name)
+    return -ERANGE;
+  memset (fs->super->s_volume_name, 0, sizeof fs->super->s_volume_name);
+  memcpy (fs->super->s_volume_name, label, strlen (label));
+  ext2fs_mark_super_dirty (fs);
+  return 0;
+}
+
 const struct engine_ops engine_ext2_ops = {
   .name = "ext2",
   .probe = ext2_probe,
@@ -1750,6 +1765,7 @@ const struct engine_ops engine_ext2_ops = {
   .statvfs = ext2_statvfs,
   .get_label = ext2_get_label,
   .get_uuid = ext2_get_uuid,
+  .set_label = ext2_set_label,
 };
 
 const struct engine_ops *const engine_list[] = { &engine_ext2_ops, NULL };

@@ -158,6 +158,8 @@ struct engine_ops {
   /* Label and UUID as stored (label may be empty; uuid is 16 bytes). */
   int (*get_label) (struct engine_fs *fs, char **label_r);
   int (*get_uuid) (struct engine_fs *fs, unsigned char uuid[16]);
+  /* ERANGE when the label is too long for the filesystem. */
+  int (*set_label) (struct engine_fs *fs, const char *label);
 };
 
 /* Every engine embeds this header first. */

@@ -17,5 +17,7 @@ storage_core_sources = \
   engine.h engine-ext2.c storage.h mount.c part.h part.c mkfs.c \
   fsops.h fsops.c
 
-minnowd_SOURCES += $(storage_core_sources) drives.c
+minnowd_SOURCES += $(storage_core_sources) drives.c \
+  storage-actions.h do-common.c do-part.c do-fs.c do-mount.c do-file.c \
+  do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c
 minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)

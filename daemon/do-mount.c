@@ -1,0 +1,133 @@
+/* minnow: the mount table's actions (mount.c does the work). */
+
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "storage-actions.h"
+#include "actions.h"
+
+static int
+has_option (const char *options, const char *opt)
+{
+  size_t n = strlen (opt);
+  const char *p = options;
+
+  while (p && *p) {
+    if (strncmp (p, opt, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+      return 1;
+    p = strchr (p, ',');
+    if (p)
+      p++;
+  }
+  return 0;
+}
+
+static int
+mount_common (const char *options, const char *mountable,
+              const char *mountpoint, int readonly)
+{
+  char *msg = NULL;
+  int r;
+
+  if (strncmp (mountable, "/dev/", 5) != 0) {
+    reply_with_error_errno (EINVAL, "%s: not a device", mountable);
+    return -1;
+  }
+  if (mountpoint[0] != '/') {
+    reply_with_error_errno (EINVAL, "%s: mountpoint must be an absolute path",
+                            mountpoint);
+    return -1;
+  }
+  r = storage_mount (mountable, mountpoint, options,
+                     readonly || has_option (options, "ro"), &msg);
+  if (r < 0) {
+    reply_errno_msg (r, mountable, msg);
+    return -1;
+  }
+  return 0;
+}
+
+int
+do_mount (const char *mountable, const char *mountpoint)
+{
+  return mount_common ("", mountable, mountpoint, 0);
+}
+
+int
+do_mount_ro (const char *mountable, const char *mountpoint)
+{
+  return mount_common ("ro", mountable, mountpoint, 1);
+}
+
+int
+do_mount_options (const char *options, const char *mountable,
+                  const char *mountpoint)
+{
+  return mount_common (options, mountable, mountpoint, 0);
+}
+
+int
+do_umount (const char *pathordevice, int force, int lazyunmount)
+{
+  char *msg = NULL;
+  int r;
+
+  r = storage_umount (pathordevice, &msg);
+  if (r < 0) {
+    reply_errno_msg (r, pathordevice, msg);
+    return -1;
+  }
+  free (msg);
+  return 0;
+}
+
+int
+do_umount_all (void)
+{
+  char *msg = NULL;
+  int r;
+
+  r = storage_umount_all (&msg);
+  if (r < 0) {
+    reply_errno_msg (r, "umount_all", msg);
+    return -1;
+  }
+  return 0;
+}
+
+char **
+do_mounts (void)
+{
+  char **list = strlist_new (mount_count);
+  size_t i;
+
+  if (list == NULL)
+    return NULL;
+  for (i = 0; i < mount_count; i++)
+    if ((list[i] = strdup (mount_table[i].device)) == NULL) {
+      strlist_free (list);
+      reply_with_perror ("strdup");
+      return NULL;
+    }
+  return list;
+}
+
+char **
+do_mountpoints (void)
+{
+  char **list = strlist_new (2 * mount_count);
+  size_t i;
+
+  if (list == NULL)
+    return NULL;
+  for (i = 0; i < mount_count; i++)
+    if ((list[2 * i] = strdup (mount_table[i].device)) == NULL
+        || (list[2 * i + 1] = strdup (mount_table[i].mountpoint)) == NULL) {
+      strlist_free (list);
+      reply_with_perror ("strdup");
+      return NULL;
+    }
+  return list;
+}
