@@ -20,7 +20,10 @@ let errno_names calls =
     from_args @ from_expect) calls
 
 let pr_helpers api names =
-  pr "%s" {|static void
+  pr "%s" {|/* Not every program uses every helper. */
+#define UNUSED __attribute__((__unused__))
+
+UNUSED static void
 render_string (FILE *fp, const char *s, size_t len)
 {
   size_t i;
@@ -44,7 +47,7 @@ render_string (FILE *fp, const char *s, size_t len)
   fputc ('"', fp);
 }
 
-static void
+UNUSED static void
 render_char (FILE *fp, char c)
 {
   char *buf = NULL;
@@ -61,14 +64,14 @@ render_char (FILE *fp, char c)
   free (buf);
 }
 
-static void
+UNUSED static void
 render_buffer (FILE *fp, const char *s, size_t len)
 {
   fprintf (fp, "%zu ", len);
   render_string (fp, s, len);
 }
 
-static void
+UNUSED static void
 render_strings (FILE *fp, char *const *l)
 {
   size_t i;
@@ -82,7 +85,7 @@ render_strings (FILE *fp, char *const *l)
   fputc (']', fp);
 }
 
-static void
+UNUSED static void
 render_hashtable (FILE *fp, char *const *l)
 {
   size_t i;
@@ -98,7 +101,7 @@ render_hashtable (FILE *fp, char *const *l)
   fputc ('}', fp);
 }
 
-static size_t
+UNUSED static size_t
 count_strings (char *const *l)
 {
   size_t n = 0;
@@ -108,7 +111,7 @@ count_strings (char *const *l)
   return n;
 }
 
-static void
+UNUSED static void
 free_strings (char **l)
 {
   size_t i;
@@ -121,7 +124,7 @@ free_strings (char **l)
 |};
   List.iter (fun st ->
     let n = st.s_name in
-    pr "static void\nrender_%s (FILE *fp, const struct minnow_%s *v)\n{\n" n n;
+    pr "UNUSED static void\nrender_%s (FILE *fp, const struct minnow_%s *v)\n{\n" n n;
     List.iteri (fun i (t, f) ->
       pr "  fputs (\"%s%s = \", fp);\n" (if i = 0 then "{" else ", ") f;
       match t with
@@ -134,13 +137,13 @@ free_strings (char **l)
       | FUInt64 -> pr "  fprintf (fp, \"%%\" PRIu64, v->%s);\n" f
       | FBool -> pr "  fputs (v->%s ? \"true\" : \"false\", fp);\n" f) st.s_fields;
     pr "  fputc ('}', fp);\n}\n\n";
-    pr "static void\nrender_%s_list (FILE *fp, const struct minnow_%s_list *v)\n{\n" n n;
+    pr "UNUSED static void\nrender_%s_list (FILE *fp, const struct minnow_%s_list *v)\n{\n" n n;
     pr "  uint32_t i;\n\n  fputc ('[', fp);\n";
     pr "  for (i = 0; i < v->len; ++i) {\n    if (i > 0)\n      fputs (\", \", fp);\n";
     pr "    render_%s (fp, &v->val[i]);\n  }\n  fputc (']', fp);\n}\n\n" n)
     api.structs;
   let names = List.sort_uniq compare (common_errnos @ names) in
-  pr "static const char *\nerrno_name (int e)\n{\n";
+  pr "UNUSED static const char *\nerrno_name (int e)\n{\n";
   List.iter (fun e -> pr "#ifdef %s\n  if (e == %s) return \"%s\";\n#endif\n" e e e) names;
   pr "  return \"unknown errno\";\n}\n\n"
 
