@@ -42,6 +42,9 @@ let outputs = [
   "perl/Minnow.pm", Perl.generate_pm;
   "perl/t/actions.t", Perl.generate_tests;
   "perl/t/bindtests.pl", Perl.generate_bindtests;
+  "ruby/ext/minnow/actions-rb.c", Ruby.generate_ext;
+  "ruby/t/actions.rb", Ruby.generate_tests;
+  "ruby/t/bindtests.rb", Ruby.generate_bindtests;
 ]
 
 let () =

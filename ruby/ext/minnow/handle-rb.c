@@ -1,0 +1,309 @@
+/* The Ruby binding: the handle (closed by the GC if the program did not
+ * close it), Minnow::Error, events, and conversions for actions-rb.c. */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ruby.h>
+
+#include "minnow.h"
+#include "minnow-rb.h"
+
+#define EVENT_KEY_PREFIX "_minnow_ruby_event_"
+
+static VALUE c_error;
+
+static void raise_message (const char *msg, int errnum) __attribute__((noreturn));
+
+static void
+raise_message (const char *msg, int errnum)
+{
+  VALUE exc = rb_exc_new_cstr (c_error, msg);
+
+  rb_iv_set (exc, "@errno", INT2NUM (errnum));
+  rb_exc_raise (exc);
+}
+
+/* ---------------------------------------------------------------- handle */
+
+/* Collected without close: Ruby code cannot run now, so the callbacks
+ * are removed (they are marked through @callbacks) before closing. */
+static void
+handle_free (void *p)
+{
+  minnow_h *g = p;
+  const char *key;
+  void *data;
+  size_t len = strlen (EVENT_KEY_PREFIX);
+
+  if (g == NULL)
+    return;
+  for (data = minnow_first_private (g, &key); key != NULL;
+       data = minnow_next_private (g, &key))
+    if (data && strncmp (key, EVENT_KEY_PREFIX, len) == 0)
+      minnow_delete_event_callback (g, atoi (key + len));
+  minnow_close (g);
+}
+
+static const rb_data_type_t handle_type = {
+  "minnow_h",
+  { NULL, handle_free, NULL, },
+  NULL, NULL, RUBY_TYPED_FREE_IMMEDIATELY
+};
+
+minnow_h *
+minnow_rb_handle (VALUE self, const char *action)
+{
+  minnow_h *g = rb_check_typeddata (self, &handle_type);
+
+  if (g == NULL) {
+    char msg[256];
+
+    snprintf (msg, sizeof msg, "%s: the handle is closed", action);
+    raise_message (msg, 0);
+  }
+  return g;
+}
+
+void
+minnow_rb_raise_error (minnow_h *g)
+{
+  const char *msg = minnow_last_error (g);
+
+  raise_message (msg ? msg : "unknown error", minnow_last_errno (g));
+}
+
+static VALUE
+handle_alloc (VALUE klass)
+{
+  return TypedData_Wrap_Struct (klass, &handle_type, NULL);
+}
+
+static VALUE
+handle_initialize (int argc, VALUE *argv, VALUE self)
+{
+  VALUE flags;
+  minnow_h *g;
+
+  rb_scan_args (argc, argv, "01", &flags);
+  /* close or the GC closes the handle, not the atexit handler. */
+  g = minnow_create_flags ((NIL_P (flags) ? 0 : NUM2UINT (flags))
+                           | MINNOW_CREATE_NO_CLOSE_ON_EXIT);
+  if (g == NULL)
+    raise_message ("Minnow::Minnow.new: could not create the handle", errno);
+  minnow_set_error_handler (g, NULL, NULL);
+  DATA_PTR (self) = g;
+  rb_iv_set (self, "@callbacks", rb_hash_new ());
+  return self;
+}
+
+static VALUE
+handle_close (VALUE self)
+{
+  minnow_h *g = rb_check_typeddata (self, &handle_type);
+
+  if (g) {
+    DATA_PTR (self) = NULL;
+    minnow_close (g);          /* the CLOSE event still reaches the procs */
+    rb_iv_set (self, "@callbacks", rb_hash_new ());
+  }
+  return Qnil;
+}
+
+/* ---------------------------------------------------------------- events */
+
+struct event_args {
+  VALUE proc;
+  VALUE args[4];
+};
+
+static VALUE
+call_proc (VALUE p)
+{
+  struct event_args *a = (struct event_args *) p;
+
+  return rb_funcallv (a->proc, rb_intern ("call"), 4, a->args);
+}
+
+static void
+event_callback (minnow_h *g, void *opaque, uint64_t event,
+                int event_handle, int flags,
+                const char *buf, size_t buf_len,
+                const uint64_t *array, size_t array_len)
+{
+  struct event_args a;
+  size_t i;
+  int state = 0;
+
+  (void) g;
+  (void) flags;
+  a.proc = (VALUE) opaque;
+  a.args[0] = ULL2NUM (event);
+  a.args[1] = INT2NUM (event_handle);
+  a.args[2] = rb_str_new (buf ? buf : "", buf ? (long) buf_len : 0);
+  a.args[3] = rb_ary_new2 ((long) array_len);
+  for (i = 0; i < array_len; ++i)
+    rb_ary_push (a.args[3], ULL2NUM (array[i]));
+  /* An exception cannot unwind through the library: report it. */
+  rb_protect (call_proc, (VALUE) &a, &state);
+  if (state) {
+    VALUE err = rb_errinfo ();
+    rb_set_errinfo (Qnil);
+    rb_warn ("Minnow: event callback raised %s",
+             RSTRING_PTR (rb_inspect (err)));
+  }
+}
+
+/* set_event_callback(events) { |event, event_handle, buf, array| ... }
+ * or set_event_callback(events, proc) */
+static VALUE
+handle_set_event_callback (int argc, VALUE *argv, VALUE self)
+{
+  minnow_h *g = minnow_rb_handle (self, "set_event_callback");
+  VALUE events, opt, blk, proc;
+  char key[64];
+  int eh;
+
+  rb_scan_args (argc, argv, "11&", &events, &opt, &blk);
+  proc = NIL_P (opt) ? blk : opt;
+  if (NIL_P (proc))
+    rb_raise (rb_eArgError, "set_event_callback: give a block or a proc");
+  eh = minnow_set_event_callback (g, event_callback, NUM2ULL (events), 0,
+                                  (void *) proc);
+  if (eh == -1)
+    minnow_rb_raise_error (g);
+  /* Keep the proc alive while the handle may call it. */
+  rb_hash_aset (rb_iv_get (self, "@callbacks"), INT2NUM (eh), proc);
+  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
+  minnow_set_private (g, key, (void *) proc);
+  return INT2NUM (eh);
+}
+
+static VALUE
+handle_delete_event_callback (VALUE self, VALUE ehv)
+{
+  minnow_h *g = minnow_rb_handle (self, "delete_event_callback");
+  char key[64];
+  int eh = NUM2INT (ehv);
+
+  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
+  if (minnow_get_private (g, key)) {
+    minnow_delete_event_callback (g, eh);
+    minnow_set_private (g, key, NULL);
+    rb_hash_delete (rb_iv_get (self, "@callbacks"), ehv);
+  }
+  return Qnil;
+}
+
+static VALUE
+handle_user_cancel (VALUE self)
+{
+  minnow_user_cancel (minnow_rb_handle (self, "user_cancel"));
+  return Qnil;
+}
+
+static VALUE
+handle_last_errno (VALUE self)
+{
+  return INT2NUM (minnow_last_errno (minnow_rb_handle (self, "last_errno")));
+}
+
+static VALUE
+module_event_to_string (VALUE m, VALUE events)
+{
+  char *s = minnow_event_to_string (NUM2ULL (events));
+  VALUE r;
+
+  if (s == NULL)
+    raise_message ("event_to_string: failed", errno);
+  r = rb_str_new2 (s);
+  free (s);
+  return r;
+}
+
+/* ---------------------------------------------------------------- values */
+
+char **
+minnow_rb_string_list (VALUE v, const char *name)
+{
+  long i, n;
+  char **r;
+
+  Check_Type (v, T_ARRAY);
+  n = RARRAY_LEN (v);
+  r = malloc ((n + 1) * sizeof (char *));
+  if (r == NULL)
+    rb_raise (rb_eNoMemError, "%s: out of memory", name);
+  for (i = 0; i < n; ++i) {
+    VALUE s = rb_ary_entry (v, i);
+    r[i] = strdup (StringValueCStr (s));
+  }
+  r[n] = NULL;
+  return r;
+}
+
+void
+minnow_rb_free_strings (char **strs)
+{
+  size_t i;
+
+  if (strs == NULL)
+    return;
+  for (i = 0; strs[i] != NULL; ++i)
+    free (strs[i]);
+  free (strs);
+}
+
+VALUE
+minnow_rb_option (VALUE opts, const char *name)
+{
+  VALUE v = rb_hash_lookup2 (opts, ID2SYM (rb_intern (name)), Qundef);
+
+  if (v == Qundef)
+    v = rb_hash_lookup2 (opts, rb_str_new2 (name), Qundef);
+  return v;
+}
+
+VALUE
+minnow_rb_string_array (char **strs)
+{
+  VALUE a = rb_ary_new ();
+  size_t i;
+
+  for (i = 0; strs[i] != NULL; ++i)
+    rb_ary_push (a, rb_str_new2 (strs[i]));
+  return a;
+}
+
+VALUE
+minnow_rb_hash (char **strs)
+{
+  VALUE h = rb_hash_new ();
+  size_t i;
+
+  for (i = 0; strs[i] != NULL && strs[i+1] != NULL; i += 2)
+    rb_hash_aset (h, rb_str_new2 (strs[i]), rb_str_new2 (strs[i+1]));
+  return h;
+}
+
+VALUE
+minnow_rb_init_handle (VALUE m)
+{
+  VALUE c = rb_define_class_under (m, "Minnow", rb_cObject);
+
+  c_error = rb_define_class_under (m, "Error", rb_eStandardError);
+  rb_define_attr (c_error, "errno", 1, 0);
+  rb_define_const (m, "CREATE_NO_ENVIRONMENT", INT2NUM (MINNOW_CREATE_NO_ENVIRONMENT));
+  rb_define_module_function (m, "event_to_string", module_event_to_string, 1);
+  rb_define_alloc_func (c, handle_alloc);
+  rb_define_method (c, "initialize", handle_initialize, -1);
+  rb_define_method (c, "close", handle_close, 0);
+  rb_define_method (c, "set_event_callback", handle_set_event_callback, -1);
+  rb_define_method (c, "delete_event_callback", handle_delete_event_callback, 1);
+  rb_define_method (c, "user_cancel", handle_user_cancel, 0);
+  rb_define_method (c, "last_errno", handle_last_errno, 0);
+  return c;
+}
