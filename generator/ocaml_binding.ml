@@ -322,8 +322,9 @@ let ml_string s =
   Buffer.contents b
 
 let paren s = if s <> "" && s.[0] = '-' then "(" ^ s ^ ")" else s
-let ml_int n = paren n
-let ml_int64 n = paren (n ^ "L")
+(* Integers as the C tests read them (Render.int: decimal, 0x hex). *)
+let ml_int n = paren (Render.int n)
+let ml_int64 n = paren (Render.int n ^ "L")
 
 let ml_strings = function
   | LList l -> "[|" ^ String.concat "; " (List.map (function
@@ -405,7 +406,7 @@ let field_render t v =
 let field_literal t l =
   match t, l with
   | FChar, LString s when String.length s = 1 -> sprintf "'\\x%02x'" (Char.code s.[0])
-  | FInt32, LInt n -> paren (n ^ "l")
+  | FInt32, LInt n -> paren (Render.int n ^ "l")
   | (FUInt32 | FInt64 | FUInt64), LInt n -> ml_int64 n
   | _, LBool b -> string_of_bool b
   | _, LString s -> ml_string s

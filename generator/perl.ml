@@ -214,7 +214,7 @@ let pl_string s =
 
 let rec pl_lit = function
   | LString s -> pl_string s
-  | LInt n -> n
+  | LInt n -> Render.int n
   | LBool b -> if b then "1" else "0"
   | LNull -> "undef"
   | LList l -> "[" ^ String.concat ", " (List.map pl_lit l) ^ "]"
@@ -326,7 +326,7 @@ let pr_step api (s : Binding_utils.step) =
   | Succeeds -> pr "  %s;\n" call
   | Equals l ->
     let expected = match ret, l with
-      | RInt64, LInt n | RInt, LInt n -> sprintf "render_int (%s)" n
+      | RInt64, LInt n | RInt, LInt n -> sprintf "render_int (%s)" (Render.int n)
       | RBool, LBool b -> if b then "\"true\"" else "\"false\""
       | RConstOptString, LNull -> "\"NULL\""
       | _ -> pl_render ret (pl_lit l) in

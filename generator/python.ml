@@ -327,7 +327,8 @@ let rec py_lit_string_list = function
   | LString s -> py_str s
   | _ -> "None"
 
-let py_int n = n   (* decimal or 0x: both are Python literals *)
+(* Integers as the C tests read them (Render.int: decimal, 0x hex). *)
+let py_int n = Render.int n
 
 let py_arg (t, _) l =
   match t, l with
@@ -376,7 +377,7 @@ let py_field api sname (f, l) =
     | FBuffer, LString s -> py_bytes s
     | _, LString s -> py_str s
     | _, LBool b -> if b then "True" else "False"
-    | _, LInt n -> n
+    | _, LInt n -> Render.int n
     | _, _ -> "None" in
   sprintf "(%S, %s)" f v
 

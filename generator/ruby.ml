@@ -86,7 +86,7 @@ let pr_method a =
          pr "      %s = minnow_rb_string_list (v, \"%s\");\n" n n;
          pr "      optargs.%s = (char *const *) %s;\n" n n);
       pr "    }\n") a.optargs;
-    pr "    if (found != RHASH_SIZE (opts))\n";
+    pr "    if ((long) RHASH_SIZE (opts) != found)\n";
     pr "      rb_raise (rb_eArgError, \"%s: unknown optional argument (known: %s)\");\n"
       a.name (String.concat ", " (List.map snd a.optargs));
     pr "  }\n"
@@ -170,7 +170,7 @@ let rb_string s =
 
 let rec rb_lit = function
   | LString s -> rb_string s
-  | LInt n -> n
+  | LInt n -> Render.int n
   | LBool b -> string_of_bool b
   | LNull -> "nil"
   | LList l -> "[" ^ String.concat ", " (List.map rb_lit l) ^ "]"
