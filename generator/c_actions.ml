@@ -32,37 +32,37 @@ let pr_trace_call a =
     List.exists (fun (t, _) -> (is_string_arg t && t <> Key) || t = OptString || t = StringList
                                || t = DeviceList) a.args
     || List.exists (fun (t, _) -> t = OString || t = OStringList) a.optargs in
-  pr "  char *buf = NULL%s;\n  size_t len = 0;\n  FILE *fp = open_memstream (&buf, &len);\n\n"
-    (if needs_q then ", *q" else "");
-  pr "  if (fp == NULL)\n    return;\n";
-  let quoted expr = pr "  q = minnow_int_trace_quote (g, %s);\n  fprintf (fp, \" %%s\", q);\n  free (q);\n" expr in
-  let quoted_list expr = pr "  q = minnow_int_trace_quote_list (g, %s);\n  fprintf (fp, \" %%s\", q);\n  free (q);\n" expr in
+  pr "  char *trace_buf = NULL%s;\n  size_t trace_len = 0;\n  FILE *trace_fp = open_memstream (&trace_buf, &trace_len);\n\n"
+    (if needs_q then ", *trace_q" else "");
+  pr "  if (trace_fp == NULL)\n    return;\n";
+  let quoted expr = pr "  trace_q = minnow_int_trace_quote (g, %s);\n  fprintf (trace_fp, \" %%s\", trace_q);\n  free (trace_q);\n" expr in
+  let quoted_list expr = pr "  trace_q = minnow_int_trace_quote_list (g, %s);\n  fprintf (trace_fp, \" %%s\", trace_q);\n  free (trace_q);\n" expr in
   List.iter (fun (t, n) ->
     match t with
     | String | Device | Mountable | Pathname | Dev_or_Path | FileIn | FileOut
     | OptString -> quoted n
-    | Key -> pr "  fputs (\" ***\", fp);\n"
+    | Key -> pr "  fputs (\" ***\", trace_fp);\n"
     | StringList | DeviceList -> quoted_list n
-    | Bool -> pr "  fputs (%s ? \" true\" : \" false\", fp);\n" n
-    | Int -> pr "  fprintf (fp, \" %%d\", %s);\n" n
-    | Int64 -> pr "  fprintf (fp, \" %%\" PRIi64, %s);\n" n
-    | BufferIn -> pr "  fprintf (fp, \" <%%zu bytes>\", %s_size);\n" n) a.args;
+    | Bool -> pr "  fputs (%s ? \" true\" : \" false\", trace_fp);\n" n
+    | Int -> pr "  fprintf (trace_fp, \" %%d\", %s);\n" n
+    | Int64 -> pr "  fprintf (trace_fp, \" %%\" PRIi64, %s);\n" n
+    | BufferIn -> pr "  fprintf (trace_fp, \" <%%zu bytes>\", %s_size);\n" n) a.args;
   List.iter (fun (t, n) ->
     pr "  if (optargs->bitmask & %s) {\n" (optarg_bitmask a n);
-    pr "    fputs (\" %s:\", fp);\n" n;
+    pr "    fputs (\" %s:\", trace_fp);\n" n;
     (match t with
-     | OBool -> pr "    fputs (optargs->%s ? \"true\" : \"false\", fp);\n" n
-     | OInt -> pr "    fprintf (fp, \"%%d\", optargs->%s);\n" n
-     | OInt64 -> pr "    fprintf (fp, \"%%\" PRIi64, optargs->%s);\n" n
+     | OBool -> pr "    fputs (optargs->%s ? \"true\" : \"false\", trace_fp);\n" n
+     | OInt -> pr "    fprintf (trace_fp, \"%%d\", optargs->%s);\n" n
+     | OInt64 -> pr "    fprintf (trace_fp, \"%%\" PRIi64, optargs->%s);\n" n
      | OString ->
-       pr "    q = minnow_int_trace_quote (g, optargs->%s);\n    fputs (q, fp);\n    free (q);\n" n
+       pr "    trace_q = minnow_int_trace_quote (g, optargs->%s);\n    fputs (trace_q, trace_fp);\n    free (trace_q);\n" n
      | OStringList ->
-       pr "    q = minnow_int_trace_quote_list (g, optargs->%s);\n    fputs (q, fp);\n    free (q);\n" n);
+       pr "    trace_q = minnow_int_trace_quote_list (g, optargs->%s);\n    fputs (trace_q, trace_fp);\n    free (trace_q);\n" n);
     pr "  }\n") a.optargs;
-  pr "  fclose (fp);\n";
-  pr "  if (len == 0)\n    minnow_int_trace (g, \"%%s\", \"%s\");\n" a.name;
-  pr "  else\n    minnow_int_trace_call (g, \"%s\", \"%%s\", buf + 1);\n" a.name;
-  pr "  free (buf);\n}\n\n"
+  pr "  fclose (trace_fp);\n";
+  pr "  if (trace_len == 0)\n    minnow_int_trace (g, \"%%s\", \"%s\");\n" a.name;
+  pr "  else\n    minnow_int_trace_call (g, \"%s\", \"%%s\", trace_buf + 1);\n" a.name;
+  pr "  free (trace_buf);\n}\n\n"
   end
 
 (* The trace line of the result held in ret_v. *)

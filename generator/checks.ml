@@ -14,7 +14,9 @@ let reserved = [
   "struct"; "switch"; "typedef"; "union"; "unsigned"; "void"; "volatile";
   "while"; "bool"; "string"; "opaque"; "hyper"; "program"; "version";
   "g"; "r"; "ret"; "args"; "optargs"; "size_r"; "serial"; "hdr"; "err";
-  "i"; "errno"; "NULL"; "true"; "false"; "in"; "out";
+  "i"; "errno"; "NULL"; "true"; "false"; "in"; "out"; "ret_v";
+  "no_optargs"; "optargs_s"; "i_mask"; "terminated"; "r_i"; "r_size";
+  "dev_i"; "trace_buf"; "trace_len"; "trace_fp"; "trace_q"; "xdr_in";
 ]
 
 (* Optional arguments become keyword or labelled arguments in the bindings. *)

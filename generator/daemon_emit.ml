@@ -45,10 +45,10 @@ let pr_pathname a n src indent =
 let pr_null_terminate a n indent =
   let sp = String.make indent ' ' in
   pr "%s{\n" sp;
-  pr "%s  char **l = realloc (args.%s.%s_val, (args.%s.%s_len + 1) * sizeof (char *));\n" sp n n n n;
-  pr "%s  if (l == NULL) {\n" sp;
+  pr "%s  char **terminated = realloc (args.%s.%s_val, (args.%s.%s_len + 1) * sizeof (char *));\n" sp n n n n;
+  pr "%s  if (terminated == NULL) {\n" sp;
   pr_fail a (indent + 4) "errno, \"realloc\"";
-  pr "%s  }\n%s  l[args.%s.%s_len] = NULL;\n%s  args.%s.%s_val = l;\n%s}\n" sp sp n n sp n n sp
+  pr "%s  }\n%s  terminated[args.%s.%s_len] = NULL;\n%s  args.%s.%s_val = terminated;\n%s}\n" sp sp n n sp n n sp
 
 (* The expression passed to do_NAME for one argument. *)
 let call_args a =
@@ -65,7 +65,7 @@ let call_args a =
     match t with
     | OBool | OInt | OInt64 | OString -> "args." ^ n
     | OStringList -> sprintf "args.%s.%s_val" n n) a.optargs in
-  let size = match a.ret with RBufferOut -> ["&size"] | _ -> [] in
+  let size = match a.ret with RBufferOut -> ["&r_size"] | _ -> [] in
   args @ opts @ size
 
 let pr_reply a =
@@ -81,7 +81,7 @@ let pr_reply a =
   | RStringList | RHashtable ->
     pr "  for (ret.value.value_len = 0; r[ret.value.value_len] != NULL; ++ret.value.value_len)\n    ;\n";
     pr "  ret.value.value_val = r;\n"; send ();
-    pr "  for (i = 0; r[i] != NULL; ++i)\n    free (r[i]);\n  free (r);\n"
+    pr "  for (r_i = 0; r[r_i] != NULL; ++r_i)\n    free (r[r_i]);\n  free (r);\n"
   | RStruct s ->
     pr "  ret.value = *r;\n"; send ();
     pr "  xdr_free ((xdrproc_t) xdr_minnow_int_%s, (char *) r);\n  free (r);\n" s
@@ -89,7 +89,7 @@ let pr_reply a =
     pr "  ret.value = *r;\n"; send ();
     pr "  xdr_free ((xdrproc_t) xdr_minnow_int_%s_list, (char *) r);\n  free (r);\n" s
   | RBufferOut ->
-    pr "  ret.value.value_len = size;\n  ret.value.value_val = r;\n"; send ();
+    pr "  ret.value.value_len = r_size;\n  ret.value.value_val = r;\n"; send ();
     pr "  free (r);\n"
   | RConstString | RConstOptString -> assert false   (* rejected by the checks *)
 
@@ -103,8 +103,8 @@ let pr_stub a =
   let rt = daemon_ret_type a.ret in
   pr "  %s%sr;\n" rt (if rt.[String.length rt - 1] = '*' then "" else " ");
   (match a.ret with
-   | RStringList | RHashtable -> pr "  size_t i;\n"
-   | RBufferOut -> pr "  size_t size = 0;\n"
+   | RStringList | RHashtable -> pr "  size_t r_i;\n"
+   | RBufferOut -> pr "  size_t r_size = 0;\n"
    | _ -> ());
   List.iter (fun (t, an) ->
     match t with
@@ -145,10 +145,10 @@ let pr_stub a =
       pr "  if (t_%s == NULL) {\n" an;
       pr_fail a 4 "errno, \"calloc\"";
       pr "  }\n";
-      pr "  for (u_int j = 0; j < args.%s.%s_len; ++j) {\n" an an;
-      pr "    t_%s[j] = device_name_translation (args.%s.%s_val[j]);\n" an an an;
-      pr "    if (t_%s[j] == NULL) {\n" an;
-      pr_fail a 6 (sprintf "ENOENT, \"%%s: no such device\", args.%s.%s_val[j]" an an);
+      pr "  for (u_int dev_i = 0; dev_i < args.%s.%s_len; ++dev_i) {\n" an an;
+      pr "    t_%s[dev_i] = device_name_translation (args.%s.%s_val[dev_i]);\n" an an an;
+      pr "    if (t_%s[dev_i] == NULL) {\n" an;
+      pr_fail a 6 (sprintf "ENOENT, \"%%s: no such device\", args.%s.%s_val[dev_i]" an an);
       pr "    }\n  }\n"
     | String | OptString | Bool | Int | Int64 | BufferIn | FileIn | FileOut
     | Key -> ()) a.args;
@@ -169,7 +169,7 @@ let pr_stub a =
     | Device | Mountable | Dev_or_Path -> pr "  free (t_%s);\n" an
     | DeviceList ->
       pr "  if (t_%s != NULL) {\n" an;
-      pr "    for (u_int j = 0; t_%s[j] != NULL; ++j)\n      free (t_%s[j]);\n" an an;
+      pr "    for (u_int dev_i = 0; t_%s[dev_i] != NULL; ++dev_i)\n      free (t_%s[dev_i]);\n" an an;
       pr "    free (t_%s);\n  }\n" an
     | _ -> ()) a.args;
   if has_args then pr "  xdr_free ((xdrproc_t) xdr_minnow_%s_args, (char *) &args);\n" n;

@@ -53,7 +53,6 @@ let () =
     (match Checks.check api with
      | [] -> ()
      | errs -> List.iter prerr_endline errs; exit 1);
-    if not (Sys.file_exists "c/include") then Unix.mkdir "c/include" 0o755;
     List.iter (fun (path, emit) -> Utils.output_to path (fun () -> emit api)) outputs;
     if Utils.changed_files () = [] then print_endline "generator: nothing changed"
   with Utils.Error msg -> prerr_endline msg; exit 1

@@ -25,7 +25,14 @@ let read_file path =
     close_in ic;
     Some s
 
+let rec mkdir_p dir =
+  if dir <> "." && dir <> "/" && not (Sys.file_exists dir) then begin
+    mkdir_p (Filename.dirname dir);
+    Sys.mkdir dir 0o755
+  end
+
 let output_to path f =
+  mkdir_p (Filename.dirname path);
   Buffer.clear buf;
   f ();
   let content = Buffer.contents buf in

@@ -7,9 +7,11 @@ $(spine_generated): $(top_builddir)/generator/stamp-generator
 
 spine_programs = spine/tests spine/optargs
 check_PROGRAMS += $(spine_programs) spine/bindtests
-TESTS += $(spine_programs) spine/bindtests-c.sh spine/podcheck.sh
+TESTS += $(spine_programs) spine/bindtests-c.sh spine/podcheck.sh \
+  spine/generator.sh
 VALGRIND_TESTS += $(spine_programs) spine/bindtests
-EXTRA_DIST += bindtests.golden spine/bindtests-c.sh spine/podcheck.sh
+EXTRA_DIST += bindtests.golden spine/bindtests-c.sh spine/podcheck.sh \
+  spine/generator.sh
 CLEANFILES += spine/bindtests.out spine/bindtests.err spine/bindtests.out.diff
 
 spine_libs = $(top_builddir)/c/libminnow.la
