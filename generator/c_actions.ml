@@ -70,9 +70,12 @@ let pr_trace_return a =
   let n = a.name in
   pr "  if (g->trace) {\n";
   (match a.ret with
-   | RErr | RInt | RBool ->
+   | RErr | RInt ->
      pr "    if (ret_v == -1)\n      minnow_int_trace_return (g, \"%s\", \"-1 (error)\");\n" n;
      pr "    else\n      minnow_int_trace_return (g, \"%s\", \"%%d\", ret_v);\n" n
+   | RBool ->
+     pr "    if (ret_v == -1)\n      minnow_int_trace_return (g, \"%s\", \"-1 (error)\");\n" n;
+     pr "    else\n      minnow_int_trace_return (g, \"%s\", \"%%s\", ret_v ? \"true\" : \"false\");\n" n
    | RInt64 ->
      pr "    if (ret_v == -1)\n      minnow_int_trace_return (g, \"%s\", \"-1 (error)\");\n" n;
      pr "    else\n      minnow_int_trace_return (g, \"%s\", \"%%\" PRIi64, ret_v);\n" n

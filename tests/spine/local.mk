@@ -5,7 +5,7 @@ spine_generated = spine/tests.c spine/bindtests.c
 $(spine_generated): $(top_builddir)/generator/stamp-generator
 	@test -f $@ || { echo "$@ missing: run make in generator/"; exit 1; }
 
-spine_programs = spine/tests spine/optargs
+spine_programs = spine/tests spine/optargs spine/trace
 check_PROGRAMS += $(spine_programs) spine/bindtests
 TESTS += $(spine_programs) spine/bindtests-c.sh spine/podcheck.sh \
   spine/generator.sh
@@ -26,6 +26,10 @@ spine_bindtests_LDADD = $(spine_libs)
 # Hand-written: the three forms of optional arguments agree.
 spine_optargs_SOURCES = spine/optargs.c
 spine_optargs_LDADD = $(spine_libs)
+
+# Hand-written: trace lines and ENTER events of the generated wrappers.
+spine_trace_SOURCES = spine/trace.c
+spine_trace_LDADD = $(spine_libs)
 
 # bindtests-c.sh runs spine/bindtests.
 spine/bindtests-c.log: spine/bindtests$(EXEEXT)
