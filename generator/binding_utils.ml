@@ -69,7 +69,7 @@ let pod_to_text ~call pod =
     | [] -> [] in
   strip_codes ~call (String.concat "\n" (squeeze out))
 
-let errno_names = [
+let common_errnos = [
   "EPERM"; "ENOENT"; "ESRCH"; "EINTR"; "EIO"; "ENXIO"; "E2BIG"; "ENOEXEC";
   "EBADF"; "ECHILD"; "EAGAIN"; "ENOMEM"; "EACCES"; "EFAULT"; "EBUSY";
   "EEXIST"; "EXDEV"; "ENODEV"; "ENOTDIR"; "EISDIR"; "EINVAL"; "ENFILE";
@@ -77,6 +77,13 @@ let errno_names = [
   "EPIPE"; "ERANGE"; "ENAMETOOLONG"; "ENOSYS"; "ENOTEMPTY"; "ELOOP";
   "ENOTSUP"; "EOPNOTSUPP"; "ECANCELED"; "ETIMEDOUT"; "EOVERFLOW";
 ]
+
+let errno_names api =
+  let test_calls = List.concat_map (fun a ->
+    List.concat_map (fun t -> t.t_calls) a.tests) api.actions in
+  let matrix = List.map (fun (e : Bindtests_data.entry) -> e.call) Bindtests_data.matrix in
+  List.sort_uniq compare
+    (common_errnos @ C_testlib.errno_names (test_calls @ matrix))
 
 let used_structs api =
   List.filter_map (fun st ->

@@ -32,9 +32,11 @@ val pod_to_text : call:(string -> string) -> string -> string
     other formatting codes lose their markup, [=over]/[=item]/[=back]
     become indented items. *)
 
-val errno_names : string list
+val errno_names : api -> string list
 (** The errno names a binding must be able to turn into the host's
-    numbers (for => error ENAME expectations and the errno tests). *)
+    numbers and back: common ones, and every one that api.def's tests and
+    the bindtests matrix mention; sorted, so that aliases resolve the same
+    way in every language. *)
 
 val used_structs : api -> (struct_decl * bool) list
 (** The structs some action returns, each with whether some action

@@ -295,7 +295,7 @@ let generate_stubs api =
   List.iter pr_stub api.actions;
   (* The errno names the bindings' tests compare with, in the order the C
      tests look them up (so aliases resolve alike). *)
-  let names = List.sort_uniq compare Binding_utils.errno_names in
+  let names = Binding_utils.errno_names api in
   pr "const char *const ocaml_minnow_errno_names[] = {\n";
   List.iter (fun e -> pr "  \"%s\",\n" e) names;
   pr "  NULL\n};\n\n";

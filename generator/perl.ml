@@ -297,8 +297,8 @@ sub render_hashtable
         (field_render t (sprintf "$h->{%s}" f))) st.s_fields;
     pr "    \"}\");\n}\n\n") api.structs
 
-let pr_errno_names () =
-  let names = List.sort_uniq compare Binding_utils.errno_names in
+let pr_errno_names api =
+  let names = Binding_utils.errno_names api in
   pr "my @errno_names = qw(%s);\n\n" (String.concat " " names);
   pr "%s" {|sub errno_value
 {
@@ -358,7 +358,7 @@ let generate_tests api =
   pr "# The per-action tests of api.def, in Perl: TAP, a fresh handle per test.\n\n";
   pr "use strict;\nuse warnings;\nuse Errno;\n\nuse Sys::Minnow;\n\n";
   pr_renderers api;
-  pr_errno_names ();
+  pr_errno_names api;
   pr "%s" {|sub failed
 {
   my ($what, $expected, $got) = @_;
@@ -440,7 +440,7 @@ let generate_bindtests api =
   pr "# tests/bindtests.golden byte for byte.\n\n";
   pr "use strict;\nuse warnings;\nuse Errno;\n\nuse Sys::Minnow;\n\n";
   pr_renderers api;
-  pr_errno_names ();
+  pr_errno_names api;
   pr "sub render_error\n{\n  my $e = shift;\n";
   pr "  return $e == 0 ? \"error\\n\" : \"error \" . errno_name ($e) . \"\\n\";\n}\n\n";
   pr "binmode STDOUT;\nmy $g = Sys::Minnow->new ();\n";

@@ -253,8 +253,8 @@ end
         (field_render t (sprintf "h[%S]" f))) st.s_fields;
     pr "    \"}\"\nend\n\n") api.structs
 
-let pr_errno_names () =
-  let names = List.sort_uniq compare Binding_utils.errno_names in
+let pr_errno_names api =
+  let names = Binding_utils.errno_names api in
   pr "ERRNO_NAMES = %%w(%s)\n\n" (String.concat " " names);
   pr "%s" {|def errno_value(name)
   Errno.const_defined?(name) ? Errno.const_get(name)::Errno : -1
@@ -307,7 +307,7 @@ let generate_tests api =
   pr "# The per-action tests of api.def, in Ruby: TAP, a fresh handle per test.\n\n";
   pr "require 'minnow'\n\n";
   pr_renderers api;
-  pr_errno_names ();
+  pr_errno_names api;
   pr "%s" {|class Failed < StandardError
 end
 
@@ -380,7 +380,7 @@ let generate_bindtests api =
   pr "# tests/bindtests.golden byte for byte.\n\n";
   pr "require 'minnow'\n\n";
   pr_renderers api;
-  pr_errno_names ();
+  pr_errno_names api;
   pr "def render_error(e)\n  e == 0 ? \"error\\n\" : \"error #{errno_name(e)}\\n\"\nend\n\n";
   pr "$stdout.binmode\ng = Minnow::Minnow.new\n";
   List.iter (fun c -> pr "%s\n" (rb_call (Binding_utils.step api c))) Bindtests_data.setup;
