@@ -320,17 +320,16 @@ need_label (struct fdisk_context *cxt, char **error_r)
   return 0;
 }
 
+static int add_partition (struct fdisk_context *cxt, int kind,
+                          int64_t startsect, int64_t endsect, char **error_r);
+
 int
 storage_part_add (size_t index, const char *prlogex, int64_t startsect,
                   int64_t endsect, char **error_r)
 {
   struct fdisk_context *cxt;
-  struct fdisk_partition *pa = NULL;
-  struct fdisk_parttype *type = NULL;
   struct engine_range drive;
-  int kind, r, is_dos;
-  size_t partno, i, n;
-  uint64_t nsectors;
+  int kind, r;
 
   if (strcmp (prlogex, "p") == 0 || strcmp (prlogex, "primary") == 0)
     kind = 'p';
@@ -346,8 +345,26 @@ storage_part_add (size_t index, const char *prlogex, int64_t startsect,
   r = part_open (index, 1, &cxt, &drive, error_r);
   if (r < 0)
     return r;
-  if ((r = need_label (cxt, error_r)) < 0)
-    goto fail;
+  if ((r = need_label (cxt, error_r)) < 0
+      || (r = add_partition (cxt, kind, startsect, endsect, error_r)) < 0) {
+    part_close (cxt, 0, NULL);
+    return r;
+  }
+  return part_close (cxt, 1, error_r);
+}
+
+/* Adds a partition in an open context (the table is written by the
+ * caller). */
+static int
+add_partition (struct fdisk_context *cxt, int kind, int64_t startsect,
+               int64_t endsect, char **error_r)
+{
+  struct fdisk_partition *pa = NULL;
+  struct fdisk_parttype *type = NULL;
+  int r, is_dos;
+  size_t partno, i, n;
+  uint64_t nsectors;
+
   is_dos = fdisk_is_label (cxt, DOS);
   if (!is_dos && kind != 'p') {
     set_error (error_r, "only primary partitions exist on a GPT disk");
@@ -408,38 +425,59 @@ storage_part_add (size_t index, const char *prlogex, int64_t startsect,
     goto fail;
   }
   fdisk_unref_partition (pa);
-  return part_close (cxt, 1, error_r);
+  return 0;
 
  fail:
   fdisk_unref_partition (pa);
-  part_close (cxt, 0, NULL);
   return r;
 }
 
+/* One context from label to partition: libfdisk reads uninitialised
+ * memory when it probes an MBR without partitions, so the empty table
+ * is never read back. */
 int
 storage_part_disk (size_t index, const char *parttype, char **error_r)
 {
   struct fdisk_context *cxt;
   struct engine_range drive;
+  const char *label;
   int64_t last;
   int r;
 
-  r = storage_part_init (index, parttype, error_r);
+  if (strcmp (parttype, "msdos") == 0 || strcmp (parttype, "mbr") == 0)
+    label = "dos";
+  else if (strcmp (parttype, "gpt") == 0 || strcmp (parttype, "efi") == 0)
+    label = "gpt";
+  else {
+    set_error (error_r, "unknown partition table type: %s "
+               "(use \"msdos\" or \"gpt\")", parttype);
+    return -EINVAL;
+  }
+  r = part_open (index, 1, &cxt, &drive, error_r);
   if (r < 0)
     return r;
+  r = fdisk_create_disklabel (cxt, label);
+  if (r < 0) {
+    set_error (error_r, "creating the %s partition table: %s", parttype,
+               strerror (-r));
+    part_close (cxt, 0, NULL);
+    return r;
+  }
   /* libguestfs: from sector 2048 (1 MiB) to 64 sectors before the end. */
-  r = part_open (index, 0, &cxt, &drive, error_r);
-  if (r < 0)
-    return r;
   last = (int64_t) fdisk_get_last_lba (cxt);
   if ((int64_t) fdisk_get_nsectors (cxt) - 64 < last)
     last = (int64_t) fdisk_get_nsectors (cxt) - 64;
-  part_close (cxt, 0, NULL);
   if (last < 2048 + 64) {
     set_error (error_r, "the disk is too small to partition");
+    part_close (cxt, 0, NULL);
     return -ENOSPC;
   }
-  return storage_part_add (index, "p", 2048, last, error_r);
+  r = add_partition (cxt, 'p', 2048, last, error_r);
+  if (r < 0) {
+    part_close (cxt, 0, NULL);
+    return r;
+  }
+  return part_close (cxt, 1, error_r);
 }
 
 static int
