@@ -8,7 +8,7 @@ let generate api =
   pr " * each result (docs/internals.md, \"Bindtests\"). */\n\n";
   pr "#include <config.h>\n\n";
   pr "#include <errno.h>\n#include <inttypes.h>\n#include <stdint.h>\n#include <stdio.h>\n";
-  pr "#include <stdlib.h>\n#include <string.h>\n\n#include \"minnow.h\"\n\n";
+  pr "#include <stdlib.h>\n#include <string.h>\n\n#include \"minnow.h\"\n#include \"quote.h\"\n\n";
   let calls = List.map (fun (e : Bindtests_data.entry) -> e.call) Bindtests_data.matrix in
   pr_helpers api (errno_names calls);
   pr "%s" {|static void

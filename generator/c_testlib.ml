@@ -24,30 +24,6 @@ let pr_helpers api names =
 #define UNUSED __attribute__((__unused__))
 
 UNUSED static void
-render_string (FILE *fp, const char *s, size_t len)
-{
-  size_t i;
-
-  fputc ('"', fp);
-  for (i = 0; i < len; ++i) {
-    unsigned char c = s[i];
-    switch (c) {
-    case '\\': fputs ("\\\\", fp); break;
-    case '"': fputs ("\\\"", fp); break;
-    case '\n': fputs ("\\n", fp); break;
-    case '\t': fputs ("\\t", fp); break;
-    case '\r': fputs ("\\r", fp); break;
-    default:
-      if (c < 0x20 || c == 0x7f)
-        fprintf (fp, "\\x%02x", c);
-      else
-        fputc (c, fp);
-    }
-  }
-  fputc ('"', fp);
-}
-
-UNUSED static void
 render_char (FILE *fp, char c)
 {
   char *buf = NULL;
@@ -56,7 +32,7 @@ render_char (FILE *fp, char c)
 
   if (m == NULL)
     abort ();
-  render_string (m, &c, 1);
+  minnow_fprint_quoted (m, &c, 1);
   fclose (m);
   buf[len - 1] = '\'';
   buf[0] = '\'';
@@ -68,7 +44,7 @@ UNUSED static void
 render_buffer (FILE *fp, const char *s, size_t len)
 {
   fprintf (fp, "%zu ", len);
-  render_string (fp, s, len);
+  minnow_fprint_quoted (fp, s, len);
 }
 
 UNUSED static void
@@ -80,7 +56,7 @@ render_strings (FILE *fp, char *const *l)
   for (i = 0; l[i] != NULL; ++i) {
     if (i > 0)
       fputs (", ", fp);
-    render_string (fp, l[i], strlen (l[i]));
+    minnow_fprint_quoted (fp, l[i], strlen (l[i]));
   }
   fputc (']', fp);
 }
@@ -94,9 +70,9 @@ render_hashtable (FILE *fp, char *const *l)
   for (i = 0; l[i] != NULL && l[i+1] != NULL; i += 2) {
     if (i > 0)
       fputs (", ", fp);
-    render_string (fp, l[i], strlen (l[i]));
+    minnow_fprint_quoted (fp, l[i], strlen (l[i]));
     fputs (": ", fp);
-    render_string (fp, l[i+1], strlen (l[i+1]));
+    minnow_fprint_quoted (fp, l[i+1], strlen (l[i+1]));
   }
   fputc ('}', fp);
 }
@@ -128,7 +104,7 @@ free_strings (char **l)
     List.iteri (fun i (t, f) ->
       pr "  fputs (\"%s%s = \", fp);\n" (if i = 0 then "{" else ", ") f;
       match t with
-      | FString -> pr "  render_string (fp, v->%s, strlen (v->%s));\n" f f
+      | FString -> pr "  minnow_fprint_quoted (fp, v->%s, strlen (v->%s));\n" f f
       | FBuffer -> pr "  render_buffer (fp, v->%s, v->%s_len);\n" f f
       | FChar -> pr "  render_char (fp, v->%s);\n" f
       | FInt32 -> pr "  fprintf (fp, \"%%\" PRIi32, v->%s);\n" f
@@ -222,9 +198,9 @@ let pr_render ~indent a fp =
   | RBool -> pr "%sfputs (r ? \"true\" : \"false\", %s);\n" sp fp
   | RInt -> pr "%sfprintf (%s, \"%%d\", r);\n" sp fp
   | RInt64 -> pr "%sfprintf (%s, \"%%\" PRIi64, r);\n" sp fp
-  | RString | RConstString -> pr "%srender_string (%s, r, strlen (r));\n" sp fp
+  | RString | RConstString -> pr "%sminnow_fprint_quoted (%s, r, strlen (r));\n" sp fp
   | RConstOptString ->
-    pr "%sif (r == NULL)\n%s  fputs (\"NULL\", %s);\n%selse\n%s  render_string (%s, r, strlen (r));\n"
+    pr "%sif (r == NULL)\n%s  fputs (\"NULL\", %s);\n%selse\n%s  minnow_fprint_quoted (%s, r, strlen (r));\n"
       sp sp fp sp sp fp
   | RStringList -> pr "%srender_strings (%s, r);\n" sp fp
   | RHashtable -> pr "%srender_hashtable (%s, r);\n" sp fp

@@ -21,7 +21,7 @@ let pr_fields ~indent api a fs =
     let t = fst (List.find (fun (_, n) -> n = f) st.s_fields) in
     pr "%s  fputs (\"%s%s = \", fp);\n" sp (if i = 0 then "{" else ", ") f;
     match t with
-    | FString -> pr "%s  render_string (fp, r->%s, strlen (r->%s));\n" sp f f
+    | FString -> pr "%s  minnow_fprint_quoted (fp, r->%s, strlen (r->%s));\n" sp f f
     | FBuffer -> pr "%s  render_buffer (fp, r->%s, r->%s_len);\n" sp f f
     | FChar -> pr "%s  render_char (fp, r->%s);\n" sp f
     | FInt32 -> pr "%s  fprintf (fp, \"%%\" PRIi32, r->%s);\n" sp f
@@ -161,7 +161,7 @@ let generate api =
   pr " * SKIP_TEST_NAME=1 (NAME in upper case) skips the tests of an action. */\n\n";
   pr "#include <config.h>\n\n";
   pr "#include <errno.h>\n#include <inttypes.h>\n#include <stdint.h>\n#include <stdio.h>\n";
-  pr "#include <stdlib.h>\n#include <string.h>\n\n#include \"minnow.h\"\n\n";
+  pr "#include <stdlib.h>\n#include <string.h>\n\n#include \"minnow.h\"\n#include \"quote.h\"\n\n";
   let all_calls = List.concat_map (fun (_, _, t) -> t.t_calls) (tests api) in
   pr_helpers api (errno_names all_calls);
   pr "%s" helpers;

@@ -14,7 +14,9 @@ EXTRA_DIST += bindtests.golden spine/bindtests-c.sh spine/podcheck.sh \
   spine/generator.sh
 CLEANFILES += spine/bindtests.out spine/bindtests.err spine/bindtests.out.diff
 
-spine_libs = $(top_builddir)/c/libminnow.la
+# The tests render results with common/quote.c (libprotocol).
+spine_libs = $(top_builddir)/c/libminnow.la \
+  $(top_builddir)/common/libprotocol.la $(TIRPC_LIBS)
 
 # Generated from api.def.
 nodist_spine_tests_SOURCES = spine/tests.c
