@@ -21,8 +21,27 @@ let pr_struct_copy st =
     pr "  rb_hash_aset (h, rb_str_new2 (\"%s\"), %s);\n" f v) st.s_fields;
   pr "  return h;\n}\n\n"
 
+(* An rdoc comment (call-seq and the text of api.def). *)
+let pr_doc a =
+  let args = List.map snd a.args in
+  let args = if a.optargs = [] then args
+    else args @ ["{" ^ String.concat ", " (List.map (fun (_, n) -> n ^ ": ...") a.optargs) ^ "}"] in
+  let ret = match a.ret with
+    | RErr -> "nil" | RInt | RInt64 -> "Integer" | RBool -> "true or false"
+    | RConstString | RString | RBufferOut -> "String"
+    | RConstOptString -> "String or nil" | RStringList -> "Array of String"
+    | RHashtable -> "Hash" | RStruct _ -> "Hash" | RStructList _ -> "Array of Hash" in
+  let text = Binding_utils.pod_to_text ~call:(fun n -> "Minnow#" ^ n) a.longdesc in
+  let text = replace_str text "*/" "* /" in
+  pr "/*\n * call-seq:\n *   g.%s(%s) -> %s\n *\n * %s.\n *\n" a.name
+    (String.concat ", " args) ret (String.capitalize_ascii a.shortdesc);
+  List.iter (fun l -> pr " *%s\n" (if l = "" then "" else " " ^ l))
+    (String.split_on_char '\n' text);
+  pr " */\n"
+
 let pr_method a =
   let nargs = List.length a.args in
+  pr_doc a;
   pr "static VALUE\nruby_minnow_%s (int argc, VALUE *argv, VALUE self)\n{\n" a.name;
   pr "  minnow_h *g = minnow_rb_handle (self, \"%s\");\n" a.name;
   (match a.ret with

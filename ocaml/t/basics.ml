@@ -126,6 +126,23 @@ let tests = [
     Minnow.close g;
     expect "other thread ran" bool true (!ticks > 50));
 
+  "user_cancel from another thread", (fun () ->
+    let g = launched () in
+    let result = ref None and finished = ref false in
+    let t = Thread.create (fun () ->
+      (try Minnow.internal_test_fileout g (Int64.shift_left 1L 40) "/dev/null"
+       with Minnow.Error (msg, e) -> result := Some (msg, e));
+      finished := true) () in
+    Thread.delay 0.2;
+    Minnow.user_cancel g;
+    Thread.join t;
+    expect "finished" bool true !finished;
+    (match !result with
+     | Some (_, e) -> expect "errno" str "EINTR" (Minnow.string_of_errno e)
+     | None -> raise (Failed "transfer\n# expected: cancelled\n# got: finished"));
+    Minnow.internal_test_noop g;
+    Minnow.close g);
+
   "user_cancel when idle", (fun () ->
     let g = launched () in
     Minnow.user_cancel g;

@@ -174,6 +174,30 @@ def gil_released_during_calls():
 
 
 @test
+def user_cancel_from_another_thread():
+    g = launched()
+    result = []
+
+    def transfer():
+        try:
+            g.internal_test_fileout(1 << 40, "/dev/null")
+            result.append("finished")
+        except minnow.Error as e:
+            result.append((e.errno, str(e)))
+
+    t = threading.Thread(target=transfer, daemon=True)
+    t.start()
+    time.sleep(0.2)
+    g.user_cancel()
+    t.join(30)
+    expect("transfer still running", False, t.is_alive())
+    expect("errno", errno.EINTR, result[0][0])
+    expect("message", True, "cancelled" in result[0][1])
+    g.internal_test_noop()
+    g.close()
+
+
+@test
 def user_cancel_when_idle():
     g = launched()
     g.user_cancel()
