@@ -26,11 +26,11 @@ nodist_spine_bindtests_SOURCES = spine/bindtests.c
 spine_bindtests_LDADD = $(spine_libs)
 
 # Hand-written: the three forms of optional arguments agree.
-spine_optargs_SOURCES = spine/optargs.c
+spine_optargs_SOURCES = spine/optargs.c spine/launched.h
 spine_optargs_LDADD = $(spine_libs)
 
 # Hand-written: trace lines and ENTER events of the generated wrappers.
-spine_trace_SOURCES = spine/trace.c
+spine_trace_SOURCES = spine/trace.c spine/launched.h
 spine_trace_LDADD = $(spine_libs)
 
 # bindtests-c.sh runs spine/bindtests.

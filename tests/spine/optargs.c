@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "minnow.h"
+#include "launched.h"
 
 static int test_nr;
 
@@ -64,17 +65,11 @@ compare_forms (minnow_h *g, const char *what, char *v, char *va, char *argv)
 int
 main (void)
 {
-  minnow_h *g = minnow_create ();
+  minnow_h *g;
   char *r;
 
   printf ("1..12\n");
-  if (g == NULL ||
-      minnow_add_drive_scratch (g, INT64_C(1048576), -1) == -1 ||
-      minnow_launch (g) == -1) {
-    printf ("Bail out! cannot launch: %s\n", g ? minnow_last_error (g) : "");
-    exit (EXIT_FAILURE);
-  }
-  minnow_set_error_handler (g, NULL, NULL);
+  g = launched_handle ();
 
   compare_forms (g, "no optional arguments",
                  minnow_internal_test (g, REQUIRED, -1),

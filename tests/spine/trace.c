@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "minnow.h"
+#include "launched.h"
 
 #define MAX_LINES 16
 
@@ -73,7 +74,7 @@ expect (const char *action, const char *call_line, const char *return_line)
 int
 main (void)
 {
-  minnow_h *g = minnow_create_flags (MINNOW_CREATE_NO_ENVIRONMENT);
+  minnow_h *g;
   char *const strs[] = { "x", "y\"", NULL };
   char *const devs[] = { "/dev/sda", NULL };
   char *s, **l;
@@ -81,13 +82,7 @@ main (void)
   struct minnow_version *v;
 
   printf ("1..8\n");
-  if (g == NULL ||
-      minnow_add_drive_scratch (g, INT64_C(1048576), -1) == -1 ||
-      minnow_launch (g) == -1) {
-    printf ("Bail out! cannot launch: %s\n", g ? minnow_last_error (g) : "");
-    exit (EXIT_FAILURE);
-  }
-  minnow_set_error_handler (g, NULL, NULL);
+  g = launched_handle ();
   if (minnow_set_event_callback (g, capture,
                                  MINNOW_EVENT_TRACE | MINNOW_EVENT_ENTER,
                                  0, NULL) == -1 ||
