@@ -39,8 +39,26 @@ let pr_doc a =
     (String.split_on_char '\n' text);
   pr " */\n"
 
+(* The arguments and result of one call, for rb_thread_call_without_gvl. *)
+let pr_call_struct a =
+  pr "struct %s_call {\n  minnow_h *g;\n" a.name;
+  List.iter (fun p -> pr "  %s;\n" p) (List.concat_map Cnames.c_arg_params a.args);
+  if a.optargs <> [] then pr "  const struct minnow_%s_argv *optargs;\n" a.name;
+  let rt = Cnames.c_ret_type a.ret in
+  pr "  %s%sr;\n" rt (if rt.[String.length rt - 1] = '*' then "" else " ");
+  if a.ret = RBufferOut then pr "  size_t size;\n";
+  pr "};\n\n";
+  pr "static void *\n%s_without_gvl (void *p)\n{\n  struct %s_call *c = p;\n\n" a.name a.name;
+  let args = List.concat_map (fun (t, n) ->
+    match t with BufferIn -> ["c->" ^ n; "c->" ^ n ^ "_size"] | _ -> ["c->" ^ n]) a.args in
+  let args = ("c->g" :: args) @ (if a.ret = RBufferOut then ["&c->size"] else [])
+             @ (if a.optargs <> [] then ["c->optargs"] else []) in
+  pr "  c->r = minnow_%s%s (%s);\n  return NULL;\n}\n\n" a.name
+    (if a.optargs <> [] then "_argv" else "") (String.concat ", " args)
+
 let pr_method a =
   let nargs = List.length a.args in
+  pr_call_struct a;
   pr_doc a;
   pr "static VALUE\nruby_minnow_%s (int argc, VALUE *argv, VALUE self)\n{\n" a.name;
   pr "  minnow_h *g = minnow_rb_handle (self, \"%s\");\n" a.name;
@@ -118,7 +136,21 @@ let pr_method a =
   let call_args = String.concat ", "
       (("g" :: args) @ (match a.ret with RBufferOut -> ["&size"] | _ -> [])
        @ (if a.optargs <> [] then ["&optargs"] else [])) in
-  pr "\n  r = minnow_%s%s (%s);\n" a.name (if a.optargs <> [] then "_argv" else "") call_args;
+  ignore call_args;
+  (* The call runs without the GVL, so that other Ruby threads run. *)
+  let fields = List.concat_map (fun (t, n) ->
+    match t with BufferIn -> [n; n ^ "_size"] | _ -> [n]) a.args
+    @ (if a.optargs <> [] then ["optargs"] else []) in
+  pr "\n  {\n    struct %s_call call_s = { g%s };\n" a.name
+    (String.concat "" (List.map (fun f ->
+       if f = "optargs" then ", &optargs"
+       else if List.exists (fun (t, n) -> n = f && (t = StringList || t = DeviceList)) a.args
+       then sprintf ", (char *const *) %s" f
+       else ", " ^ f) fields));
+  pr "    rb_thread_call_without_gvl (%s_without_gvl, &call_s, NULL, NULL);\n" a.name;
+  pr "    r = call_s.r;\n";
+  if a.ret = RBufferOut then pr "    size = call_s.size;\n";
+  pr "  }\n";
   List.iter (fun (t, n) ->
     match t with
     | StringList | DeviceList -> pr "  minnow_rb_free_strings (%s);\n" n
@@ -151,7 +183,7 @@ let generate_ext api =
   pr "/* The Ruby binding: one method of Minnow::Minnow per action of\n";
   pr " * api.def.  The handle, errors and events are in handle-rb.c\n";
   pr " * (hand-written). */\n\n";
-  pr "#include <stdint.h>\n#include <stdlib.h>\n\n#include <ruby.h>\n\n";
+  pr "#include <stdint.h>\n#include <stdlib.h>\n\n#include <ruby.h>\n#include <ruby/thread.h>\n\n";
   pr "#include \"minnow.h\"\n#include \"minnow-rb.h\"\n\n";
   List.iter (fun (st, _) -> pr_struct_copy st) (Binding_utils.used_structs api);
   List.iter pr_method api.actions;

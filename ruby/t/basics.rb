@@ -137,6 +137,36 @@ test "a collected handle is closed (its daemon exits)" do
   expect("daemon alive", false, alive.call)
 end
 
+test "the GVL is released during calls" do
+  g = launched
+  ticks = 0
+  t = Thread.new { g.internal_test_sleep(300) }
+  while t.alive?
+    ticks += 1
+    sleep 0.001
+  end
+  t.join
+  g.close
+  expect("other thread ran", true, ticks > 50)
+end
+
+test "user_cancel from another thread" do
+  g = launched
+  t = Thread.new do
+    begin
+      g.internal_test_fileout(1 << 40, "/dev/null")
+      :finished
+    rescue Minnow::Error => e
+      e.errno
+    end
+  end
+  sleep 0.2
+  g.user_cancel
+  expect("errno", Errno::EINTR::Errno, t.value)
+  g.internal_test_noop
+  g.close
+end
+
 test "user_cancel when idle" do
   g = launched
   g.user_cancel

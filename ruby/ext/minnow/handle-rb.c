@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <ruby.h>
+#include <ruby/thread.h>
 
 #include "minnow.h"
 #include "minnow-rb.h"
@@ -100,6 +101,13 @@ handle_initialize (int argc, VALUE *argv, VALUE self)
   return self;
 }
 
+static void *
+close_without_gvl (void *g)
+{
+  minnow_close (g);
+  return NULL;
+}
+
 static VALUE
 handle_close (VALUE self)
 {
@@ -107,7 +115,9 @@ handle_close (VALUE self)
 
   if (g) {
     DATA_PTR (self) = NULL;
-    minnow_close (g);          /* the CLOSE event still reaches the procs */
+    /* Like every call, without the GVL; the CLOSE event still reaches
+     * the procs. */
+    rb_thread_call_without_gvl (close_without_gvl, g, NULL, NULL);
     rb_iv_set (self, "@callbacks", rb_hash_new ());
   }
   return Qnil;
@@ -128,25 +138,32 @@ call_proc (VALUE p)
   return rb_funcallv (a->proc, rb_intern ("call"), 4, a->args);
 }
 
-static void
-event_callback (minnow_h *g, void *opaque, uint64_t event,
-                int event_handle, int flags,
-                const char *buf, size_t buf_len,
-                const uint64_t *array, size_t array_len)
+struct event {
+  VALUE proc;
+  uint64_t event;
+  int event_handle;
+  const char *buf;
+  size_t buf_len;
+  const uint64_t *array;
+  size_t array_len;
+};
+
+/* Runs with the GVL. */
+static void *
+event_with_gvl (void *p)
 {
+  struct event *ev = p;
   struct event_args a;
   size_t i;
   int state = 0;
 
-  (void) g;
-  (void) flags;
-  a.proc = (VALUE) opaque;
-  a.args[0] = ULL2NUM (event);
-  a.args[1] = INT2NUM (event_handle);
-  a.args[2] = rb_str_new (buf ? buf : "", buf ? (long) buf_len : 0);
-  a.args[3] = rb_ary_new2 ((long) array_len);
-  for (i = 0; i < array_len; ++i)
-    rb_ary_push (a.args[3], ULL2NUM (array[i]));
+  a.proc = ev->proc;
+  a.args[0] = ULL2NUM (ev->event);
+  a.args[1] = INT2NUM (ev->event_handle);
+  a.args[2] = rb_str_new (ev->buf ? ev->buf : "", ev->buf ? (long) ev->buf_len : 0);
+  a.args[3] = rb_ary_new2 ((long) ev->array_len);
+  for (i = 0; i < ev->array_len; ++i)
+    rb_ary_push (a.args[3], ULL2NUM (ev->array[i]));
   /* An exception cannot unwind through the library: report it. */
   rb_protect (call_proc, (VALUE) &a, &state);
   if (state) {
@@ -155,6 +172,23 @@ event_callback (minnow_h *g, void *opaque, uint64_t event,
     rb_warn ("Minnow: event callback raised %s",
              RSTRING_PTR (rb_inspect (err)));
   }
+  return NULL;
+}
+
+/* Every call into the library (close included) releases the GVL, so a
+ * callback takes it back for the proc. */
+static void
+event_callback (minnow_h *g, void *opaque, uint64_t event,
+                int event_handle, int flags,
+                const char *buf, size_t buf_len,
+                const uint64_t *array, size_t array_len)
+{
+  struct event ev = { (VALUE) opaque, event, event_handle, buf, buf_len,
+                      array, array_len };
+
+  (void) g;
+  (void) flags;
+  rb_thread_call_with_gvl (event_with_gvl, &ev);
 }
 
 /* set_event_callback(events) { |event, event_handle, buf, array| ... }
