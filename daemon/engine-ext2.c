@@ -29,9 +29,32 @@
 
 #include "engine.h"
 
+/* The name cache: (directory, name) → inode, or 0 for "known absent".
+ * libext2fs looks names up by reading (and checksumming) every block of
+ * the directory; a path is resolved again on every call, so the same
+ * names come back all the time.  Every change of a directory entry made
+ * through this engine updates the cache; nothing else writes while the
+ * filesystem is open. */
+#define DCACHE_BUCKETS 16384
+#define DCACHE_MAX 200000
+
+struct dentry {
+  struct dentry *next;
+  uint64_t dir, ino;
+  uint32_t hash;
+  char name[];
+};
+
+/* Directories whose every entry is in the cache: a name missing from
+ * the cache is then missing from the directory, with no scan. */
+#define COMPLETE_SLOTS 1024
+
 struct ext2_engine {
   struct engine_fs base;
   ext2_filsys fs;
+  struct dentry *dcache[DCACHE_BUCKETS];
+  size_t dcache_count;
+  uint64_t complete[COMPLETE_SLOTS];    /* direct-mapped; 0 = none */
 };
 
 #define E2(efs) (((struct ext2_engine *) (efs))->fs)
@@ -39,12 +62,29 @@ struct ext2_engine {
 /* ---------------------------------------------------------------- */
 /* The io_manager: a bounded, optionally read-only window on an fd.  */
 
+/* A direct-mapped cache of single blocks, write-back: one call rewrites
+ * the same inode-table and directory blocks several times, and the image
+ * needs to see only the last version.  Dirty blocks reach the image when
+ * their slot is reused, and all of them at flush (sync, umount, close).
+ * Multi-block transfers go straight to the image (reads see the dirty
+ * cached blocks laid over them). */
+#define CACHE_SLOTS 4096
+
+struct cache_slot {
+  uint64_t block;
+  int valid;
+  int dirty;
+};
+
 struct range_io {
   int fd;
   uint64_t offset, length;
   int readonly;
   int dirty;                    /* written since the last flush */
   struct struct_io_stats stats;
+  int cache_bs;                 /* block size of the cached data */
+  struct cache_slot slots[CACHE_SLOTS];
+  char *cache;                  /* CACHE_SLOTS blocks */
 };
 
 static struct struct_io_manager range_io_manager;
@@ -90,21 +130,133 @@ range_io_open (const char *name, int flags, io_channel *channel_r)
   return 0;
 }
 
+static errcode_t cache_write_back_all (struct range_io *r);
+
 static errcode_t
 range_io_close (io_channel ch)
 {
+  struct range_io *r = ch->private_data;
+  errcode_t err;
+
   if (--ch->refcount > 0)
     return 0;
-  free (ch->private_data);
+  err = cache_write_back_all (r);
+  free (r->cache);
+  free (r);
   free (ch->name);
   free (ch);
+  return err;
+}
+
+static char *
+cache_data (struct range_io *r, uint64_t block)
+{
+  return r->cache + (size_t) (block % CACHE_SLOTS) * r->cache_bs;
+}
+
+static errcode_t range_io_pwrite (struct range_io *r, const void *buf,
+                                  size_t size, uint64_t off);
+
+static errcode_t
+cache_write_back (struct range_io *r, struct cache_slot *slot)
+{
+  errcode_t err;
+
+  if (!slot->valid || !slot->dirty)
+    return 0;
+  err = range_io_pwrite (r, cache_data (r, slot->block), r->cache_bs,
+                         slot->block * r->cache_bs);
+  if (err == 0)
+    slot->dirty = 0;
+  return err;
+}
+
+static errcode_t
+cache_write_back_all (struct range_io *r)
+{
+  size_t i;
+  errcode_t err, first = 0;
+
+  if (r->cache == NULL)
+    return 0;
+  for (i = 0; i < CACHE_SLOTS; i++) {
+    err = cache_write_back (r, &r->slots[i]);
+    if (err && !first)
+      first = err;
+  }
+  return first;
+}
+
+/* Bytes [off, off+size) are about to be written past the cache: cached
+ * blocks there are forgotten, after writing back the dirty ones that the
+ * write covers only in part (whole ones are superseded). */
+static errcode_t
+cache_forget (struct range_io *r, uint64_t off, uint64_t size)
+{
+  uint64_t b, first, last;
+  errcode_t err;
+
+  if (r->cache == NULL || size == 0)
+    return 0;
+  first = off / r->cache_bs;
+  last = (off + size - 1) / r->cache_bs;
+  if (last - first >= CACHE_SLOTS) {
+    err = cache_write_back_all (r);
+    if (err)
+      return err;
+    memset (r->slots, 0, sizeof r->slots);
+    return 0;
+  }
+  for (b = first; b <= last; b++) {
+    struct cache_slot *slot = &r->slots[b % CACHE_SLOTS];
+    if (!slot->valid || slot->block != b)
+      continue;
+    if (slot->dirty && (b * r->cache_bs < off
+                        || (b + 1) * r->cache_bs > off + size)) {
+      err = cache_write_back (r, slot);
+      if (err)
+        return err;
+    }
+    slot->valid = slot->dirty = 0;
+  }
   return 0;
+}
+
+/* Lays the dirty cached blocks over data just read from the image. */
+static void
+cache_overlay (struct range_io *r, void *data, uint64_t off, uint64_t size)
+{
+  uint64_t b, first, last;
+
+  if (r->cache == NULL || size == 0)
+    return;
+  first = off / r->cache_bs;
+  last = (off + size - 1) / r->cache_bs;
+  for (b = first; b <= last; b++) {
+    struct cache_slot *slot = &r->slots[b % CACHE_SLOTS];
+    uint64_t bs = b * r->cache_bs, be = bs + r->cache_bs;
+    uint64_t s0 = bs > off ? bs : off, s1 = be < off + size ? be : off + size;
+    if (slot->valid && slot->dirty && slot->block == b)
+      memcpy ((char *) data + (s0 - off), cache_data (r, b) + (s0 - bs),
+              s1 - s0);
+  }
 }
 
 static errcode_t
 range_io_set_blksize (io_channel ch, int blksize)
 {
+  struct range_io *r = ch->private_data;
+
   ch->block_size = blksize;
+  if (r->cache_bs != blksize) {
+    errcode_t err = cache_write_back_all (r);
+    if (err)
+      return err;
+    free (r->cache);
+    r->cache = malloc ((size_t) CACHE_SLOTS * blksize);
+    r->cache_bs = r->cache ? blksize : 0;
+    memset (r->slots, 0, sizeof r->slots);
+  }
   return 0;
 }
 
@@ -170,16 +322,67 @@ static errcode_t
 range_io_read_blk64 (io_channel ch, unsigned long long block, int count,
                      void *data)
 {
-  return range_io_pread (ch->private_data, data, range_io_size (ch, count),
-                         block * ch->block_size);
+  struct range_io *r = ch->private_data;
+  struct cache_slot *slot;
+  errcode_t err;
+
+  if (count != 1 || r->cache == NULL || r->cache_bs != ch->block_size) {
+    size_t size = range_io_size (ch, count);
+    err = range_io_pread (r, data, size, block * ch->block_size);
+    if (err == 0 && r->cache)
+      cache_overlay (r, data, block * ch->block_size, size);
+    return err;
+  }
+  slot = &r->slots[block % CACHE_SLOTS];
+  if (slot->valid && slot->block == block) {
+    memcpy (data, cache_data (r, block), ch->block_size);
+    return 0;
+  }
+  err = cache_write_back (r, slot);     /* the slot's old block */
+  if (err)
+    return err;
+  err = range_io_pread (r, data, ch->block_size, block * ch->block_size);
+  if (err == 0) {
+    memcpy (cache_data (r, block), data, ch->block_size);
+    slot->block = block;
+    slot->valid = 1;
+    slot->dirty = 0;
+  }
+  return err;
 }
 
 static errcode_t
 range_io_write_blk64 (io_channel ch, unsigned long long block, int count,
                       const void *data)
 {
-  return range_io_pwrite (ch->private_data, data, range_io_size (ch, count),
-                          block * ch->block_size);
+  struct range_io *r = ch->private_data;
+  size_t size = range_io_size (ch, count);
+  struct cache_slot *slot;
+  errcode_t err;
+
+  if (r->readonly)
+    return EROFS;
+  if (block * ch->block_size > r->length
+      || size > r->length - block * ch->block_size)
+    return ENOSPC;
+  if (count != 1 || r->cache == NULL || r->cache_bs != ch->block_size) {
+    err = cache_forget (r, block * ch->block_size, size);
+    if (err)
+      return err;
+    return range_io_pwrite (r, data, size, block * ch->block_size);
+  }
+  slot = &r->slots[block % CACHE_SLOTS];
+  if (!(slot->valid && slot->block == block)) {
+    err = cache_write_back (r, slot);
+    if (err)
+      return err;
+  }
+  memcpy (cache_data (r, block), data, ch->block_size);
+  slot->block = block;
+  slot->valid = 1;
+  slot->dirty = 1;
+  r->dirty = 1;
+  return 0;
 }
 
 static errcode_t
@@ -199,6 +402,10 @@ static errcode_t
 range_io_write_byte (io_channel ch, unsigned long offset, int size,
                      const void *data)
 {
+  errcode_t err = cache_forget (ch->private_data, offset, size);
+
+  if (err)
+    return err;
   return range_io_pwrite (ch->private_data, data, size, offset);
 }
 
@@ -206,9 +413,13 @@ static errcode_t
 range_io_flush (io_channel ch)
 {
   struct range_io *r = ch->private_data;
+  errcode_t err;
 
   if (!r->dirty)
     return 0;
+  err = cache_write_back_all (r);
+  if (err)
+    return err;
   r->dirty = 0;
   if (fdatasync (r->fd) == -1 && errno != EINVAL && errno != EROFS)
     return errno;
@@ -238,6 +449,12 @@ range_io_zeroout (io_channel ch, unsigned long long block,
   static const char zeroes[65536];
   uint64_t off = block * ch->block_size;
   uint64_t len = count * ch->block_size;
+
+  {
+    errcode_t err = cache_forget (ch->private_data, off, len);
+    if (err)
+      return err;
+  }
 
   while (len > 0) {
     size_t n = len < sizeof zeroes ? len : sizeof zeroes;
@@ -613,6 +830,11 @@ ext2_sync (struct engine_fs *efs)
   return 0;
 }
 
+static void dcache_clear (struct ext2_engine *e);
+static void dcache_set (struct engine_fs *efs, uint64_t dir,
+                        const char *name, uint64_t ino);
+static void dcache_forget_dir (struct engine_fs *efs, uint64_t dir);
+
 static int
 ext2_close (struct engine_fs *efs)
 {
@@ -620,6 +842,7 @@ ext2_close (struct engine_fs *efs)
   errcode_t err;
   int r = 0;
 
+  dcache_clear (e);
   if (!efs->readonly) {
     err = ext2fs_close (e->fs);
     if (err) {
@@ -641,19 +864,185 @@ ext2_root (struct engine_fs *efs)
   return EXT2_ROOT_INO;
 }
 
+static uint32_t
+dcache_hash (uint64_t dir, const char *name)
+{
+  uint32_t h = 2166136261u ^ (uint32_t) dir;     /* FNV-1a */
+
+  for (; *name; name++)
+    h = (h ^ (unsigned char) *name) * 16777619u;
+  return h;
+}
+
+static struct dentry **
+dcache_find (struct ext2_engine *e, uint64_t dir, const char *name,
+             uint32_t hash)
+{
+  struct dentry **p = &e->dcache[hash % DCACHE_BUCKETS];
+
+  for (; *p; p = &(*p)->next)
+    if ((*p)->hash == hash && (*p)->dir == dir && strcmp ((*p)->name, name) == 0)
+      return p;
+  return p;
+}
+
+static void
+dcache_clear (struct ext2_engine *e)
+{
+  size_t i;
+
+  memset (e->complete, 0, sizeof e->complete);
+  for (i = 0; i < DCACHE_BUCKETS; i++)
+    while (e->dcache[i]) {
+      struct dentry *d = e->dcache[i];
+      e->dcache[i] = d->next;
+      free (d);
+    }
+  e->dcache_count = 0;
+}
+
+/* Records that name in dir is ino (0: absent). */
+static void
+dcache_set (struct engine_fs *efs, uint64_t dir, const char *name,
+            uint64_t ino)
+{
+  struct ext2_engine *e = (struct ext2_engine *) efs;
+  uint32_t hash = dcache_hash (dir, name);
+  struct dentry **p = dcache_find (e, dir, name, hash), *d;
+  size_t len;
+
+  if (*p) {
+    (*p)->ino = ino;
+    return;
+  }
+  if (e->dcache_count >= DCACHE_MAX)
+    dcache_clear (e);
+  len = strlen (name);
+  d = malloc (sizeof *d + len + 1);
+  if (d == NULL)
+    return;                     /* a cache: forgetting is always correct */
+  d->dir = dir;
+  d->ino = ino;
+  d->hash = hash;
+  memcpy (d->name, name, len + 1);
+  d->next = e->dcache[hash % DCACHE_BUCKETS];
+  e->dcache[hash % DCACHE_BUCKETS] = d;
+  e->dcache_count++;
+}
+
+/* A directory was removed: its inode number may come back as another. */
+static void
+dcache_forget_dir (struct engine_fs *efs, uint64_t dir)
+{
+  struct ext2_engine *e = (struct ext2_engine *) efs;
+  size_t i;
+
+  if (e->complete[dir % COMPLETE_SLOTS] == dir)
+    e->complete[dir % COMPLETE_SLOTS] = 0;
+  for (i = 0; i < DCACHE_BUCKETS; i++) {
+    struct dentry **p = &e->dcache[i];
+    while (*p) {
+      if ((*p)->dir == dir) {
+        struct dentry *d = *p;
+        *p = d->next;
+        free (d);
+        e->dcache_count--;
+      } else
+        p = &(*p)->next;
+    }
+  }
+}
+
+static errcode_t iterate_dir (ext2_filsys fs, ext2_ino_t dir,
+                              int (*cb) (ext2_ino_t, int,
+                                         struct ext2_dir_entry *, int, int,
+                                         char *, void *),
+                              void *priv);
+
+struct load_ctx {
+  struct engine_fs *efs;
+  uint64_t dir;
+  size_t count;
+};
+
+static int
+load_one (ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
+          int offset, int blocksize, char *buf, void *priv)
+{
+  struct load_ctx *c = priv;
+  int len = ext2fs_dirent_name_len (de);
+  char name[EXT2_NAME_LEN + 1];
+
+  if (de->inode == 0)
+    return 0;
+  memcpy (name, de->name, len);
+  name[len] = '\0';
+  if (strcmp (name, ".") != 0 && strcmp (name, "..") != 0)
+    dcache_set (c->efs, c->dir, name, de->inode);
+  return ++c->count > DCACHE_MAX / 4 ? DIRENT_ABORT : 0;
+}
+
+/* Reads the whole directory into the name cache and marks it complete;
+ * very large directories are left to per-name scans. */
+static int
+dcache_load_dir (struct engine_fs *efs, uint64_t dir)
+{
+  struct ext2_engine *e = (struct ext2_engine *) efs;
+  struct load_ctx c = { efs, dir, 0 };
+  errcode_t err;
+
+  if (e->dcache_count + DCACHE_MAX / 4 >= DCACHE_MAX)
+    dcache_clear (e);
+  err = iterate_dir (e->fs, dir, load_one, &c);
+  if (err)
+    return fail (efs, err, "read directory");
+  if (c.count <= DCACHE_MAX / 4)
+    e->complete[dir % COMPLETE_SLOTS] = dir;
+  return 0;
+}
+
 static int
 ext2_lookup (struct engine_fs *efs, uint64_t dir, const char *name,
              uint64_t *ino_r)
 {
+  struct ext2_engine *e = (struct ext2_engine *) efs;
+  uint32_t hash;
+  struct dentry **p;
   ext2_ino_t ino;
   errcode_t err;
   size_t len = strlen (name);
 
   if (len > EXT2_NAME_LEN)
     return -ENAMETOOLONG;
+  hash = dcache_hash (dir, name);
+  p = dcache_find (e, dir, name, hash);
+  if (*p) {
+    if ((*p)->ino == 0)
+      return -ENOENT;
+    *ino_r = (*p)->ino;
+    return 0;
+  }
+  if (e->complete[dir % COMPLETE_SLOTS] == dir)
+    return -ENOENT;
+  /* First miss in this directory: learn all of it at once. */
+  if (dir != 0 && e->complete[dir % COMPLETE_SLOTS] != dir) {
+    struct ext2_inode_large in;
+    if (read_inode (efs, dir, &in) == 0 && LINUX_S_ISDIR (in.i_mode)
+        && dcache_load_dir (efs, dir) == 0
+        && e->complete[dir % COMPLETE_SLOTS] == dir) {
+      p = dcache_find (e, dir, name, hash);
+      if (*p == NULL || (*p)->ino == 0)
+        return -ENOENT;
+      *ino_r = (*p)->ino;
+      return 0;
+    }
+  }
   err = ext2fs_lookup (E2 (efs), dir, name, len, NULL, &ino);
+  if (err == EXT2_ET_FILE_NOT_FOUND)
+    dcache_set (efs, dir, name, 0);
   if (err)
     return fail (efs, err, "lookup");
+  dcache_set (efs, dir, name, ino);
   *ino_r = ino;
   return 0;
 }
@@ -799,6 +1188,7 @@ add_link (struct engine_fs *efs, uint64_t dir, const char *name,
   }
   if (err)
     return fail (efs, err, "link");
+  dcache_set (efs, dir, name, ino);
   return 0;
 }
 
@@ -939,6 +1329,23 @@ ext2_mknod (struct engine_fs *efs, uint64_t dir, const char *name,
   return 0;
 }
 
+/* The inode of a name libext2fs just linked (past the name cache, which
+ * may still say "absent"). */
+static int
+lookup_new_name (struct engine_fs *efs, uint64_t dir, const char *name,
+                 uint64_t *ino_r)
+{
+  ext2_ino_t ino;
+  errcode_t err;
+
+  err = ext2fs_lookup (E2 (efs), dir, name, strlen (name), NULL, &ino);
+  if (err)
+    return fail (efs, err, "lookup");
+  dcache_set (efs, dir, name, ino);
+  *ino_r = ino;
+  return 0;
+}
+
 static int
 ext2_mkdir (struct engine_fs *efs, uint64_t dir, const char *name,
             uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r)
@@ -959,7 +1366,7 @@ ext2_mkdir (struct engine_fs *efs, uint64_t dir, const char *name,
   }
   if (err)
     return fail (efs, err, "mkdir");
-  r = ext2_lookup (efs, dir, name, &ino);
+  r = lookup_new_name (efs, dir, name, &ino);
   if (r < 0)
     return r;
   r = read_inode (efs, ino, &in);
@@ -1020,7 +1427,7 @@ ext2_symlink (struct engine_fs *efs, uint64_t dir, const char *name,
   free (t);
   if (err)
     return fail (efs, err, "symlink");
-  r = ext2_lookup (efs, dir, name, &ino);
+  r = lookup_new_name (efs, dir, name, &ino);
   if (r < 0)
     return r;
   r = read_inode (efs, ino, &in);
@@ -1130,6 +1537,7 @@ ext2_unlink (struct engine_fs *efs, uint64_t dir, const char *name)
   err = ext2fs_unlink (E2 (efs), dir, name, ino, 0);
   if (err)
     return fail (efs, err, "unlink");
+  dcache_set (efs, dir, name, 0);
   r = dir_changed (efs, dir, 0);
   if (r < 0)
     return r;
@@ -1197,6 +1605,8 @@ remove_dir (struct engine_fs *efs, uint64_t dir, const char *name,
   err = ext2fs_unlink (E2 (efs), dir, name, ino, 0);
   if (err)
     return fail (efs, err, "unlink");
+  dcache_set (efs, dir, name, 0);
+  dcache_forget_dir (efs, ino);
   r = drop_link (efs, ino, 1);
   if (r < 0)
     return r;
@@ -1284,6 +1694,8 @@ ext2_rename (struct engine_fs *efs, uint64_t olddir, const char *oldname,
       r = remove_dir (efs, newdir, newname, nino);
     else {
       err = ext2fs_unlink (fs, newdir, newname, nino, 0);
+      if (err == 0)
+        dcache_set (efs, newdir, newname, 0);
       r = err ? fail (efs, err, "unlink") : drop_link (efs, nino, 0);
     }
     if (r < 0)
@@ -1296,6 +1708,7 @@ ext2_rename (struct engine_fs *efs, uint64_t olddir, const char *oldname,
   err = ext2fs_unlink (fs, olddir, oldname, oino, 0);
   if (err)
     return fail (efs, err, "unlink");
+  dcache_set (efs, olddir, oldname, 0);
 
   if (isdir && olddir != newdir) {
     struct dotdot d = { newdir };
