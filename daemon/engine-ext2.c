@@ -812,6 +812,63 @@ ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
   return r;
 }
 
+int
+engine_ext2_clear_recover (const struct engine_range *range, char **error_r)
+{
+  char name[128];
+  ext2_filsys fs;
+  struct ext2_inode inode;
+  blk64_t pblk = 0;
+  unsigned char *buf = NULL;
+  errcode_t err;
+  int r = 0;
+
+  *error_r = NULL;
+  if (range->readonly)
+    return -EROFS;
+  snprintf (name, sizeof name, "%d:%" PRIu64 ":%" PRIu64 ":0",
+            range->fd, range->offset, range->length);
+  err = ext2fs_open2 (name, NULL, EXT2_FLAG_RW | EXT2_FLAG_64BITS
+                      | EXT2_FLAG_SKIP_MMP, 0, 0, &range_io_manager, &fs);
+  if (err) {
+    if (asprintf (error_r, "%s", error_message (err)) == -1)
+      *error_r = NULL;
+    return -errcode_to_errno (err);
+  }
+  if (!ext2fs_has_feature_journal_needs_recovery (fs->super))
+    goto out;
+  if (fs->super->s_journal_inum == 0) {
+    r = -EUCLEAN;               /* an external journal: not ours to judge */
+    goto out;
+  }
+  buf = malloc (fs->blocksize);
+  err = buf == NULL ? EXT2_ET_NO_MEMORY
+    : ext2fs_read_inode (fs, fs->super->s_journal_inum, &inode);
+  if (err == 0)
+    err = ext2fs_bmap2 (fs, fs->super->s_journal_inum, &inode, NULL, 0, 0,
+                        NULL, &pblk);
+  if (err == 0)
+    err = io_channel_read_blk64 (fs->io, pblk, 1, buf);
+  if (err) {
+    r = -errcode_to_errno (err);
+    goto out;
+  }
+  /* jbd2 superblock, big-endian: magic at 0, s_start at 28. */
+  if (buf[0] != 0xc0 || buf[1] != 0x3b || buf[2] != 0x39 || buf[3] != 0x98
+      || (buf[28] | buf[29] | buf[30] | buf[31]) != 0) {
+    r = -EUCLEAN;
+    goto out;
+  }
+  ext2fs_clear_feature_journal_needs_recovery (fs->super);
+  ext2fs_mark_super_dirty (fs);
+ out:
+  free (buf);
+  err = ext2fs_close_free (&fs);
+  if (r == 0 && err)
+    r = -errcode_to_errno (err);
+  return r;
+}
+
 static int
 ext2_sync (struct engine_fs *efs)
 {

@@ -173,6 +173,13 @@ const char *engine_last_error (struct engine_fs *fs);
 
 extern const struct engine_ops engine_ext2_ops;
 
+/* ext2/3/4: after e2fsck replayed the journal but could not finish (it
+ * loses the partition offset when it re-opens the filesystem), clears
+ * the needs_recovery flag if the journal is indeed empty now.  Returns
+ * 0, or -EUCLEAN when the journal still holds transactions. */
+int engine_ext2_clear_recover (const struct engine_range *range,
+                               char **error_r);
+
 /* All engines, NULL-terminated, in probing order. */
 extern const struct engine_ops *const engine_list[];
 

@@ -347,7 +347,19 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
 
     free (msg);
     msg = NULL;
+    /* e2fsck replays the journal, then fails to re-open a filesystem that
+     * is not at offset 0 of its file; when the journal is empty after
+     * that, the flag is ours to clear and a second e2fsck checks. */
     status = storage_e2fsck (device, "-fy", NULL, &fsck_err);
+    if (status >= 4 && range.offset > 0) {
+      char *clear_err = NULL;
+      if (engine_ext2_clear_recover (&range, &clear_err) == 0) {
+        free (fsck_err);
+        fsck_err = NULL;
+        status = storage_e2fsck (device, "-fy", NULL, &fsck_err);
+      }
+      free (clear_err);
+    }
     if (status < 0 || status >= 4) {
       set_error (error_r, "%s: the journal needs recovery and e2fsck could "
                  "not recover it: %s", device,

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "storage.h"
@@ -336,6 +339,105 @@ test_mounts (void)
   fsck_clean ("/dev/sdb3", "after writes");
 }
 
+/* A journal that needs recovery: replayed by e2fsck before a read-write
+ * mount (the flag is set with debugfs, as a crash would leave it). */
+static void
+test_journal (const char *image)
+{
+  char spec[600];
+  const char *debugfs[] = { "debugfs", "-w", "-R", "feature needs_recovery",
+                            spec, NULL };
+  const char *dumpe2fs[] = { "dumpe2fs", "-h", spec, NULL };
+  struct engine_range range;
+  char *out = NULL;
+
+  storage_device_range ("/dev/sda1", &range, NULL);
+  snprintf (spec, sizeof spec, "%s?offset=%llu", image,
+            (unsigned long long) range.offset);
+  is_int (harness_run (debugfs, NULL), 0, "debugfs sets needs_recovery");
+  harness_run (dumpe2fs, &out);
+  ok (out && strstr (out, "needs_recovery"), "the journal needs recovery");
+  free (out);
+  is_int (storage_mount ("/dev/sda1", "/", "", 0, &err), 0,
+          "mount read-write recovers the journal first");
+  if (err)
+    tap_diag ("%s", err);
+  clear_err ();
+  is_int (fsop_exists ("/over"), 1, "the files are there");
+  is_int (storage_umount_all (&err), 0, "umount_all");
+  clear_err ();
+  out = NULL;
+  harness_run (dumpe2fs, &out);
+  ok (out && !strstr (out, "needs_recovery"), "needs_recovery is cleared");
+  free (out);
+  fsck_clean ("/dev/sda1", "after recovery");
+}
+
+/* As root: the kernel writes, then the filesystem is shut down without
+ * a checkpoint (EXT4_IOC_SHUTDOWN, log flushed), as a crash would leave
+ * it: the journal holds real transactions that the mount must replay. */
+#define EXT4_IOC_SHUTDOWN _IOR ('X', 125, uint32_t)
+#define EXT4_GOING_FLAGS_LOGFLUSH 0x1
+
+static void
+test_crash (const char *image)
+{
+  char mnt[512], opts[64], path[600], *buf = NULL;
+  const char *mount_argv[] = { "mount", "-o", opts, image, mnt, NULL };
+  const char *umount_argv[] = { "umount", mnt, NULL };
+  struct engine_range range;
+  uint32_t flags = EXT4_GOING_FLAGS_LOGFLUSH;
+  size_t len;
+  int fd;
+
+  if (!harness_is_root ()) {
+    printf ("ok %d - # SKIP not root: no kernel crash to recover from\n",
+            ++tap_count);
+    return;
+  }
+  storage_device_range ("/dev/sda1", &range, NULL);
+  snprintf (mnt, sizeof mnt, "%s/crash-mnt", scratch_dir ());
+  snprintf (opts, sizeof opts, "loop,offset=%llu",
+            (unsigned long long) range.offset);
+  mkdir (mnt, 0755);
+  if (harness_run (mount_argv, NULL) != 0) {
+    printf ("ok %d - # SKIP loop mount failed\n", ++tap_count);
+    return;
+  }
+  snprintf (path, sizeof path, "%s/crash", mnt);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ok (fd >= 0 && write (fd, "survived\n", 9) == 9 && fsync (fd) == 0,
+      "the kernel writes /crash");
+  ok (fd >= 0 && ioctl (fd, EXT4_IOC_SHUTDOWN, &flags) == 0,
+      "the kernel shuts the filesystem down without a checkpoint");
+  if (fd >= 0)
+    close (fd);
+  harness_run (umount_argv, NULL);
+  {
+    /* umount returns before the loop device lets go of the image. */
+    const char *losetup[] = { "losetup", "-j", image, NULL };
+    int i;
+    for (i = 0; i < 100; i++) {
+      char *out = NULL;
+      int busy = harness_run (losetup, &out) == 0 && out && *out;
+      free (out);
+      if (!busy)
+        break;
+      usleep (50000);
+    }
+  }
+  is_int (storage_mount ("/dev/sda1", "/", "", 0, &err), 0,
+          "mount replays the journal");
+  if (err)
+    tap_diag ("%s", err);
+  clear_err ();
+  is_int (fsop_read_all ("/crash", &buf, &len, 100), 0, "/crash is there");
+  is_str (buf, "survived\n", "with what the kernel wrote");
+  free (buf);
+  storage_umount_all (NULL);
+  fsck_clean ("/dev/sda1", "after the replay");
+}
+
 static void
 test_readonly (const char *image)
 {
@@ -407,6 +509,8 @@ main (void)
   clear_err ();
   fsck_clean ("/dev/sda1", "after all the writes");
 
+  test_journal (sda);
+  test_crash (sda);
   test_readonly (sda);
   harness_close_drives ();
   return tap_done ();

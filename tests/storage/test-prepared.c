@@ -158,7 +158,7 @@ build_tree (void)
 static void
 check_prepared (const char *image)
 {
-  struct engine_stat st;
+  struct engine_stat st = { 0 };
   struct fsop_dirent *ents = NULL;
   size_t n = 0;
   char *err = NULL, *buf = NULL;
@@ -235,7 +235,7 @@ check_huge_dir (const char *image)
 {
   char mnt[512], p[600];
   struct fsop_dirent *ents = NULL;
-  struct engine_stat st;
+  struct engine_stat st = { 0 };
   size_t n = 0;
   int i, fd;
 
