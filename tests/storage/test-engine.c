@@ -468,6 +468,106 @@ test_readonly (const char *image)
   is_str (file_digest (image), digest, "image unchanged byte for byte");
 }
 
+/* Walks the whole tree, reading everything; errors are fine, crashes
+ * are not.  Returns the number of entries seen. */
+static int
+walk (const char *dir, int depth)
+{
+  struct fsop_dirent *ents = NULL;
+  size_t n = 0, i;
+  int count = 0;
+
+  if (depth > 16 || fsop_readdir (dir, &ents, &n) < 0)
+    return 0;
+  for (i = 0; i < n; i++) {
+    char p[4096], *buf = NULL, *t = NULL;
+    struct engine_stat st;
+    size_t len;
+    snprintf (p, sizeof p, "%s/%s", strcmp (dir, "/") ? dir : "", ents[i].name);
+    count++;
+    if (fsop_stat (p, 1, &st) < 0)
+      continue;
+    if (S_ISDIR (st.mode))
+      count += walk (p, depth + 1);
+    else if (S_ISREG (st.mode) && fsop_read_all (p, &buf, &len, 1 << 20) == 0)
+      free (buf);
+    else if (S_ISLNK (st.mode) && fsop_readlink (p, &t) == 0)
+      free (t);
+  }
+  fsop_dirents_free (ents, n);
+  return count;
+}
+
+/* Bad images: the calls fail with an error, nothing crashes. */
+static void
+test_damaged (const char *image)
+{
+  char copy[600];
+  const char *cp_argv[] = { "cp", "--sparse=always", image, copy, NULL };
+  struct engine_range range;
+  int fd, i, r;
+
+  snprintf (copy, sizeof copy, "%s.damaged", image);
+
+  /* Truncated: the partition now runs past the end of the drive. */
+  harness_run (cp_argv, NULL);
+  if (truncate (copy, 8 << 20) == -1)
+    perror ("truncate");
+  harness_close_drives ();
+  harness_add_drive (copy, 0, 0);
+  r = storage_mount ("/dev/sda1", "/", "", 0, &err);
+  ok (r < 0 && err && strstr (err, "beyond the end"),
+      "truncated image: mount fails: %s", err ? err : "(no message)");
+  clear_err ();
+
+  /* No superblock. */
+  harness_close_drives ();
+  harness_run (cp_argv, NULL);
+  harness_add_drive (copy, 0, 0);
+  storage_device_range ("/dev/sda1", &range, NULL);
+  fd = open (copy, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char zero[1024] = { 0 };
+    if (pwrite (fd, zero, sizeof zero, range.offset + 1024) != 1024)
+      perror ("pwrite");
+    close (fd);
+  }
+  r = storage_mount ("/dev/sda1", "/", "", 0, &err);
+  ok (r < 0 && err, "no superblock: mount fails: %s",
+      err ? err : "(no message)");
+  clear_err ();
+
+  /* Garbage over the metadata: whatever mounts is walked in full. */
+  for (i = 0; i < 8; i++) {
+    char junk[65536];
+    size_t k;
+    unsigned seed = 12345 + i;
+    harness_close_drives ();
+    harness_run (cp_argv, NULL);
+    fd = open (copy, O_WRONLY | O_CLOEXEC);
+    for (k = 0; k < sizeof junk; k++)
+      junk[k] = (char) rand_r (&seed);
+    if (fd >= 0) {
+      /* Past the superblock: group descriptors, bitmaps, inode tables. */
+      if (pwrite (fd, junk, sizeof junk,
+                  range.offset + 4096 + (off_t) i * 128 * 1024) < 0)
+        perror ("pwrite");
+      close (fd);
+    }
+    harness_add_drive (copy, 0, 0);
+    r = storage_mount ("/dev/sda1", "/", "", 1, &err);
+    clear_err ();
+    if (r == 0) {
+      walk ("/", 0);
+      storage_umount_all (NULL);
+    }
+    ok (1, "garbage at block %d: mounted %s, walked, no crash", 1 + 32 * i,
+        r == 0 ? "yes" : "no");
+  }
+  harness_close_drives ();
+  unlink (copy);
+}
+
 int
 main (void)
 {
@@ -512,6 +612,7 @@ main (void)
   test_journal (sda);
   test_crash (sda);
   test_readonly (sda);
+  test_damaged (sda);
   harness_close_drives ();
   return tap_done ();
 }
