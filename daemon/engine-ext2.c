@@ -1229,6 +1229,90 @@ ext2_readlink (struct engine_fs *efs, uint64_t ino, char **target_r)
   return (int) size;
 }
 
+/* Large enough that a new block beats ext2fs_link's scan for a hole. */
+static int
+dir_is_large (struct engine_fs *efs, uint64_t dir)
+{
+  struct ext2_inode inode;
+  ext2_filsys fs = E2 (efs);
+
+  return ext2fs_read_inode (fs, dir, &inode) == 0
+    && !(inode.i_flags & (EXT2_INDEX_FL | EXT4_INLINE_DATA_FL
+                          | EXT4_CASEFOLD_FL | EXT4_ENCRYPT_FL))
+    && EXT2_I_SIZE (&inode) >= 4ULL * fs->blocksize;
+}
+
+/* Tries to put the entry in the directory's last block, where the free
+ * space of a growing directory is.  ext2fs_link searches from the first
+ * block every time, which makes filling a large directory quadratic.
+ * Returns 1 when the entry was added, 0 when ext2fs_link must do it
+ * (indexed, inline, casefolded or encrypted directories, no room, or
+ * anything unexpected), or a negative errno. */
+static int
+append_entry (struct engine_fs *efs, uint64_t dir, const char *name,
+              uint64_t ino, int ftype)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode inode;
+  unsigned int size, csum_size = 0, off, rec_len, used;
+  unsigned int len = strlen (name), needed = EXT2_DIR_REC_LEN (len);
+  blk64_t pblk = 0;
+  char *buf;
+  errcode_t err;
+  int added = 0;
+
+  if (ext2fs_read_inode (fs, dir, &inode) != 0
+      || (inode.i_flags & (EXT2_INDEX_FL | EXT4_INLINE_DATA_FL
+                           | EXT4_CASEFOLD_FL | EXT4_ENCRYPT_FL))
+      || !LINUX_S_ISDIR (inode.i_mode))
+    return 0;
+  size = EXT2_I_SIZE (&inode);
+  if (size == 0 || size % fs->blocksize != 0)
+    return 0;
+  if (ext2fs_bmap2 (fs, dir, &inode, NULL, 0, size / fs->blocksize - 1,
+                    NULL, &pblk) != 0 || pblk == 0)
+    return 0;
+  buf = malloc (fs->blocksize);
+  if (buf == NULL)
+    return -ENOMEM;
+  if (ext2fs_read_dir_block4 (fs, pblk, buf, 0, dir) != 0)
+    goto out;
+  if (ext2fs_has_feature_metadata_csum (fs->super))
+    csum_size = sizeof (struct ext2_dir_entry_tail);
+
+  for (off = 0; off < fs->blocksize - csum_size; off += rec_len) {
+    struct ext2_dir_entry *de = (struct ext2_dir_entry *) (buf + off), *nde;
+
+    if (ext2fs_get_rec_len (fs, de, &rec_len) != 0 || rec_len < 8
+        || rec_len % 4 || off + rec_len > fs->blocksize - csum_size)
+      goto out;                 /* not what we expect: let libext2fs judge */
+    used = de->inode ? EXT2_DIR_REC_LEN (ext2fs_dirent_name_len (de)) : 0;
+    if (rec_len < used + needed)
+      continue;
+    if (used > 0) {
+      ext2fs_set_rec_len (fs, used, de);
+      nde = (struct ext2_dir_entry *) (buf + off + used);
+      ext2fs_set_rec_len (fs, rec_len - used, nde);
+    } else
+      nde = de;
+    nde->inode = ino;
+    ext2fs_dirent_set_name_len (nde, len);
+    ext2fs_dirent_set_file_type (nde, ext2fs_has_feature_filetype (fs->super)
+                                 ? ftype : 0);
+    memcpy (nde->name, name, len);
+    err = ext2fs_write_dir_block4 (fs, pblk, buf, 0, dir);
+    if (err) {
+      free (buf);
+      return fail (efs, err, "write directory");
+    }
+    added = 1;
+    break;
+  }
+ out:
+  free (buf);
+  return added;
+}
+
 /* Adds an entry, growing the directory when its blocks are full. */
 static int
 add_link (struct engine_fs *efs, uint64_t dir, const char *name,
@@ -1236,7 +1320,22 @@ add_link (struct engine_fs *efs, uint64_t dir, const char *name,
 {
   ext2_filsys fs = E2 (efs);
   errcode_t err;
+  int r;
 
+  r = append_entry (efs, dir, name, ino, ftype);
+  if (r == 0 && dir_is_large (efs, dir)) {
+    /* The last block is full: a new one, and the entry goes there. */
+    err = ext2fs_expand_dir (fs, dir);
+    if (err)
+      return fail (efs, err, "expand directory");
+    r = append_entry (efs, dir, name, ino, ftype);
+  }
+  if (r < 0)
+    return r;
+  if (r == 1) {
+    dcache_set (efs, dir, name, ino);
+    return 0;
+  }
   err = ext2fs_link (fs, dir, name, ino, ftype);
   if (err == EXT2_ET_DIR_NO_SPACE) {
     err = ext2fs_expand_dir (fs, dir);

@@ -568,6 +568,42 @@ test_damaged (const char *image)
   unlink (copy);
 }
 
+/* 100,000 entries in one directory through the engine: linear time (the
+ * entry goes in the directory's last block), every name found again,
+ * and e2fsck is happy. */
+static void
+test_huge_dir (void)
+{
+  char img[600], p[64];
+  struct fsop_dirent *ents = NULL;
+  struct engine_stat st;
+  size_t n = 0;
+  int i, r = 0;
+
+  snprintf (img, sizeof img, "%s/sdc.img", scratch_dir ());
+  harness_add_drive (img, 2LL << 30, 0);
+  is_int (storage_mkfs ("ext4", "/dev/sda", 0, NULL, 0, NULL, &err), 0,
+          "mkfs ext4 on a 2 GiB drive");
+  clear_err ();
+  storage_mount ("/dev/sda", "/", "", 0, NULL);
+  fsop_mkdir ("/big", 0755);
+  for (i = 0; i < 100000 && r == 0; i++) {
+    snprintf (p, sizeof p, "/big/entry-%06d", i);
+    r = fsop_touch (p);
+  }
+  is_int (r, 0, "100,000 files in one directory");
+  is_int (fsop_readdir ("/big", &ents, &n), 0, "readdir");
+  is_int (n, 100000, "100,000 entries");
+  fsop_dirents_free (ents, n);
+  is_int (fsop_stat ("/big/entry-054321", 0, &st), 0, "lookup one");
+  is_int (fsop_unlink ("/big/entry-000000"), 0, "rm the first");
+  is_int (fsop_touch ("/big/again"), 0, "and create another");
+  storage_umount_all (NULL);
+  fsck_clean ("/dev/sda", "with a 100,000-entry directory");
+  harness_close_drives ();
+  unlink (img);
+}
+
 int
 main (void)
 {
@@ -614,5 +650,6 @@ main (void)
   test_readonly (sda);
   test_damaged (sda);
   harness_close_drives ();
+  test_huge_dir ();
   return tap_done ();
 }
