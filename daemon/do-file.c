@@ -665,6 +665,13 @@ do_mv (const char *src, const char *dest)
     }
   }
   r = fsop_rename (src, target ? target : dest);
+  if (r == -EXDEV) {
+    /* Another filesystem: copy everything, then remove the original, as
+     * mv(1) does. */
+    r = fsop_copy_tree (src, target ? target : dest, 1);
+    if (r == 0)
+      r = fsop_rm_rf (src);
+  }
   free (target);
   if (r < 0) {
     reply_with_perror_errno (-r, "mv %s %s", src, dest);

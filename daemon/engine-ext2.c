@@ -1795,6 +1795,88 @@ ext2_rmdir (struct engine_fs *efs, uint64_t dir, const char *name)
   return remove_dir (efs, dir, name, ino);
 }
 
+struct tree_ctx {
+  struct engine_fs *efs;
+  int depth;
+  int subdirs;
+  int err;
+};
+
+static int remove_tree (struct engine_fs *efs, uint64_t dir, int depth);
+
+static int
+remove_one (ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
+            int offset, int blocksize, char *buf, void *priv)
+{
+  struct tree_ctx *c = priv;
+  int len = ext2fs_dirent_name_len (de);
+  struct ext2_inode_large in;
+  int r;
+
+  if (de->inode == 0 || (len == 1 && de->name[0] == '.')
+      || (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+    return 0;
+  r = read_inode (c->efs, de->inode, &in);
+  if (r == 0 && LINUX_S_ISDIR (in.i_mode)) {
+    r = remove_tree (c->efs, de->inode, c->depth + 1);
+    if (r == 0) {
+      dcache_forget_dir (c->efs, de->inode);
+      r = drop_link (c->efs, de->inode, 1);
+      c->subdirs++;
+    }
+  } else if (r == 0)
+    r = drop_link (c->efs, de->inode, 0);
+  if (r < 0) {
+    c->err = r;
+    return DIRENT_ABORT;
+  }
+  de->inode = 0;
+  return DIRENT_CHANGED;
+}
+
+static int
+remove_tree (struct engine_fs *efs, uint64_t dir, int depth)
+{
+  struct tree_ctx c = { efs, depth, 0, 0 };
+  struct ext2_inode_large in;
+  errcode_t err;
+  int r;
+
+  if (depth > 4096)
+    return -ELOOP;
+  err = iterate_dir (E2 (efs), dir, remove_one, &c);
+  if (c.err)
+    return c.err;
+  if (err)
+    return fail (efs, err, "remove directory contents");
+  dcache_forget_dir (efs, dir);
+  r = read_inode (efs, dir, &in);
+  if (r < 0)
+    return r;
+  if (in.i_links_count > 1) {   /* 1: dir_nlink's "too many to count" */
+    in.i_links_count = (unsigned) c.subdirs + 2 > in.i_links_count
+      ? 2 : in.i_links_count - c.subdirs;
+  }
+  touch_times (E2 (efs), &in, 1);
+  return write_inode (efs, dir, &in);
+}
+
+static int
+ext2_remove_tree (struct engine_fs *efs, uint64_t dir)
+{
+  struct ext2_inode_large in;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  r = read_inode (efs, dir, &in);
+  if (r < 0)
+    return r;
+  if (!LINUX_S_ISDIR (in.i_mode))
+    return -ENOTDIR;
+  return remove_tree (efs, dir, 0);
+}
+
 struct dotdot { ext2_ino_t parent; };
 
 static int
@@ -2326,6 +2408,7 @@ const struct engine_ops engine_ext2_ops = {
   .unlink = ext2_unlink,
   .rmdir = ext2_rmdir,
   .rename = ext2_rename,
+  .remove_tree = ext2_remove_tree,
   .readdir = ext2_readdir,
   .listxattr = ext2_listxattr,
   .getxattr = ext2_getxattr,

@@ -138,6 +138,9 @@ struct engine_ops {
   int (*unlink) (struct engine_fs *fs, uint64_t dir, const char *name);
   /* Removes an empty directory (ENOTEMPTY, ENOTDIR). */
   int (*rmdir) (struct engine_fs *fs, uint64_t dir, const char *name);
+  /* Removes everything inside directory dir (not dir itself), in one
+   * pass over each directory. */
+  int (*remove_tree) (struct engine_fs *fs, uint64_t dir);
   /* rename(2) semantics inside one filesystem; the caller has checked
    * that a directory is not moved below itself. */
   int (*rename) (struct engine_fs *fs, uint64_t olddir, const char *oldname,

@@ -543,6 +543,8 @@ empty_dir (struct mount *m, uint64_t dir, int depth)
   size_t n, i;
   int ret;
 
+  if (OPS (m)->remove_tree)
+    return OPS (m)->remove_tree (FS (m), dir);
   if (depth > 4096)
     return -ELOOP;
   ret = read_dir (m, dir, &ents, &n);

@@ -598,6 +598,12 @@ test_huge_dir (void)
   is_int (fsop_stat ("/big/entry-054321", 0, &st), 0, "lookup one");
   is_int (fsop_unlink ("/big/entry-000000"), 0, "rm the first");
   is_int (fsop_touch ("/big/again"), 0, "and create another");
+  is_int (fsop_mkdir_p ("/tree/a/b", 0755), 0, "a tree beside it");
+  is_int (fsop_rename ("/big", "/tree/a/big"), 0, "moved into the tree");
+  is_int (fsop_rm_rf ("/tree"), 0, "rm_rf of the tree, in one pass");
+  is_int (fsop_exists ("/tree"), 0, "gone");
+  fsop_stat ("/", 0, &st);
+  is_int (st.nlink, 3, "/ has its link count back");
   storage_umount_all (NULL);
   fsck_clean ("/dev/sda", "with a 100,000-entry directory");
   harness_close_drives ();
