@@ -1502,13 +1502,52 @@ lookup_new_name (struct engine_fs *efs, uint64_t dir, const char *name,
   return 0;
 }
 
+/* After ext2fs_mkdir or ext2fs_symlink made name in dir: the owner,
+ * the mode (when not 0) and nanosecond times that libext2fs leaves out,
+ * and the parent's times. */
+static int
+finish_new (struct engine_fs *efs, uint64_t dir, const char *name,
+            uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  uint64_t ino = 0;
+  int64_t s, ns;
+  int r;
+
+  r = lookup_new_name (efs, dir, name, &ino);
+  if (r < 0)
+    return r;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (mode)
+    in.i_mode = mode;
+  in.i_uid = uid & 0xffff;
+  ext2fs_set_i_uid_high (in, uid >> 16);
+  in.i_gid = gid & 0xffff;
+  ext2fs_set_i_gid_high (in, gid >> 16);
+  now (&s, &ns);
+  SET_TIME (fs, &in, atime, s, ns);
+  SET_TIME (fs, &in, mtime, s, ns);
+  SET_TIME (fs, &in, ctime, s, ns);
+  SET_TIME (fs, &in, crtime, s, ns);
+  r = write_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  r = dir_changed (efs, dir, 0);
+  if (r < 0)
+    return r;
+  if (ino_r)
+    *ino_r = ino;
+  return 0;
+}
+
 static int
 ext2_mkdir (struct engine_fs *efs, uint64_t dir, const char *name,
             uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r)
 {
   ext2_filsys fs = E2 (efs);
-  struct ext2_inode_large in;
-  uint64_t ino;
   errcode_t err;
   int r;
 
@@ -1522,35 +1561,9 @@ ext2_mkdir (struct engine_fs *efs, uint64_t dir, const char *name,
   }
   if (err)
     return fail (efs, err, "mkdir");
-  r = lookup_new_name (efs, dir, name, &ino);
-  if (r < 0)
-    return r;
-  r = read_inode (efs, ino, &in);
-  if (r < 0)
-    return r;
-  in.i_mode = LINUX_S_IFDIR | (mode & 07777);
-  in.i_uid = uid & 0xffff;
-  ext2fs_set_i_uid_high (in, uid >> 16);
-  in.i_gid = gid & 0xffff;
-  ext2fs_set_i_gid_high (in, gid >> 16);
-  {
-    int64_t s, ns;
-    now (&s, &ns);
-    SET_TIME (fs, &in, atime, s, ns);
-    SET_TIME (fs, &in, mtime, s, ns);
-    SET_TIME (fs, &in, ctime, s, ns);
-    SET_TIME (fs, &in, crtime, s, ns);
-  }
-  r = write_inode (efs, ino, &in);
-  if (r < 0)
-    return r;
   /* ext2fs_mkdir counted the parent's new ".." link already. */
-  r = dir_changed (efs, dir, 0);
-  if (r < 0)
-    return r;
-  if (ino_r)
-    *ino_r = ino;
-  return 0;
+  return finish_new (efs, dir, name, LINUX_S_IFDIR | (mode & 07777), uid,
+                     gid, ino_r);
 }
 
 static int
@@ -1559,8 +1572,6 @@ ext2_symlink (struct engine_fs *efs, uint64_t dir, const char *name,
               uint64_t *ino_r)
 {
   ext2_filsys fs = E2 (efs);
-  struct ext2_inode_large in;
-  uint64_t ino;
   errcode_t err;
   char *t;
   int r;
@@ -1583,32 +1594,7 @@ ext2_symlink (struct engine_fs *efs, uint64_t dir, const char *name,
   free (t);
   if (err)
     return fail (efs, err, "symlink");
-  r = lookup_new_name (efs, dir, name, &ino);
-  if (r < 0)
-    return r;
-  r = read_inode (efs, ino, &in);
-  if (r < 0)
-    return r;
-  in.i_uid = uid & 0xffff;
-  ext2fs_set_i_uid_high (in, uid >> 16);
-  in.i_gid = gid & 0xffff;
-  ext2fs_set_i_gid_high (in, gid >> 16);
-  {
-    int64_t s, ns;
-    now (&s, &ns);
-    SET_TIME (fs, &in, atime, s, ns);
-    SET_TIME (fs, &in, mtime, s, ns);
-    SET_TIME (fs, &in, ctime, s, ns);
-  }
-  r = write_inode (efs, ino, &in);
-  if (r < 0)
-    return r;
-  r = dir_changed (efs, dir, 0);
-  if (r < 0)
-    return r;
-  if (ino_r)
-    *ino_r = ino;
-  return 0;
+  return finish_new (efs, dir, name, 0, uid, gid, ino_r);
 }
 
 static int

@@ -19,23 +19,6 @@
 #include "command.h"
 #include "storage.h"
 
-static void set_error (char **error_r, const char *fmt, ...)
-  __attribute__((format (printf, 2, 3)));
-
-static void
-set_error (char **error_r, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (error_r == NULL)
-    return;
-  free (*error_r);
-  va_start (ap, fmt);
-  if (vasprintf (error_r, fmt, ap) == -1)
-    *error_r = NULL;
-  va_end (ap);
-}
-
 /* The last non-empty line of a tool's output, for error messages. */
 static char *
 last_line (const char *out)
@@ -51,6 +34,32 @@ last_line (const char *out)
   while (start > out && start[-1] != '\n')
     start--;
   return strndup (start, end - start);
+}
+
+/* Runs cmd (then frees it) with the drive's descriptor as its fd 3, in
+ * the C locale; its stdout and stderr together in *out. */
+static int
+run_on_drive (struct command *cmd, int fd, const char *tool, char **out,
+              int *status, char **error_r)
+{
+  size_t len;
+
+  *out = NULL;
+  command_pass_fd (cmd, fd, 0);
+  command_set_renumber_fds (cmd);
+  command_set_output_buffer (cmd, out, &len);
+  command_set_error_buffer (cmd, out, &len);
+  command_add_env_pair (cmd, "LC_ALL", "C");
+  command_add_env_pass (cmd, "PATH");
+  if (command_run (cmd, status) == -1) {
+    storage_set_error (error_r, "%s: %s", tool, command_get_error (cmd));
+    command_free (cmd);
+    free (*out);
+    *out = NULL;
+    return -1;
+  }
+  command_free (cmd);
+  return 0;
 }
 
 static int
@@ -69,45 +78,44 @@ storage_mkfs (const char *fstype, const char *device, int blocksize,
   struct engine_range range;
   struct command *cmd;
   char *out = NULL, *line;
-  size_t outlen;
   int r, status;
 
   if (error_r)
     *error_r = NULL;
   if (strcmp (fstype, "ext2") != 0 && strcmp (fstype, "ext3") != 0
       && strcmp (fstype, "ext4") != 0) {
-    set_error (error_r, "%s: unsupported filesystem type "
+    storage_set_error (error_r, "%s: unsupported filesystem type "
                "(minnow makes ext2, ext3 and ext4)", fstype);
     return -EINVAL;
   }
   if (blocksize != 0 && blocksize != 1024 && blocksize != 2048
       && blocksize != 4096 && blocksize != 65536) {
-    set_error (error_r, "blocksize %d: must be 1024, 2048, 4096 or 65536",
+    storage_set_error (error_r, "blocksize %d: must be 1024, 2048, 4096 or 65536",
                blocksize);
     return -EINVAL;
   }
   if (inode != 0 && (inode < 128 || (inode & (inode - 1)) != 0)) {
-    set_error (error_r, "inode size %d: must be a power of two >= 128", inode);
+    storage_set_error (error_r, "inode size %d: must be a power of two >= 128", inode);
     return -EINVAL;
   }
   if (label && strlen (label) > 16) {
-    set_error (error_r, "label \"%s\" is too long (ext2/3/4: 16 bytes)",
+    storage_set_error (error_r, "label \"%s\" is too long (ext2/3/4: 16 bytes)",
                label);
     return -ERANGE;
   }
   if (features && !valid_word (features)) {
-    set_error (error_r, "invalid features \"%s\"", features);
+    storage_set_error (error_r, "invalid features \"%s\"", features);
     return -EINVAL;
   }
   r = storage_device_range (device, &range, error_r);
   if (r < 0)
     return r;
   if (range.readonly) {
-    set_error (error_r, "%s: device is read-only", device);
+    storage_set_error (error_r, "%s: device is read-only", device);
     return -EROFS;
   }
   if (range.length < 64 * 1024) {
-    set_error (error_r, "%s: device too small for a filesystem", device);
+    storage_set_error (error_r, "%s: device too small for a filesystem", device);
     return -ENOSPC;
   }
 
@@ -131,23 +139,11 @@ storage_mkfs (const char *fstype, const char *device, int blocksize,
                           range.offset);
   command_add_arg (cmd, "/proc/self/fd/3");
   command_add_arg_format (cmd, "%" PRIu64 "k", range.length / 1024);
-  command_pass_fd (cmd, range.fd, 0);
-  command_set_renumber_fds (cmd);
-  command_set_output_buffer (cmd, &out, &outlen);
-  command_set_error_buffer (cmd, &out, &outlen);
-  command_add_env_pair (cmd, "LC_ALL", "C");
-  command_add_env_pass (cmd, "PATH");
-
-  if (command_run (cmd, &status) == -1) {
-    set_error (error_r, "mke2fs: %s", command_get_error (cmd));
-    command_free (cmd);
-    free (out);
+  if (run_on_drive (cmd, range.fd, "mke2fs", &out, &status, error_r) < 0)
     return -EIO;
-  }
-  command_free (cmd);
   if (status != 0) {
     line = last_line (out);
-    set_error (error_r, "mke2fs failed: %s", line ? line : "");
+    storage_set_error (error_r, "mke2fs failed: %s", line ? line : "");
     free (line);
     free (out);
     return -EIO;
@@ -163,7 +159,6 @@ storage_e2fsck (const char *device, const char *flags, char **output_r,
   struct engine_range range;
   struct command *cmd;
   char *out = NULL;
-  size_t outlen;
   int r, status;
 
   if (error_r)
@@ -174,29 +169,18 @@ storage_e2fsck (const char *device, const char *flags, char **output_r,
   if (r < 0)
     return r;
   if (range.readonly && strchr (flags, 'n') == NULL) {
-    set_error (error_r, "%s: device is read-only", device);
+    storage_set_error (error_r, "%s: device is read-only", device);
     return -EROFS;
   }
   cmd = command_new (E2FSCK);
   command_add_arg (cmd, flags);
   command_add_arg_format (cmd, "/proc/self/fd/3?offset=%" PRIu64,
                           range.offset);
-  command_pass_fd (cmd, range.fd, 0);
-  command_set_renumber_fds (cmd);
-  command_set_output_buffer (cmd, &out, &outlen);
-  command_set_error_buffer (cmd, &out, &outlen);
-  command_add_env_pair (cmd, "LC_ALL", "C");
-  command_add_env_pass (cmd, "PATH");
-  if (command_run (cmd, &status) == -1) {
-    set_error (error_r, "e2fsck: %s", command_get_error (cmd));
-    command_free (cmd);
-    free (out);
+  if (run_on_drive (cmd, range.fd, "e2fsck", &out, &status, error_r) < 0)
     return -EIO;
-  }
-  command_free (cmd);
   if (status >= 4) {
     char *line = last_line (out);
-    set_error (error_r, "e2fsck found errors it could not fix "
+    storage_set_error (error_r, "e2fsck found errors it could not fix "
                "(exit status %d): %s", status, line ? line : "");
     free (line);
   }

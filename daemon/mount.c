@@ -24,16 +24,14 @@ unsigned storage_umask = 022;
 #define MAX_SYMLINKS 40
 #define MAX_PATH 4096
 
-static void set_error (char **error_r, const char *fmt, ...)
-  __attribute__((format (printf, 2, 3)));
-
-static void
-set_error (char **error_r, const char *fmt, ...)
+void
+storage_set_error (char **error_r, const char *fmt, ...)
 {
   va_list ap;
 
   if (error_r == NULL)
     return;
+  free (*error_r);
   va_start (ap, fmt);
   if (vasprintf (error_r, fmt, ap) == -1)
     *error_r = NULL;
@@ -335,7 +333,7 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
     range.readonly = 1;
   ops = engine_probe (&range, &type);
   if (ops == NULL) {
-    set_error (error_r, "%s: no filesystem that minnow can mount",
+    storage_set_error (error_r, "%s: no filesystem that minnow can mount",
                device);
     return -EINVAL;
   }
@@ -361,7 +359,7 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
       free (clear_err);
     }
     if (status < 0 || status >= 4) {
-      set_error (error_r, "%s: the journal needs recovery and e2fsck could "
+      storage_set_error (error_r, "%s: the journal needs recovery and e2fsck could "
                  "not recover it: %s", device,
                  fsck_err ? fsck_err : "e2fsck failed");
       free (fsck_err);
@@ -371,7 +369,7 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
     r = ops->open (&range, fs_r, &msg);
   }
   if (r < 0) {
-    set_error (error_r, "%s: %s", device, msg ? msg : strerror (-r));
+    storage_set_error (error_r, "%s: %s", device, msg ? msg : strerror (-r));
     free (msg);
     return r;
   }
@@ -391,12 +389,12 @@ storage_mount (const char *device, const char *mountpoint,
   if (error_r)
     *error_r = NULL;
   if (storage_mount_of_device (device)) {
-    set_error (error_r, "%s: device is already mounted", device);
+    storage_set_error (error_r, "%s: device is already mounted", device);
     return -EBUSY;
   }
   if (mount_count == 0) {
     if (strcmp (mountpoint, "/") != 0) {
-      set_error (error_r, "%s: mount the root filesystem (\"/\") first",
+      storage_set_error (error_r, "%s: mount the root filesystem (\"/\") first",
                  mountpoint);
       return -ENOENT;
     }
@@ -406,12 +404,12 @@ storage_mount (const char *device, const char *mountpoint,
   } else {
     r = resolve_path (mountpoint, 0, &res);
     if (r < 0) {
-      set_error (error_r, "%s: %s", mountpoint, strerror (-r));
+      storage_set_error (error_r, "%s: %s", mountpoint, strerror (-r));
       return r;
     }
     canonical = res.path;
     if (mount_at (canonical)) {
-      set_error (error_r, "%s: a filesystem is already mounted there",
+      storage_set_error (error_r, "%s: a filesystem is already mounted there",
                  mountpoint);
       free (canonical);
       return -EBUSY;
@@ -422,7 +420,7 @@ storage_mount (const char *device, const char *mountpoint,
       if (r == 0 && !S_ISDIR (st.mode))
         r = -ENOTDIR;
       if (r < 0) {
-        set_error (error_r, "%s: %s", mountpoint, strerror (-r));
+        storage_set_error (error_r, "%s: %s", mountpoint, strerror (-r));
         free (canonical);
         return r;
       }
@@ -477,7 +475,7 @@ umount_index (size_t i, char **error_r)
 
   for (j = 0; j < mount_count; j++)
     if (j != i && is_below (mount_table[j].mountpoint, m->mountpoint)) {
-      set_error (error_r, "%s: filesystem is busy: %s is mounted below it",
+      storage_set_error (error_r, "%s: filesystem is busy: %s is mounted below it",
                  m->mountpoint, mount_table[j].mountpoint);
       return -EBUSY;
     }
@@ -488,7 +486,7 @@ umount_index (size_t i, char **error_r)
   memmove (m, m + 1, (mount_count - i - 1) * sizeof *m);
   mount_count--;
   if (r < 0)
-    set_error (error_r, "umount: flushing the filesystem: %s",
+    storage_set_error (error_r, "umount: flushing the filesystem: %s",
                strerror (-r));
   return r;
 }
@@ -519,7 +517,7 @@ storage_umount (const char *what, char **error_r)
       free (canonical);
     }
   }
-  set_error (error_r, "%s: not mounted", what);
+  storage_set_error (error_r, "%s: not mounted", what);
   return -EINVAL;
 }
 

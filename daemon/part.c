@@ -21,24 +21,6 @@
 #include "storage.h"
 #include "part.h"
 
-static void
-set_error (char **error_r, const char *fmt, ...)
-  __attribute__((format (printf, 2, 3)));
-
-static void
-set_error (char **error_r, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (error_r == NULL)
-    return;
-  free (*error_r);
-  va_start (ap, fmt);
-  if (vasprintf (error_r, fmt, ap) == -1)
-    *error_r = NULL;
-  va_end (ap);
-}
-
 /* ---------------------------------------------------------------- */
 /* Names.                                                             */
 
@@ -119,11 +101,11 @@ part_open (size_t index, int write, struct fdisk_context **cxt_r,
 
   r = storage_drive_range (index, drive);
   if (r < 0) {
-    set_error (error_r, "no such drive");
+    storage_set_error (error_r, "no such drive");
     return r;
   }
   if (write && drive->readonly) {
-    set_error (error_r, "drive is read-only");
+    storage_set_error (error_r, "drive is read-only");
     return -EROFS;
   }
   cxt = fdisk_new_context ();
@@ -133,7 +115,7 @@ part_open (size_t index, int write, struct fdisk_context **cxt_r,
   snprintf (path, sizeof path, "/proc/self/fd/%d", drive->fd);
   r = fdisk_assign_device (cxt, path, !write);
   if (r < 0) {
-    set_error (error_r, "cannot read the partition table: %s",
+    storage_set_error (error_r, "cannot read the partition table: %s",
                strerror (-r));
     fdisk_unref_context (cxt);
     return r;
@@ -150,7 +132,7 @@ part_close (struct fdisk_context *cxt, int write, char **error_r)
   if (write) {
     r = fdisk_write_disklabel (cxt);
     if (r < 0)
-      set_error (error_r, "writing the partition table: %s", strerror (-r));
+      storage_set_error (error_r, "writing the partition table: %s", strerror (-r));
   }
   fdisk_deassign_device (cxt, !write);
   fdisk_unref_context (cxt);
@@ -190,7 +172,7 @@ storage_list_partitions (size_t index, struct storage_partition **parts_r,
   ss = fdisk_get_sector_size (cxt);
   r = fdisk_get_partitions (cxt, &tb);
   if (r < 0) {
-    set_error (error_r, "reading partitions: %s", strerror (-r));
+    storage_set_error (error_r, "reading partitions: %s", strerror (-r));
     part_close (cxt, 0, NULL);
     return r;
   }
@@ -233,12 +215,12 @@ storage_device_range (const char *device, struct engine_range *r,
   if (error_r)
     *error_r = NULL;
   if (storage_parse_device (device, &index, &partnum) < 0) {
-    set_error (error_r, "%s: not a device name", device);
+    storage_set_error (error_r, "%s: not a device name", device);
     return -ENOENT;
   }
   ret = storage_drive_range (index, r);
   if (ret < 0) {
-    set_error (error_r, "%s: no such device", device);
+    storage_set_error (error_r, "%s: no such device", device);
     return -ENOENT;
   }
   if (partnum == 0)
@@ -249,7 +231,7 @@ storage_device_range (const char *device, struct engine_range *r,
   for (i = 0; i < n; i++)
     if (parts[i].partnum == partnum) {
       if (parts[i].start + parts[i].size > r->length) {
-        set_error (error_r, "%s: partition extends beyond the end of the drive",
+        storage_set_error (error_r, "%s: partition extends beyond the end of the drive",
                    device);
         free (parts);
         return -EIO;
@@ -260,7 +242,7 @@ storage_device_range (const char *device, struct engine_range *r,
       return 0;
     }
   free (parts);
-  set_error (error_r, "%s: no such partition", device);
+  storage_set_error (error_r, "%s: no such partition", device);
   return -ENOENT;
 }
 
@@ -278,33 +260,51 @@ upper (const char *s)
   return r;
 }
 
+/* libfdisk's name for a libguestfs partition table type. */
+static const char *
+label_of (const char *parttype, char **error_r)
+{
+  if (strcmp (parttype, "msdos") == 0 || strcmp (parttype, "mbr") == 0)
+    return "dos";
+  if (strcmp (parttype, "gpt") == 0 || strcmp (parttype, "efi") == 0)
+    return "gpt";
+  storage_set_error (error_r, "unknown partition table type: %s "
+                     "(use \"msdos\" or \"gpt\")", parttype);
+  return NULL;
+}
+
+/* Opens drive index for writing with a new, empty table in memory. */
+static int
+new_table (size_t index, const char *label, const char *parttype,
+           struct fdisk_context **cxt_r, char **error_r)
+{
+  struct engine_range drive;
+  int r;
+
+  r = part_open (index, 1, cxt_r, &drive, error_r);
+  if (r < 0)
+    return r;
+  r = fdisk_create_disklabel (*cxt_r, label);
+  if (r < 0) {
+    storage_set_error (error_r, "creating the %s partition table: %s",
+                       parttype, strerror (-r));
+    part_close (*cxt_r, 0, NULL);
+  }
+  return r;
+}
+
 int
 storage_part_init (size_t index, const char *parttype, char **error_r)
 {
   struct fdisk_context *cxt;
-  struct engine_range drive;
-  const char *label;
+  const char *label = label_of (parttype, error_r);
   int r;
 
-  if (strcmp (parttype, "msdos") == 0 || strcmp (parttype, "mbr") == 0)
-    label = "dos";
-  else if (strcmp (parttype, "gpt") == 0 || strcmp (parttype, "efi") == 0)
-    label = "gpt";
-  else {
-    set_error (error_r, "unknown partition table type: %s "
-               "(use \"msdos\" or \"gpt\")", parttype);
+  if (label == NULL)
     return -EINVAL;
-  }
-  r = part_open (index, 1, &cxt, &drive, error_r);
+  r = new_table (index, label, parttype, &cxt, error_r);
   if (r < 0)
     return r;
-  r = fdisk_create_disklabel (cxt, label);
-  if (r < 0) {
-    set_error (error_r, "creating the %s partition table: %s", parttype,
-               strerror (-r));
-    part_close (cxt, 0, NULL);
-    return r;
-  }
   return part_close (cxt, 1, error_r);
 }
 
@@ -313,7 +313,7 @@ static int
 need_label (struct fdisk_context *cxt, char **error_r)
 {
   if (!fdisk_has_label (cxt)) {
-    set_error (error_r, "the device has no partition table "
+    storage_set_error (error_r, "the device has no partition table "
                "(use part_init first)");
     return -EINVAL;
   }
@@ -338,7 +338,7 @@ storage_part_add (size_t index, const char *prlogex, int64_t startsect,
   else if (strcmp (prlogex, "l") == 0 || strcmp (prlogex, "logical") == 0)
     kind = 'l';
   else {
-    set_error (error_r, "prlogex must be \"p\", \"l\" or \"e\", not \"%s\"",
+    storage_set_error (error_r, "prlogex must be \"p\", \"l\" or \"e\", not \"%s\"",
                prlogex);
     return -EINVAL;
   }
@@ -367,7 +367,7 @@ add_partition (struct fdisk_context *cxt, int kind, int64_t startsect,
 
   is_dos = fdisk_is_label (cxt, DOS);
   if (!is_dos && kind != 'p') {
-    set_error (error_r, "only primary partitions exist on a GPT disk");
+    storage_set_error (error_r, "only primary partitions exist on a GPT disk");
     r = -EINVAL;
     goto fail;
   }
@@ -376,7 +376,7 @@ add_partition (struct fdisk_context *cxt, int kind, int64_t startsect,
     endsect = (int64_t) fdisk_get_last_lba (cxt) + 1 + endsect;
   if (startsect < 0 || endsect < startsect
       || (uint64_t) endsect >= nsectors) {
-    set_error (error_r, "invalid sector range %" PRIi64 "..%" PRIi64
+    storage_set_error (error_r, "invalid sector range %" PRIi64 "..%" PRIi64
                " (the disk has %" PRIu64 " sectors)", startsect, endsect,
                nsectors);
     r = -EINVAL;
@@ -398,7 +398,7 @@ add_partition (struct fdisk_context *cxt, int kind, int64_t startsect,
       }
   }
   if (partno >= n && !(is_dos && kind == 'l')) {
-    set_error (error_r, "no free partition slot left");
+    storage_set_error (error_r, "no free partition slot left");
     r = -ENOSPC;
     goto fail;
   }
@@ -419,7 +419,7 @@ add_partition (struct fdisk_context *cxt, int kind, int64_t startsect,
   }
   r = fdisk_add_partition (cxt, pa, NULL);
   if (r < 0) {
-    set_error (error_r, "adding the partition (sectors %" PRIi64 "..%" PRIi64
+    storage_set_error (error_r, "adding the partition (sectors %" PRIi64 "..%" PRIi64
                "): %s", startsect, endsect,
                r == -ERANGE ? "out of the free space" : strerror (-r));
     goto fail;
@@ -439,36 +439,21 @@ int
 storage_part_disk (size_t index, const char *parttype, char **error_r)
 {
   struct fdisk_context *cxt;
-  struct engine_range drive;
-  const char *label;
+  const char *label = label_of (parttype, error_r);
   int64_t last;
   int r;
 
-  if (strcmp (parttype, "msdos") == 0 || strcmp (parttype, "mbr") == 0)
-    label = "dos";
-  else if (strcmp (parttype, "gpt") == 0 || strcmp (parttype, "efi") == 0)
-    label = "gpt";
-  else {
-    set_error (error_r, "unknown partition table type: %s "
-               "(use \"msdos\" or \"gpt\")", parttype);
+  if (label == NULL)
     return -EINVAL;
-  }
-  r = part_open (index, 1, &cxt, &drive, error_r);
+  r = new_table (index, label, parttype, &cxt, error_r);
   if (r < 0)
     return r;
-  r = fdisk_create_disklabel (cxt, label);
-  if (r < 0) {
-    set_error (error_r, "creating the %s partition table: %s", parttype,
-               strerror (-r));
-    part_close (cxt, 0, NULL);
-    return r;
-  }
   /* libguestfs: from sector 2048 (1 MiB) to 64 sectors before the end. */
   last = (int64_t) fdisk_get_last_lba (cxt);
   if ((int64_t) fdisk_get_nsectors (cxt) - 64 < last)
     last = (int64_t) fdisk_get_nsectors (cxt) - 64;
   if (last < 2048 + 64) {
-    set_error (error_r, "the disk is too small to partition");
+    storage_set_error (error_r, "the disk is too small to partition");
     part_close (cxt, 0, NULL);
     return -ENOSPC;
   }
@@ -485,7 +470,7 @@ check_partnum (struct fdisk_context *cxt, int partnum, char **error_r)
 {
   if (partnum < 1 || (size_t) partnum > fdisk_get_npartitions (cxt)
       || !fdisk_is_partition_used (cxt, partnum - 1)) {
-    set_error (error_r, "partition %d does not exist", partnum);
+    storage_set_error (error_r, "partition %d does not exist", partnum);
     return -ENOENT;
   }
   return 0;
@@ -506,7 +491,7 @@ storage_part_del (size_t index, int partnum, char **error_r)
     goto fail;
   r = fdisk_delete_partition (cxt, partnum - 1);
   if (r < 0) {
-    set_error (error_r, "deleting partition %d: %s", partnum, strerror (-r));
+    storage_set_error (error_r, "deleting partition %d: %s", partnum, strerror (-r));
     goto fail;
   }
   return part_close (cxt, 1, error_r);
@@ -556,7 +541,7 @@ storage_part_get_info (size_t index, int partnum,
     goto out;
   r = fdisk_get_partition (cxt, partnum - 1, &pa);
   if (r < 0) {
-    set_error (error_r, "reading partition %d: %s", partnum, strerror (-r));
+    storage_set_error (error_r, "reading partition %d: %s", partnum, strerror (-r));
     goto out;
   }
   info->is_gpt = fdisk_is_label (cxt, GPT);
@@ -601,12 +586,12 @@ open_partition (size_t index, int partnum, int need,
       || (r = check_partnum (*cxt_r, partnum, error_r)) < 0)
     goto fail;
   if (need == 'g' && !fdisk_is_label (*cxt_r, GPT)) {
-    set_error (error_r, "this is only possible on a GPT partition table");
+    storage_set_error (error_r, "this is only possible on a GPT partition table");
     r = -EINVAL;
     goto fail;
   }
   if (need == 'm' && !fdisk_is_label (*cxt_r, DOS)) {
-    set_error (error_r, "this is only possible on an MBR partition table");
+    storage_set_error (error_r, "this is only possible on an MBR partition table");
     r = -EINVAL;
     goto fail;
   }
@@ -641,7 +626,7 @@ storage_part_set_bootable (size_t index, int partnum, int bootable,
   }
   return part_close (cxt, 1, error_r);
  fail:
-  set_error (error_r, "partition %d: %s", partnum, strerror (-r));
+  storage_set_error (error_r, "partition %d: %s", partnum, strerror (-r));
   part_close (cxt, 0, NULL);
   return r;
 }
@@ -670,7 +655,7 @@ set_type (size_t index, int partnum, int need, unsigned code,
   r = fdisk_set_partition_type (cxt, partnum - 1, type);
   fdisk_unref_parttype (type);
   if (r < 0) {
-    set_error (error_r, "partition %d: setting the type: %s", partnum,
+    storage_set_error (error_r, "partition %d: setting the type: %s", partnum,
                strerror (-r));
     part_close (cxt, 0, NULL);
     return r;
@@ -682,7 +667,7 @@ int
 storage_part_set_mbr_id (size_t index, int partnum, int id, char **error_r)
 {
   if (id < 0 || id > 255) {
-    set_error (error_r, "MBR partition id %d is not a byte", id);
+    storage_set_error (error_r, "MBR partition id %d is not a byte", id);
     return -EINVAL;
   }
   return set_type (index, partnum, 'm', (unsigned) id, NULL, error_r);
@@ -707,7 +692,7 @@ storage_part_set_gpt_type (size_t index, int partnum, const char *guid,
                            char **error_r)
 {
   if (!valid_guid (guid)) {
-    set_error (error_r, "%s: not a GUID", guid);
+    storage_set_error (error_r, "%s: not a GUID", guid);
     return -EINVAL;
   }
   return set_type (index, partnum, 'g', 0, guid, error_r);
@@ -737,7 +722,7 @@ set_field (size_t index, int partnum, const char *name, const char *uuid,
     r = fdisk_set_partition (cxt, partnum - 1, pa);
   fdisk_unref_partition (pa);
   if (r < 0) {
-    set_error (error_r, "partition %d: %s", partnum, strerror (-r));
+    storage_set_error (error_r, "partition %d: %s", partnum, strerror (-r));
     part_close (cxt, 0, NULL);
     return r;
   }
@@ -749,7 +734,7 @@ storage_part_set_name (size_t index, int partnum, const char *name,
                        char **error_r)
 {
   if (strlen (name) > 36 * 3) {     /* 36 UTF-16 units */
-    set_error (error_r, "partition name too long");
+    storage_set_error (error_r, "partition name too long");
     return -EINVAL;
   }
   return set_field (index, partnum, name, NULL, error_r);
@@ -760,7 +745,7 @@ storage_part_set_gpt_guid (size_t index, int partnum, const char *guid,
                            char **error_r)
 {
   if (!valid_guid (guid)) {
-    set_error (error_r, "%s: not a GUID", guid);
+    storage_set_error (error_r, "%s: not a GUID", guid);
     return -EINVAL;
   }
   return set_field (index, partnum, NULL, guid, error_r);
@@ -779,10 +764,10 @@ storage_part_get_disk_guid (size_t index, char **guid_r, char **error_r)
     return r;
   if ((r = need_label (cxt, error_r)) == 0) {
     if (!fdisk_is_label (cxt, GPT)) {
-      set_error (error_r, "the disk GUID exists only on GPT disks");
+      storage_set_error (error_r, "the disk GUID exists only on GPT disks");
       r = -EINVAL;
     } else if ((r = fdisk_get_disklabel_id (cxt, &id)) < 0)
-      set_error (error_r, "reading the disk GUID: %s", strerror (-r));
+      storage_set_error (error_r, "reading the disk GUID: %s", strerror (-r));
     else {
       *guid_r = upper (id);
       free (id);

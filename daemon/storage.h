@@ -15,6 +15,10 @@
 
 #include "engine.h"
 
+/* Replaces *error_r (when error_r is not NULL) with a formatted message. */
+void storage_set_error (char **error_r, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+
 /* ---- Drives: provided by drives.c (the daemon) or the test harness. */
 
 /* Number of drives, and drive i (0 = /dev/sda) as a whole-disk range.

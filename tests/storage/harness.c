@@ -224,6 +224,26 @@ file_digest (const char *path)
 
 #include "fsops.h"
 
+void
+harness_kernel_umount (const char *mnt, const char *image)
+{
+  const char *argv[] = { "umount", mnt, NULL };
+  const char *losetup[] = { "losetup", "-j", image, NULL };
+  const char *sync_argv[] = { "sync", NULL };
+  int i;
+
+  harness_run (argv, NULL);
+  for (i = 0; i < 100; i++) {
+    char *out = NULL;
+    int busy = harness_run (losetup, &out) == 0 && out && *out;
+    free (out);
+    if (!busy)
+      break;
+    usleep (50000);
+  }
+  harness_run (sync_argv, NULL);
+}
+
 int
 harness_is_root (void)
 {

@@ -46,5 +46,10 @@ const char *file_digest (const char *path);
 int compare_tree (const char *host_dir, const char *image_path,
                   int check_nlink);
 
+/* umount, then wait until the loop device lets go of image (umount
+ * returns before it does) and sync, so that the image holds everything
+ * the kernel wrote. */
+void harness_kernel_umount (const char *mnt, const char *image);
+
 /* Are we root (loop mounts possible)? */
 int harness_is_root (void);

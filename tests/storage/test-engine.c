@@ -384,7 +384,6 @@ test_crash (const char *image)
 {
   char mnt[512], opts[64], path[600], *buf = NULL;
   const char *mount_argv[] = { "mount", "-o", opts, image, mnt, NULL };
-  const char *umount_argv[] = { "umount", mnt, NULL };
   struct engine_range range;
   uint32_t flags = EXT4_GOING_FLAGS_LOGFLUSH;
   size_t len;
@@ -412,20 +411,7 @@ test_crash (const char *image)
       "the kernel shuts the filesystem down without a checkpoint");
   if (fd >= 0)
     close (fd);
-  harness_run (umount_argv, NULL);
-  {
-    /* umount returns before the loop device lets go of the image. */
-    const char *losetup[] = { "losetup", "-j", image, NULL };
-    int i;
-    for (i = 0; i < 100; i++) {
-      char *out = NULL;
-      int busy = harness_run (losetup, &out) == 0 && out && *out;
-      free (out);
-      if (!busy)
-        break;
-      usleep (50000);
-    }
-  }
+  harness_kernel_umount (mnt, image);
   is_int (storage_mount ("/dev/sda1", "/", "", 0, &err), 0,
           "mount replays the journal");
   if (err)

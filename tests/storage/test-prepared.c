@@ -206,29 +206,6 @@ kernel_mount (const char *image, const char *mnt, const char *opts)
   return harness_run (argv, NULL);
 }
 
-/* umount returns before the loop device lets go of the image: wait
- * until losetup no longer lists it, so that we read what the kernel
- * wrote and nothing older. */
-static void
-kernel_umount (const char *mnt, const char *image)
-{
-  const char *argv[] = { "umount", mnt, NULL };
-  const char *losetup[] = { "losetup", "-j", image, NULL };
-  const char *sync_argv[] = { "sync", NULL };
-  int i;
-
-  harness_run (argv, NULL);
-  for (i = 0; i < 100; i++) {
-    char *out = NULL;
-    int busy = harness_run (losetup, &out) == 0 && out && *out;
-    free (out);
-    if (!busy)
-      break;
-    usleep (50000);
-  }
-  harness_run (sync_argv, NULL);
-}
-
 /* As root: the kernel makes an indexed directory of 100,000 entries. */
 static void
 check_huge_dir (const char *image)
@@ -252,7 +229,7 @@ check_huge_dir (const char *image)
     if (fd >= 0)
       close (fd);
   }
-  kernel_umount (mnt, image);
+  harness_kernel_umount (mnt, image);
 
   harness_add_drive (image, 0, 1);
   {
@@ -323,7 +300,7 @@ check_kernel_view (const char *image)
   free (err);
   compare_tree (mnt, "/", 1);
   storage_umount_all (NULL);
-  kernel_umount (mnt, image);
+  harness_kernel_umount (mnt, image);
   harness_close_drives ();
 }
 
