@@ -649,6 +649,20 @@ write_inode (struct engine_fs *efs, uint64_t ino,
   return 0;
 }
 
+/* The inode changed: ctime (and mtime when mtime is set) move to now. */
+static int
+touch_inode (struct engine_fs *efs, uint64_t ino, int mtime)
+{
+  struct ext2_inode_large in;
+  int r;
+
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  touch_times (E2 (efs), &in, mtime);
+  return write_inode (efs, ino, &in);
+}
+
 static uint64_t
 decode_rdev (const struct ext2_inode_large *in)
 {
@@ -1022,21 +1036,18 @@ struct load_ctx {
   size_t count;
 };
 
-static int
-load_one (ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
-          int offset, int blocksize, char *buf, void *priv)
-{
-  struct load_ctx *c = priv;
-  int len = ext2fs_dirent_name_len (de);
-  char name[EXT2_NAME_LEN + 1];
+static int ext2_readdir (struct engine_fs *efs, uint64_t dir,
+                         engine_readdir_cb cb, void *opaque);
 
-  if (de->inode == 0)
-    return 0;
-  memcpy (name, de->name, len);
-  name[len] = '\0';
+static int
+load_one (void *opaque, const char *name, size_t namelen, uint64_t ino,
+          enum engine_dtype type)
+{
+  struct load_ctx *c = opaque;
+
   if (strcmp (name, ".") != 0 && strcmp (name, "..") != 0)
-    dcache_set (c->efs, c->dir, name, de->inode);
-  return ++c->count > DCACHE_MAX / 4 ? DIRENT_ABORT : 0;
+    dcache_set (c->efs, c->dir, name, ino);
+  return ++c->count > DCACHE_MAX / 4;
 }
 
 /* Reads the whole directory into the name cache and marks it complete;
@@ -1046,13 +1057,13 @@ dcache_load_dir (struct engine_fs *efs, uint64_t dir)
 {
   struct ext2_engine *e = (struct ext2_engine *) efs;
   struct load_ctx c = { efs, dir, 0 };
-  errcode_t err;
+  int r;
 
   if (e->dcache_count + DCACHE_MAX / 4 >= DCACHE_MAX)
     dcache_clear (e);
-  err = iterate_dir (e->fs, dir, load_one, &c);
-  if (err)
-    return fail (efs, err, "read directory");
+  r = ext2_readdir (efs, dir, load_one, &c);
+  if (r < 0)
+    return r;
   if (c.count <= DCACHE_MAX / 4)
     e->complete[dir % COMPLETE_SLOTS] = dir;
   return 0;
@@ -2086,7 +2097,6 @@ ext2_pwrite (struct engine_fs *efs, uint64_t ino, const void *buf,
 static int
 ext2_truncate (struct engine_fs *efs, uint64_t ino, uint64_t size)
 {
-  struct ext2_inode_large in;
   ext2_file_t file;
   errcode_t err, err2;
   int r;
@@ -2102,11 +2112,7 @@ ext2_truncate (struct engine_fs *efs, uint64_t ino, uint64_t size)
     err = err2;
   if (err)
     return fail (efs, err, "truncate");
-  r = read_inode (efs, ino, &in);
-  if (r < 0)
-    return r;
-  touch_times (E2 (efs), &in, 1);
-  return write_inode (efs, ino, &in);
+  return touch_inode (efs, ino, 1);
 }
 
 static int
@@ -2249,7 +2255,6 @@ ext2_setxattr (struct engine_fs *efs, uint64_t ino, const char *name,
                const void *value, size_t len)
 {
   struct ext2_xattr_handle *h;
-  struct ext2_inode_large in;
   errcode_t err, err2;
   int r;
 
@@ -2268,18 +2273,13 @@ ext2_setxattr (struct engine_fs *efs, uint64_t ino, const char *name,
     err = err2;
   if (err)
     return fail (efs, err, name);
-  r = read_inode (efs, ino, &in);
-  if (r < 0)
-    return r;
-  touch_times (E2 (efs), &in, 0);
-  return write_inode (efs, ino, &in);
+  return touch_inode (efs, ino, 0);
 }
 
 static int
 ext2_removexattr (struct engine_fs *efs, uint64_t ino, const char *name)
 {
   struct ext2_xattr_handle *h;
-  struct ext2_inode_large in;
   void *value = NULL;
   size_t len;
   errcode_t err, err2;
@@ -2303,11 +2303,7 @@ ext2_removexattr (struct engine_fs *efs, uint64_t ino, const char *name)
     err = err2;
   if (err)
     return fail (efs, err, name);
-  r = read_inode (efs, ino, &in);
-  if (r < 0)
-    return r;
-  touch_times (E2 (efs), &in, 0);
-  return write_inode (efs, ino, &in);
+  return touch_inode (efs, ino, 0);
 }
 
 /* ---------------------------------------------------------------- */
