@@ -112,6 +112,9 @@ part_open (size_t index, int write, struct fdisk_context **cxt_r,
   if (cxt == NULL)
     return -ENOMEM;
   fdisk_disable_dialogs (cxt, 1);
+  /* Sectors given to part_add are used as they are (libguestfs, parted
+   * in sector units): no rounding to libfdisk's 1 MiB grain. */
+  fdisk_save_user_grain (cxt, 512);
   snprintf (path, sizeof path, "/proc/self/fd/%d", drive->fd);
   r = fdisk_assign_device (cxt, path, !write);
   if (r < 0) {

@@ -83,9 +83,16 @@ test_partitions (void)
   is_int (storage_part_add (1, "p", 2048, 4095, &err), 0, "part_add 1");
   is_int (storage_part_add (1, "p", 4096, 8191, &err), 0, "part_add 2");
   is_int (storage_part_add (1, "p", 8192, -34, &err), 0, "part_add 3 to the end");
+  {
+    struct storage_partition *p3 = NULL;
+    int np = storage_list_partitions (1, &p3, &err);
+    ok (np == 3 && p3[1].start == 4096 * 512 && p3[1].end == 8192 * 512 - 1,
+        "sectors are used exactly as given");
+    free (p3);
+  }
   clear_err ();
-  is_int (storage_part_add (1, "p", 100, 200, &err), -ERANGE,
-          "part_add before the first usable sector fails");
+  is_int (storage_part_add (1, "p", 10, 20, &err), -ERANGE,
+          "part_add inside the GPT's own sectors fails");
   if (err)
     tap_diag ("error was: %s", err);
   clear_err ();
