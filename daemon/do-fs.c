@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "storage-actions.h"
+#include "part.h"
 #include "actions.h"
 
 /* optargs_bitmask bits of mkfs, in api.def order. */
@@ -378,6 +379,20 @@ do_statvfs (const char *path)
   return ret;
 }
 
+/* An MBR extended partition: a container of logical ones. */
+static int
+is_extended (size_t drive, int partnum)
+{
+  struct storage_part_info info;
+  int id;
+
+  if (storage_part_get_info (drive, partnum, &info, NULL) < 0)
+    return 0;
+  id = info.mbr_id;
+  storage_part_info_free (&info);
+  return id == 0x05 || id == 0x0f || id == 0x85;
+}
+
 /* Every device that may hold a filesystem: whole drives without a
  * partition table, and partitions (extended ones excluded). */
 char **
@@ -409,14 +424,13 @@ do_list_filesystems (void)
         dev = NULL;
       if (dev == NULL)
         goto oom;
-      if (storage_device_range (dev, &range, NULL) == 0) {
-        if (range.length <= 1024) {     /* an extended partition */
-          free (dev);
-          continue;
-        }
-        if (engine_probe (&range, &type) == NULL)
-          type = "unknown";
+      if (i >= 0 && is_extended (d, parts[i].partnum)) {
+        free (dev);
+        continue;
       }
+      if (storage_device_range (dev, &range, NULL) == 0
+          && engine_probe (&range, &type) == NULL)
+        type = "unknown";
       if (n + 2 >= cap) {
         char **l = realloc (list, (cap *= 2) * sizeof *l);
         if (l == NULL) {
