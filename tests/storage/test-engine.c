@@ -116,6 +116,25 @@ test_partitions (void)
   if (n == 2)
     is_int (parts[1].partnum, 3, "numbers keep their place");
   free (parts);
+  {
+    /* mkfs stays inside its partition: the bytes around it survive. */
+    struct engine_range r1, r3;
+    char pat[4096], back[4096], before[512], after[512];
+    memset (pat, 0xa5, sizeof pat);
+    storage_device_range ("/dev/sdb1", &r1, NULL);
+    storage_device_range ("/dev/sdb3", &r3, NULL);
+    if (pwrite (r3.fd, pat, sizeof pat, r3.offset) != sizeof pat
+        || pread (r1.fd, before, sizeof before, r1.offset - 512) != 512)
+      perror ("pattern");
+    is_int (storage_mkfs ("ext4", "/dev/sdb1", 0, NULL, 0, NULL, &err), 0,
+            "mkfs on a 1 MiB partition");
+    clear_err ();
+    ok (pread (r3.fd, back, sizeof back, r3.offset) == sizeof back
+        && memcmp (back, pat, sizeof pat) == 0
+        && pread (r1.fd, after, sizeof after, r1.offset - 512) == 512
+        && memcmp (before, after, sizeof after) == 0,
+        "mkfs wrote nothing outside its partition");
+  }
   is_int (storage_part_get_disk_guid (1, &s, &err), 0, "get_disk_guid");
   ok (s && strlen (s) == 36, "disk guid looks like a GUID: %s", s ? s : "");
   free (s);
