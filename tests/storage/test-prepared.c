@@ -249,6 +249,35 @@ check_huge_dir (const char *image)
   is_int (fsop_stat ("/huge/f100000", 0, &st), -ENOENT, "and a missing one");
   storage_umount_all (NULL);
   harness_close_drives ();
+
+  /* Changing the indexed directory keeps it valid for e2fsck and the
+   * kernel. */
+  harness_add_drive (image, 0, 0);
+  storage_mount ("/dev/sda", "/", "", 0, NULL);
+  is_int (fsop_touch ("/huge/added-by-minnow"), 0, "add to the htree");
+  is_int (fsop_unlink ("/huge/f000123"), 0, "remove from the htree");
+  is_int (fsop_rename ("/huge/f000124", "/huge/renamed"), 0,
+          "rename inside the htree");
+  storage_umount_all (NULL);
+  {
+    char *out = NULL;
+    int fsck = storage_e2fsck ("/dev/sda", "-fn", &out, NULL);
+    is_int (fsck, 0, "e2fsck -fn clean after changing the htree");
+    if (fsck != 0 && out)
+      printf ("# %s\n", out);
+    free (out);
+  }
+  harness_close_drives ();
+  if (kernel_mount (image, mnt, "loop,ro") == 0) {
+    struct stat hs;
+    snprintf (p, sizeof p, "%s/huge/added-by-minnow", mnt);
+    ok (stat (p, &hs) == 0, "the kernel finds the added name");
+    snprintf (p, sizeof p, "%s/huge/renamed", mnt);
+    ok (stat (p, &hs) == 0, "and the renamed one");
+    snprintf (p, sizeof p, "%s/huge/f000123", mnt);
+    ok (stat (p, &hs) == -1 && errno == ENOENT, "not the removed one");
+    harness_kernel_umount (mnt, image);
+  }
 }
 
 /* Writes through the engine, then lets the kernel judge the result. */
