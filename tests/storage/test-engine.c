@@ -365,6 +365,35 @@ test_mounts (void)
   fsck_clean ("/dev/sdb3", "after writes");
 }
 
+/* As root: the kernel's view of everything written matches the engine's. */
+static void
+test_kernel_view (const char *image)
+{
+  char mnt[512], opts[64];
+  const char *mount_argv[] = { "mount", "-o", opts, image, mnt, NULL };
+  struct engine_range range;
+
+  if (!harness_is_root ()) {
+    printf ("ok %d - # SKIP not root: no kernel mount to compare with\n",
+            ++tap_count);
+    return;
+  }
+  storage_device_range ("/dev/sda1", &range, NULL);
+  snprintf (mnt, sizeof mnt, "%s/view-mnt", scratch_dir ());
+  snprintf (opts, sizeof opts, "loop,ro,offset=%llu",
+            (unsigned long long) range.offset);
+  mkdir (mnt, 0755);
+  if (harness_run (mount_argv, NULL) != 0) {
+    printf ("ok %d - # SKIP loop mount failed\n", ++tap_count);
+    return;
+  }
+  is_int (storage_mount ("/dev/sda1", "/", "", 1, &err), 0, "mount ro");
+  clear_err ();
+  compare_tree (mnt, "/", 1);
+  storage_umount_all (NULL);
+  harness_kernel_umount (mnt, image);
+}
+
 /* A journal that needs recovery: replayed by e2fsck before a read-write
  * mount (the flag is set with debugfs, as a crash would leave it). */
 static void
@@ -663,6 +692,7 @@ main (void)
   clear_err ();
   fsck_clean ("/dev/sda1", "after all the writes");
 
+  test_kernel_view (sda);
   test_journal (sda);
   test_crash (sda);
   test_readonly (sda);
