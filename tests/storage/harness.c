@@ -352,7 +352,7 @@ compare_xattrs (const char *host, const char *image)
 }
 
 static void
-compare_one (const char *host, const char *image, int check_nlink,
+compare_one (const char *host, const char *image, int flags,
              int depth)
 {
   struct stat hs;
@@ -373,10 +373,14 @@ compare_one (const char *host, const char *image, int check_nlink,
   differ_int ("gid", image, hs.st_gid, is.gid);
   if (!S_ISDIR (hs.st_mode))
     differ_int ("size", image, hs.st_size, is.size);
-  if (check_nlink && !S_ISDIR (hs.st_mode))
+  if ((flags & COMPARE_NLINK) && !S_ISDIR (hs.st_mode))
     differ_int ("nlink", image, hs.st_nlink, is.nlink);
   if (S_ISCHR (hs.st_mode) || S_ISBLK (hs.st_mode))
     differ_int ("rdev", image, hs.st_rdev, is.rdev);
+  differ_int ("mtime", image, hs.st_mtim.tv_sec, is.mtime_sec);
+  if (flags & COMPARE_NSEC)
+    differ_int ("mtime nanoseconds", image, hs.st_mtim.tv_nsec,
+                is.mtime_nsec);
   if (S_ISLNK (hs.st_mode)) {
     char target[4097], *t = NULL;
     ssize_t n = readlink (host, target, sizeof target - 1);
@@ -418,7 +422,7 @@ compare_one (const char *host, const char *image, int check_nlink,
           && asprintf (&m, "%s%s%s", image,
                        image[strlen (image) - 1] == '/' ? "" : "/",
                        names[i]) >= 0) {
-        compare_one (h, m, check_nlink, depth + 1);
+        compare_one (h, m, flags, depth + 1);
         free (h);
         free (m);
       }
@@ -429,10 +433,10 @@ compare_one (const char *host, const char *image, int check_nlink,
 }
 
 int
-compare_tree (const char *host_dir, const char *image_path, int check_nlink)
+compare_tree (const char *host_dir, const char *image_path, int flags)
 {
   differences = 0;
-  compare_one (host_dir, image_path, check_nlink, 0);
+  compare_one (host_dir, image_path, flags, 0);
   is_int (differences, 0, "tree at %s matches %s", image_path, host_dir);
   return differences;
 }

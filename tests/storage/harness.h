@@ -40,11 +40,12 @@ const char *file_digest (const char *path);
 
 /* Compares the host tree at host_dir (a kernel mount or a source tree)
  * with what the engine shows at image_path: names, types, modes, owners,
- * sizes, link counts (when check_nlink), symlink targets, contents and
- * xattrs, recursively.  Reports one TAP line per directory and a
+ * sizes, mtimes, link counts, symlink targets, contents and xattrs,
+ * recursively.  Reports one TAP line per directory and a
  * summary; returns the number of differences. */
-int compare_tree (const char *host_dir, const char *image_path,
-                  int check_nlink);
+#define COMPARE_NLINK 1          /* link counts */
+#define COMPARE_NSEC  2          /* nanoseconds of mtime (mke2fs -d drops them) */
+int compare_tree (const char *host_dir, const char *image_path, int flags);
 
 /* umount, then wait until the loop device lets go of image (umount
  * returns before it does) and sync, so that the image holds everything

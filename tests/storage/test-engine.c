@@ -389,7 +389,7 @@ test_kernel_view (const char *image)
   }
   is_int (storage_mount ("/dev/sda1", "/", "", 1, &err), 0, "mount ro");
   clear_err ();
-  compare_tree (mnt, "/", 1);
+  compare_tree (mnt, "/", COMPARE_NLINK | COMPARE_NSEC);
   storage_umount_all (NULL);
   harness_kernel_umount (mnt, image);
 }

@@ -190,7 +190,7 @@ check_prepared (const char *image)
   is_int (st.nlink, 2, "two links");
   is_int (fsop_write ("/plain", "x", 1, 0), -EROFS, "read-only: EROFS");
 
-  compare_tree (src, "/", 1);
+  compare_tree (src, "/", COMPARE_NLINK);
 
   is_int (storage_umount_all (&err), 0, "umount_all");
   free (err);
@@ -327,7 +327,7 @@ check_kernel_view (const char *image)
   }
   storage_mount ("/dev/sda", "/", "", 1, &err);
   free (err);
-  compare_tree (mnt, "/", 1);
+  compare_tree (mnt, "/", COMPARE_NLINK | COMPARE_NSEC);
   storage_umount_all (NULL);
   harness_kernel_umount (mnt, image);
   harness_close_drives ();
