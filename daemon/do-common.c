@@ -48,6 +48,22 @@ device_drive (const char *device, size_t *index_r, int *partnum_r,
   return 0;
 }
 
+struct mount *
+device_in_use (const char *device)
+{
+  size_t index, mi, i;
+  int partnum, mp;
+
+  if (storage_parse_device (device, &index, &partnum) < 0)
+    return storage_mount_of_device (device);
+  for (i = 0; i < mount_count; i++)
+    if (storage_parse_device (mount_table[i].device, &mi, &mp) == 0
+        && mi == index
+        && (mp == partnum || partnum == 0 || mp == 0))
+      return &mount_table[i];
+  return NULL;
+}
+
 char **
 strlist_new (size_t n)
 {

@@ -572,7 +572,7 @@ do_copy_device_to_device (const char *src, const char *dest,
     reply_with_error_errno (EROFS, "%s: device is read-only", dest);
     return -1;
   }
-  if (storage_mount_of_device (dest)) {
+  if (device_in_use (dest)) {
     reply_with_error_errno (EBUSY, "%s: device is mounted", dest);
     return -1;
   }

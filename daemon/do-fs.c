@@ -27,7 +27,7 @@ do_mkfs (const char *fstype, const char *device, int blocksize,
   char *msg = NULL;
   int r;
 
-  if (storage_mount_of_device (device)) {
+  if (device_in_use (device)) {
     reply_with_error_errno (EBUSY, "%s: device is mounted", device);
     return -1;
   }
@@ -252,7 +252,7 @@ do_set_uuid (const char *device, const char *uuid)
 {
   char *out = NULL;
 
-  if (storage_mount_of_device (device)) {
+  if (device_in_use (device)) {
     reply_with_error_errno (EBUSY, "%s: device is mounted", device);
     return -1;
   }
@@ -326,7 +326,7 @@ do_e2fsck (const char *device, int correct, int forceall)
     flags = "-fp";
   else if (forceall)
     flags = "-fy";
-  if (storage_mount_of_device (device)) {
+  if (device_in_use (device)) {
     reply_with_error_errno (EBUSY, "%s: device is mounted", device);
     return -1;
   }

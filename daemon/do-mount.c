@@ -40,6 +40,14 @@ mount_common (const char *options, const char *mountable,
                             mountpoint);
     return -1;
   }
+  {
+    struct mount *m = device_in_use (mountable);
+    if (m) {
+      reply_with_error_errno (EBUSY, "%s: %s is mounted on %s", mountable,
+                              m->device, m->mountpoint);
+      return -1;
+    }
+  }
   r = storage_mount (mountable, mountpoint, options,
                      readonly || has_option (options, "ro"), &msg);
   if (r < 0) {

@@ -425,7 +425,7 @@ zero_range (const char *device, const struct engine_range *range,
     reply_with_error_errno (EROFS, "%s: device is read-only", device);
     return -1;
   }
-  if (storage_mount_of_device (device)) {
+  if (device_in_use (device)) {
     reply_with_error_errno (EBUSY, "%s: device is mounted", device);
     return -1;
   }

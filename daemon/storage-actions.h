@@ -24,6 +24,11 @@ void reply_errno_msg (int r, const char *what, char *msg);
 int device_drive (const char *device, size_t *index_r, int *partnum_r,
                   int need_whole, int need_part);
 
+/* The mount that writing to device would pull the ground from under:
+ * device itself, a partition of it (device is a drive) or its drive
+ * (device is a partition) mounted; NULL when none. */
+struct mount *device_in_use (const char *device);
+
 /* Returns a NULL-terminated malloc'd copy of a list, or NULL after a
  * reply ("out of memory"). */
 char **strlist_new (size_t n);
