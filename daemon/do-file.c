@@ -576,6 +576,11 @@ do_copy_device_to_device (const char *src, const char *dest,
     reply_with_error_errno (EBUSY, "%s: device is mounted", dest);
     return -1;
   }
+  /* A mounted source may hold blocks in the engine's cache: flush them. */
+  if (device_in_use (src) && storage_sync_all () < 0) {
+    reply_with_error_errno (EIO, "%s: flushing the mounted filesystem", src);
+    return -1;
+  }
   if (srcoffset < 0 || destoffset < 0 || (uint64_t) srcoffset > s.length) {
     reply_with_error_errno (EINVAL, "offset out of range");
     return -1;
