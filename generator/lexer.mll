@@ -36,6 +36,9 @@ rule token = parse
   | '='                      { EQUALS }
   | '-'? digit+ as n         { INT n }
   | "0x" ['0'-'9' 'a'-'f' 'A'-'F']+ as n { INT n }
+  (* Octal, for modes: kept as decimal text so that every language's
+     emitter prints it the same way. *)
+  | "0o" ['0'-'7']+ as n     { INT (Int64.to_string (Int64.of_string n)) }
   | digit+ '.' digit+ ('.' digit+)? as v { VERSION v }
   | ident as id              { try List.assoc id keywords with Not_found -> IDENT id }
   | '/' path_char* as p      { STRING p }
