@@ -3,7 +3,8 @@
 runtime_tests = \
   runtime/test-handle \
   runtime/test-daemon \
-  runtime/test-protocol
+  runtime/test-protocol \
+  runtime/test-disk-create
 check_PROGRAMS += $(runtime_tests)
 TESTS += $(runtime_tests)
 VALGRIND_TESTS += $(runtime_tests)
@@ -23,3 +24,6 @@ runtime_test_daemon_LDADD = $(runtime_libs)
 
 runtime_test_protocol_SOURCES = runtime/test-protocol.c tap.h
 runtime_test_protocol_LDADD = $(runtime_libs)
+
+runtime_test_disk_create_SOURCES = runtime/test-disk-create.c tap.h
+runtime_test_disk_create_LDADD = $(runtime_libs)
