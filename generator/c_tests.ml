@@ -151,6 +151,48 @@ new_handle (void)
 
 |}
 
+(* Data safety after every test: unmount everything (which flushes it
+   all, as close does), then every ext2/3/4 filesystem on the disks must
+   pass e2fsck -fn.  Emitted only when api.def has the actions it uses. *)
+let fsck_helper = {|
+static int
+filesystems_clean (minnow_h *g)
+{
+  char **fs;
+  size_t i;
+  int ret = 0;
+
+  if (minnow_is_ready (g) != 1)
+    return 0;                   /* the test shut the handle down */
+  if (minnow_umount_all (g) == -1) {
+    failed_call (g, "after the test: umount_all");
+    return -1;
+  }
+  fs = minnow_list_filesystems (g);
+  if (fs == NULL) {
+    failed_call (g, "after the test: list_filesystems");
+    return -1;
+  }
+  for (i = 0; fs[i] != NULL && fs[i + 1] != NULL; i += 2) {
+    if (ret == 0 && strncmp (fs[i + 1], "ext", 3) == 0
+        && minnow_e2fsck (g, fs[i], -1) == -1) {
+      fprintf (diag, "# after the test: e2fsck -fn %s\n", fs[i]);
+      failed_call (g, "after the test: the filesystem must be clean");
+      ret = -1;
+    }
+  }
+  for (i = 0; fs[i] != NULL; ++i)
+    free (fs[i]);
+  free (fs);
+  return ret;
+}
+
+|}
+
+let has_fsck api =
+  List.for_all (fun n -> List.exists (fun a -> a.name = n) api.actions)
+    ["umount_all"; "list_filesystems"; "e2fsck"; "is_ready"]
+
 let tests api =
   List.concat_map (fun a ->
     List.mapi (fun i t -> (a, i + 1, t)) a.tests) api.actions
@@ -165,6 +207,7 @@ let generate api =
   let all_calls = List.concat_map (fun (_, _, t) -> t.t_calls) (tests api) in
   pr_helpers api (errno_names all_calls);
   pr "%s" helpers;
+  if has_fsck api then pr "%s" fsck_helper;
   List.iteri (fun k (a, i, t) ->
     pr "/* api.def:%d: %s, test %d (%s) */\n" t.t_line a.name i (string_of_scenario t.t_scenario);
     pr "static int\ntest_%d (void)\n{\n" (k + 1);
@@ -174,6 +217,8 @@ let generate api =
     List.iter (pr_call api t.t_line) (Scenarios.setup t.t_scenario);
     pr "  /* The test. */\n";
     List.iter (pr_call api t.t_line) t.t_calls;
+    if has_fsck api then
+      pr "  if (filesystems_clean (g) == -1)\n    goto out;\n";
     pr "  ret = 0;\n\n out:\n  minnow_close (g);\n  return ret;\n}\n\n") (tests api);
   pr "static const struct {\n  const char *action;\n  const char *title;\n  int (*fn) (void);\n} tests[] = {\n";
   List.iteri (fun k (a, i, t) ->
