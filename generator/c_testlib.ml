@@ -8,6 +8,7 @@ let common_errnos = [
   "ENOTDIR"; "EISDIR"; "EINVAL"; "ENOSPC"; "EROFS"; "ERANGE"; "ENOTEMPTY";
   "ENOTSUP"; "EPROTO"; "EMSGSIZE"; "ETIMEDOUT"; "ECANCELED"; "ESRCH";
   "ENAMETOOLONG"; "ELOOP"; "EFBIG"; "EXDEV"; "ENXIO"; "E2BIG"; "ECHILD";
+  "EUCLEAN";
 ]
 
 let errno_names calls =
