@@ -1047,6 +1047,31 @@ copy_tree (const char *src, const char *dest, int archive, int depth)
   return ret;
 }
 
+/* Whether the copy of directory src as dest would land inside src
+ * (cp -r /a /a, cp -r //a /a/b): it would copy itself until the
+ * filesystem is full. */
+static int
+copy_into_itself (const char *src, const char *dest, int archive)
+{
+  struct resolved s, d;
+  struct engine_stat st;
+  size_t sl;
+  int inside = 0;
+
+  if (lookup (src, archive, &s) < 0)
+    return 0;
+  if (OPS (s.m)->getattr (FS (s.m), s.ino, &st) == 0 && S_ISDIR (st.mode)
+      && resolve_path (dest, RESOLVE_CREATE, &d) == 0) {
+    sl = strlen (s.path);
+    inside = strncmp (d.path, s.path, sl) == 0
+      && (d.path[sl] == '\0' || d.path[sl] == '/'
+          || (sl > 0 && s.path[sl - 1] == '/'));
+    resolved_free (&d);
+  }
+  resolved_free (&s);
+  return inside;
+}
+
 int
 fsop_copy_tree (const char *src, const char *dest, int archive)
 {
@@ -1060,7 +1085,10 @@ fsop_copy_tree (const char *src, const char *dest, int archive)
     if (target == NULL)
       return -ENOMEM;
   }
-  ret = copy_tree (src, target ? target : dest, archive, 0);
+  if (copy_into_itself (src, target ? target : dest, archive))
+    ret = -EINVAL;              /* a directory into itself */
+  else
+    ret = copy_tree (src, target ? target : dest, archive, 0);
   free (target);
   return ret;
 }
