@@ -4,6 +4,7 @@ runtime_tests = \
   runtime/test-handle \
   runtime/test-daemon \
   runtime/test-protocol \
+  runtime/test-fuzz \
   runtime/test-disk-create
 check_PROGRAMS += $(runtime_tests)
 TESTS += $(runtime_tests)
@@ -22,8 +23,13 @@ runtime_test_handle_LDADD = $(runtime_libs)
 runtime_test_daemon_SOURCES = runtime/test-daemon.c tap.h
 runtime_test_daemon_LDADD = $(runtime_libs)
 
-runtime_test_protocol_SOURCES = runtime/test-protocol.c tap.h
+runtime_test_protocol_SOURCES = runtime/test-protocol.c \
+  runtime/protocol-helpers.c runtime/protocol-helpers.h tap.h
 runtime_test_protocol_LDADD = $(runtime_libs)
+
+runtime_test_fuzz_SOURCES = runtime/test-fuzz.c \
+  runtime/protocol-helpers.c runtime/protocol-helpers.h tap.h
+runtime_test_fuzz_LDADD = $(runtime_libs)
 
 runtime_test_disk_create_SOURCES = runtime/test-disk-create.c tap.h
 runtime_test_disk_create_LDADD = $(runtime_libs)

@@ -19,168 +19,21 @@
 #include <sys/wait.h>
 #include <arpa/inet.h>
 
-#include "protocol.h"
-#include "command.h"
+#include "protocol-helpers.h"
 #include "tap.h"
-
-/* No case may take longer than this to answer or to exit. */
-#define TIMEOUT_MS 10000
-
-struct daemon {
-  struct command *cmd;
-  int sock;
-  int err_fd;
-  struct minnow_rbuf rbuf;
-};
 
 static const char *daemon_path;
 
 static int
 start (struct daemon *d)
 {
-  int sv[2];
-  enum minnow_wire_kind kind;
-  const char *msg;
-  uint32_t len;
-
-  memset (d, 0, sizeof *d);
-  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-    return -1;
-  d->cmd = command_new (daemon_path);
-  command_add_arg (d->cmd, "--drives=0");
-  command_add_arg (d->cmd, "--socket=3");
-  command_add_env_pass_common (d->cmd);
-  command_pass_fd (d->cmd, sv[1], COMMAND_PASS_FD_CLOSE_PARENT);
-  command_set_renumber_fds (d->cmd);
-  command_set_error_pipe (d->cmd, &d->err_fd);
-  command_raw_status (d->cmd);
-  if (command_run_async (d->cmd, NULL) == -1) {
-    /* Nothing else can be tested. */
-    printf ("Bail out! cannot start %s: %s\n", daemon_path,
-            command_get_error (d->cmd));
-    exit (EXIT_FAILURE);
-  }
-  d->sock = sv[0];
-  minnow_rbuf_init (&d->rbuf);
-  /* The launch flag comes first. */
-  for (;;) {
-    struct pollfd p = { .fd = d->sock, .events = POLLIN };
-    int r = minnow_rbuf_next (&d->rbuf, &kind, &msg, &len);
-
-    if (r == 1)
-      return kind == MINNOW_WIRE_LAUNCH ? 0 : -1;
-    if (poll (&p, 1, TIMEOUT_MS) != 1 ||
-        minnow_rbuf_fill (&d->rbuf, d->sock, 0) <= 0)
-      return -1;
-  }
+  return daemon_start (d, daemon_path, NULL, 0);
 }
 
-/* Closes our end and waits for the daemon to exit (its stderr reaching
- * end of file).  Returns the raw wait status, or -1 when it hung. */
 static int
 stop (struct daemon *d)
 {
-  int status = -1;
-  char buf[4096];
-
-  if (d->sock >= 0)
-    close (d->sock);
-  for (;;) {
-    struct pollfd p = { .fd = d->err_fd, .events = POLLIN };
-    ssize_t n;
-
-    if (poll (&p, 1, TIMEOUT_MS) != 1) {
-      tap_diag ("the daemon did not exit");
-      command_free (d->cmd);     /* kills it */
-      close (d->err_fd);
-      minnow_rbuf_free (&d->rbuf);
-      return -1;
-    }
-    n = read (d->err_fd, buf, sizeof buf);
-    if (n <= 0)
-      break;
-    if (getenv ("VERBOSE"))
-      fprintf (stderr, "%.*s", (int) n, buf);
-  }
-  close (d->err_fd);
-  if (command_wait (d->cmd, &status) == -1)
-    status = -1;
-  command_free (d->cmd);
-  minnow_rbuf_free (&d->rbuf);
-  return status;
-}
-
-static int
-send_bytes (struct daemon *d, const void *buf, size_t len)
-{
-  return minnow_send_all (d->sock, buf, len, -1);
-}
-
-static int
-send_call (struct daemon *d, unsigned prog, unsigned vers, int proc,
-           int direction, uint64_t bitmask, xdrproc_t xdrp, void *args)
-{
-  static char buf[65536];
-  minnow_message_header hdr;
-  size_t len;
-
-  memset (&hdr, 0, sizeof hdr);
-  hdr.prog = prog;
-  hdr.vers = vers;
-  hdr.proc = proc;
-  hdr.direction = direction;
-  hdr.serial = 42;
-  hdr.optargs_bitmask = bitmask;
-  len = minnow_encode_message (buf, sizeof buf, &hdr, xdrp, args);
-  return len ? send_bytes (d, buf, len) : -1;
-}
-
-/* Waits for the next reply.  Returns 1 with *status and the error's
- * errno name (static) filled, 0 at end of stream, -1 on timeout or
- * garbage. */
-static int
-read_reply (struct daemon *d, int *status, char *errno_name, size_t n)
-{
-  for (;;) {
-    enum minnow_wire_kind kind;
-    const char *msg;
-    uint32_t len;
-    struct pollfd p = { .fd = d->sock, .events = POLLIN };
-    int r = minnow_rbuf_next (&d->rbuf, &kind, &msg, &len);
-    ssize_t got;
-
-    if (r == 1 && kind == MINNOW_WIRE_MESSAGE) {
-      minnow_message_header hdr;
-      minnow_message_error err;
-      int pos = minnow_decode_header (msg, len, &hdr);
-
-      if (pos == -1 || hdr.direction != MINNOW_DIRECTION_REPLY)
-        return -1;
-      *status = hdr.status;
-      errno_name[0] = '\0';
-      if (hdr.status == MINNOW_STATUS_ERROR) {
-        memset (&err, 0, sizeof err);
-        if (minnow_decode_body (msg, len, pos,
-                                (xdrproc_t) xdr_minnow_message_error,
-                                &err) == -1)
-          return -1;
-        snprintf (errno_name, n, "%s", err.errno_name);
-        if (getenv ("VERBOSE"))
-          tap_diag ("error reply: %s (%s)", err.error_message, err.errno_name);
-        xdr_free ((xdrproc_t) xdr_minnow_message_error, (char *) &err);
-      }
-      return 1;
-    }
-    if (r != 0)
-      continue;                 /* progress or flags: skip */
-    if (poll (&p, 1, TIMEOUT_MS) != 1)
-      return -1;
-    got = minnow_rbuf_fill (&d->rbuf, d->sock, 0);
-    if (got == 0 || (got == -1 && errno == ECONNRESET))
-      return 0;
-    if (got == -1)
-      return -1;
-  }
+  return daemon_stop (d);
 }
 
 /* After a malformed message: an error reply (errno name `want`, "" for
@@ -221,13 +74,6 @@ expect_clean_exit (struct daemon *d, const char *what)
     else if (WIFSIGNALED (status))
       tap_diag ("got: killed by signal %d", WTERMSIG (status));
   }
-}
-
-static void
-put32 (char *p, uint32_t v)
-{
-  v = htonl (v);
-  memcpy (p, &v, 4);
 }
 
 int
