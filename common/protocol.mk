@@ -1,6 +1,6 @@
 # common/protocol.mk: the protocol library (owned by the spine runtime work).
 #
-# protocol.x is generated from api.def.  rpcgen would name its header
+# protocol.x is written by the generator (from api.def).  rpcgen would name its header
 # protocol.h, which is the hand-written framing header, so the XDR code is
 # made from a copy named protocol_xdr.x: rpcgen then writes protocol_xdr.h
 # and a protocol_xdr.c that includes it.

@@ -1,5 +1,5 @@
 /* The OCaml binding's C glue shared by handle-c.c (hand-written) and
- * actions-c.c (generated from api.def). */
+ * actions-c.c (which the generator writes). */
 
 #ifndef MINNOW_C_H_
 #define MINNOW_C_H_

@@ -1,5 +1,5 @@
 /* The Python binding's C glue shared by handle.c (hand-written) and
- * actions.c (generated from api.def). */
+ * actions.c (which the generator writes). */
 
 #ifndef MINNOW_PY_H_
 #define MINNOW_PY_H_

@@ -1,4 +1,4 @@
-# tests/spine: the tests generated from api.def, the bindtests, and the
+# tests/spine: the tests the generator writes from api.def, the bindtests, and the
 # forms of optional arguments (owned by the generator work).  All TAP.
 
 spine_generated = spine/tests.c spine/bindtests.c

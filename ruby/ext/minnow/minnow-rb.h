@@ -1,5 +1,5 @@
 /* The Ruby binding's C glue shared by handle-rb.c (hand-written) and
- * actions-rb.c (generated from api.def). */
+ * actions-rb.c (which the generator writes). */
 
 #ifndef MINNOW_RB_H_
 #define MINNOW_RB_H_
