@@ -194,23 +194,7 @@ let generate_pm api =
 
 (* ------------------------------------------------------------ tests *)
 
-let pl_string s =
-  let b = Buffer.create (String.length s + 2) in
-  Buffer.add_char b '"';
-  String.iter (fun c ->
-    match c with
-    | '"' -> Buffer.add_string b "\\\""
-    | '\\' -> Buffer.add_string b "\\\\"
-    | '$' -> Buffer.add_string b "\\$"
-    | '@' -> Buffer.add_string b "\\@"
-    | '\n' -> Buffer.add_string b "\\n"
-    | '\t' -> Buffer.add_string b "\\t"
-    | '\r' -> Buffer.add_string b "\\r"
-    | c when Char.code c < 0x20 || Char.code c >= 0x7f ->
-      Buffer.add_string b (sprintf "\\x%02x" (Char.code c))
-    | c -> Buffer.add_char b c) s;
-  Buffer.add_char b '"';
-  Buffer.contents b
+let pl_string s = Utils.quoted_literal ~also:['$'; '@'] s
 
 let rec pl_lit = function
   | LString s -> pl_string s

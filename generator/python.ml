@@ -299,21 +299,7 @@ let generate_module api =
 
 (* ------------------------------------------------------------ tests *)
 
-let py_bytes s =
-  let b = Buffer.create (String.length s + 3) in
-  Buffer.add_string b "b\"";
-  String.iter (fun c ->
-    match c with
-    | '"' -> Buffer.add_string b "\\\""
-    | '\\' -> Buffer.add_string b "\\\\"
-    | '\n' -> Buffer.add_string b "\\n"
-    | '\t' -> Buffer.add_string b "\\t"
-    | '\r' -> Buffer.add_string b "\\r"
-    | c when Char.code c < 0x20 || Char.code c >= 0x7f ->
-      Buffer.add_string b (sprintf "\\x%02x" (Char.code c))
-    | c -> Buffer.add_char b c) s;
-  Buffer.add_char b '"';
-  Buffer.contents b
+let py_bytes s = Utils.quoted_literal ~prefix:"b" s
 
 (* A str literal; bytes from 0x80 go through bytes and surrogateescape, as
    the binding does for strings the library returns. *)

@@ -78,6 +78,23 @@ let c_quote = escape ~c:true
 
 let c_string s = "\"" ^ c_quote s ^ "\""
 
+let quoted_literal ?(prefix = "") ?(also = []) s =
+  let b = Buffer.create (String.length s + 3) in
+  Buffer.add_string b prefix;
+  Buffer.add_char b '"';
+  String.iter (fun c ->
+    match c with
+    | '"' | '\\' -> Buffer.add_char b '\\'; Buffer.add_char b c
+    | '\n' -> Buffer.add_string b "\\n"
+    | '\t' -> Buffer.add_string b "\\t"
+    | '\r' -> Buffer.add_string b "\\r"
+    | c when List.mem c also -> Buffer.add_char b '\\'; Buffer.add_char b c
+    | c when Char.code c < 0x20 || Char.code c >= 0x7f ->
+      Buffer.add_string b (Printf.sprintf "\\x%02x" (Char.code c))
+    | c -> Buffer.add_char b c) s;
+  Buffer.add_char b '"';
+  Buffer.contents b
+
 let render_string s = "\"" ^ escape ~c:false s ^ "\""
 
 let pod_escape s =

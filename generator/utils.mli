@@ -31,6 +31,14 @@ val c_quote : string -> string
 val c_string : string -> string
 (** [c_quote] with the surrounding double quotes. *)
 
+val quoted_literal : ?prefix:string -> ?also:char list -> string -> string
+(** A double-quoted string literal for the test files of the bindings:
+    backslash, double quote, newline, tab and CR escaped with a backslash,
+    other bytes below 0x20 and from 0x7f as [\xNN]; the characters in
+    [also] (special in the target language, e.g. [$] in Perl) get a
+    backslash too; [prefix] goes before the opening quote ([b] for a
+    Python bytes literal). *)
+
 val render_string : string -> string
 (** The canonical rendering of internals.md (Semantics of the internal
     test actions): in double quotes, with backslash, double quote, newline,
