@@ -231,6 +231,27 @@ command_new_args (const char *binary, ...)
   return cmd;
 }
 
+/* Appends s (owned) to a growing NULL-terminated array; on failure s is
+ * freed and the out-of-memory error recorded. */
+static void
+strv_append (struct command *cmd, char ***v, size_t *n, size_t *alloc,
+             char *s)
+{
+  if (*n + 2 > *alloc) {
+    size_t a = *alloc ? *alloc * 2 : 8;
+    char **p = realloc (*v, a * sizeof *p);
+    if (!p) {
+      free (s);
+      oom (cmd);
+      return;
+    }
+    *v = p;
+    *alloc = a;
+  }
+  (*v)[(*n)++] = s;
+  (*v)[*n] = NULL;
+}
+
 /* Takes ownership of arg (NULL = allocation failed). */
 static void
 add_arg_owned (struct command *cmd, char *arg)
@@ -241,19 +262,7 @@ add_arg_owned (struct command *cmd, char *arg)
     oom (cmd);
     return;
   }
-  if (cmd->nargs + 2 > cmd->args_alloc) {
-    size_t n = cmd->args_alloc ? cmd->args_alloc * 2 : 8;
-    char **p = realloc (cmd->args, n * sizeof *p);
-    if (!p) {
-      free (arg);
-      oom (cmd);
-      return;
-    }
-    cmd->args = p;
-    cmd->args_alloc = n;
-  }
-  cmd->args[cmd->nargs++] = arg;
-  cmd->args[cmd->nargs] = NULL;
+  strv_append (cmd, &cmd->args, &cmd->nargs, &cmd->args_alloc, arg);
 }
 
 void
@@ -364,19 +373,7 @@ add_env_owned (struct command *cmd, char *s)
       return;
     }
   }
-  if (cmd->nenv + 2 > cmd->env_alloc) {
-    size_t n = cmd->env_alloc ? cmd->env_alloc * 2 : 16;
-    char **p = realloc (cmd->env, n * sizeof *p);
-    if (!p) {
-      free (s);
-      oom (cmd);
-      return;
-    }
-    cmd->env = p;
-    cmd->env_alloc = n;
-  }
-  cmd->env[cmd->nenv++] = s;
-  cmd->env[cmd->nenv] = NULL;
+  strv_append (cmd, &cmd->env, &cmd->nenv, &cmd->env_alloc, s);
 }
 
 void
