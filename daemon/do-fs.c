@@ -79,6 +79,8 @@ fs_of (const char *device, int write, int *opened)
   if (!write)
     range.readonly = 1;
   r = ops->open (&range, &fs, &msg);
+  if (r == ENGINE_NEEDS_RECOVERY)
+    r = -EUCLEAN;
   if (r < 0) {
     reply_with_error_errno (-r, "%s: %s", device, msg ? msg : strerror (-r));
     free (msg);

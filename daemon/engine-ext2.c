@@ -601,9 +601,30 @@ errcode_to_errno (errcode_t err)
   case EXT2_ET_BAD_MAGIC:
   case EXT2_ET_UNSUPP_FEATURE:
   case EXT2_ET_RO_UNSUPP_FEATURE:
-  case EXT2_ET_CORRUPT_SUPERBLOCK:
   case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
   case EXT2_ET_REV_TOO_HIGH: return EINVAL;
+  /* Metadata that cannot be right: the kernel says EUCLEAN
+   * ("structure needs cleaning") for these. */
+  case EXT2_ET_CORRUPT_SUPERBLOCK:
+  case EXT2_ET_GDESC_BAD_BLOCK_MAP:
+  case EXT2_ET_GDESC_BAD_INODE_MAP:
+  case EXT2_ET_GDESC_BAD_INODE_TABLE:
+  case EXT2_ET_BAD_DESC_SIZE:
+  case EXT2_ET_SB_CSUM_INVALID:
+  case EXT2_ET_BLOCK_BITMAP_CSUM_INVALID:
+  case EXT2_ET_INODE_BITMAP_CSUM_INVALID:
+  case EXT2_ET_INODE_CSUM_INVALID:
+  case EXT2_ET_EXTENT_CSUM_INVALID:
+  case EXT2_ET_DIR_CSUM_INVALID:
+  case EXT2_ET_EXT_ATTR_CSUM_INVALID:
+  case EXT2_ET_DIR_CORRUPTED:
+  case EXT2_ET_EXTENT_HEADER_BAD:
+  case EXT2_ET_EXTENT_INDEX_BAD:
+  case EXT2_ET_EXTENT_LEAF_BAD:
+  case EXT2_ET_BAD_EA_HEADER:
+  case EXT2_ET_BAD_EA_BLOCK_NUM:
+  case EXT2_ET_EA_BAD_VALUE_OFFSET:
+  case EXT2_ET_INLINE_DATA_CANT_ITERATE: return EUCLEAN;
   default: return EIO;
   }
 }
@@ -690,6 +711,26 @@ touch_times (ext2_filsys fs, struct ext2_inode_large *in, int mtime)
     SET_TIME (fs, in, mtime, s, ns);
 }
 
+/* The largest size an inode can have, as the kernel computes its
+ * s_maxbytes: 2^32 logical blocks for extent-mapped files, the blocks
+ * the indirect tree can address for the others.  A larger i_size is
+ * corruption, and trusting it makes a read loop over petabytes of
+ * holes. */
+static uint64_t
+max_file_size (ext2_filsys fs, const struct ext2_inode_large *in)
+{
+  uint64_t bs = fs->blocksize, n = bs / 4, blocks;
+
+  if (in->i_flags & (EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL))
+    blocks = UINT64_C(1) << 32;
+  else {
+    blocks = EXT2_NDIR_BLOCKS + n + n * n + n * n * n;
+    if (blocks > UINT64_C(1) << 32)
+      blocks = UINT64_C(1) << 32;
+  }
+  return blocks * bs;
+}
+
 static int
 read_inode (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in)
 {
@@ -703,6 +744,14 @@ read_inode (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in)
                                 sizeof *in);
   if (err)
     return fail (efs, err, "read inode");
+  if (in->i_links_count > 0 && EXT2_I_SIZE (in) > max_file_size (fs, in)) {
+    snprintf (efs->last_error, sizeof efs->last_error,
+              "inode %" PRIu64 " has a size (%llu bytes) that no file on "
+              "this filesystem can have (at most %llu): the filesystem "
+              "needs e2fsck", ino, (unsigned long long) EXT2_I_SIZE (in),
+              (unsigned long long) max_file_size (fs, in));
+    return -EUCLEAN;
+  }
   return 0;
 }
 
@@ -1155,6 +1204,70 @@ ext2_probe (const struct engine_range *range, const char **type_r)
   return 1;
 }
 
+/* libext2fs trusts the superblock and the group descriptors: a block
+ * bitmap placed outside its group makes ext2fs_read_bitmaps write past
+ * its buffers.  Check them as the kernel and e2fsck do before anything
+ * reads through them.  Returns a static message, or NULL when sane. */
+static const char *
+check_geometry (ext2_filsys fs, errcode_t *err_r)
+{
+  struct ext2_super_block *sb = fs->super;
+  uint32_t first = (fs->blocksize == 1024
+                    && EXT2FS_CLUSTER_RATIO (fs) == 1) ? 1 : 0;
+
+  *err_r = 0;
+  if (sb->s_first_data_block != first)
+    return "the superblock is corrupt: its first data block is wrong for "
+      "its block size";
+  if (ext2fs_blocks_count (sb) <= sb->s_first_data_block)
+    return "the superblock is corrupt: it counts fewer blocks than its "
+      "first data block";
+  if (sb->s_inodes_count < EXT2_FIRST_INODE (sb))
+    return "the superblock is corrupt: too few inodes";
+  *err_r = ext2fs_check_desc (fs);
+  if (*err_r)
+    return error_message (*err_r);
+  return NULL;
+}
+
+/* Starts the message table libext2fs's error codes are looked up in;
+ * without it error_message says "Unknown code ext2 N". */
+static void
+load_error_table (void)
+{
+  static int done;
+
+  if (!done) {
+    initialize_ext2_error_table ();
+    done = 1;
+  }
+}
+
+/* Opens the range with libext2fs and refuses a filesystem whose
+ * geometry cannot be trusted (EUCLEAN, with what is wrong). */
+static int
+open_checked (const char *name, int flags, ext2_filsys *fs_r,
+              char **error_r)
+{
+  errcode_t err;
+  const char *msg;
+
+  err = ext2fs_open2 (name, NULL, flags, 0, 0, &range_io_manager, fs_r);
+  if (err) {
+    if (asprintf (error_r, "%s", error_message (err)) == -1)
+      *error_r = NULL;
+    return -errcode_to_errno (err);
+  }
+  msg = check_geometry (*fs_r, &err);
+  if (msg) {
+    if (asprintf (error_r, "%s (the filesystem needs e2fsck)", msg) == -1)
+      *error_r = NULL;
+    ext2fs_close_free (fs_r);
+    return -EUCLEAN;
+  }
+  return 0;
+}
+
 static int
 ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
            char **error_r)
@@ -1172,16 +1285,14 @@ ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
             range->fd, range->offset, range->length, range->readonly);
   if (!range->readonly)
     flags |= EXT2_FLAG_RW;
-  err = ext2fs_open2 (name, NULL, flags, 0, 0, &range_io_manager, &fs);
-  if (err) {
-    if (asprintf (error_r, "%s", error_message (err)) == -1)
-      *error_r = NULL;
-    return -errcode_to_errno (err);
-  }
+  load_error_table ();
+  r = open_checked (name, flags, &fs, error_r);
+  if (r < 0)
+    return r;
   if (!range->readonly) {
     if (ext2fs_has_feature_journal_needs_recovery (fs->super)) {
       msg = "the journal needs recovery (run e2fsck first)";
-      r = -EUCLEAN;
+      r = ENGINE_NEEDS_RECOVERY;
       goto error;
     }
     if (ext2fs_has_feature_journal_dev (fs->super)) {
@@ -1216,14 +1327,17 @@ ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
       ext2fs_close_free (&fs);
       snprintf (name, sizeof name, "%d:%" PRIu64 ":%" PRIu64 ":1:%p",
                 range->fd, range->offset, range->length, (void *) ov);
-      err = ext2fs_open2 (name, NULL, flags, 0, 0, &range_io_manager, &fs);
-      if (err) {
+      r = open_checked (name, flags, &fs, error_r);
+      if (r < 0) {
+        char *inner = *error_r;
+
         overlay_free (ov);
         free (e);
         if (asprintf (error_r, "after replaying the journal: %s",
-                      error_message (err)) == -1)
+                      inner ? inner : strerror (-r)) == -1)
           *error_r = NULL;
-        return -errcode_to_errno (err);
+        free (inner);
+        return r;
       }
       fs->umask = 0;
       e->overlay = ov;
@@ -1262,13 +1376,11 @@ engine_ext2_clear_recover (const struct engine_range *range, char **error_r)
     return -EROFS;
   snprintf (name, sizeof name, "%d:%" PRIu64 ":%" PRIu64 ":0",
             range->fd, range->offset, range->length);
-  err = ext2fs_open2 (name, NULL, EXT2_FLAG_RW | EXT2_FLAG_64BITS
-                      | EXT2_FLAG_SKIP_MMP, 0, 0, &range_io_manager, &fs);
-  if (err) {
-    if (asprintf (error_r, "%s", error_message (err)) == -1)
-      *error_r = NULL;
-    return -errcode_to_errno (err);
-  }
+  load_error_table ();
+  r = open_checked (name, EXT2_FLAG_RW | EXT2_FLAG_64BITS
+                    | EXT2_FLAG_SKIP_MMP, &fs, error_r);
+  if (r < 0)
+    return r;
   if (!ext2fs_has_feature_journal_needs_recovery (fs->super))
     goto out;
   if (fs->super->s_journal_inum == 0) {

@@ -16,6 +16,7 @@
 #ifndef MINNOW_ENGINE_H
 #define MINNOW_ENGINE_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -95,6 +96,8 @@ struct engine_ops {
    * fills *type ("ext2", "ext3", "ext4"; static string) when yes. */
   int (*probe) (const struct engine_range *range, const char **type);
 
+  /* Fails with ENGINE_NEEDS_RECOVERY when a writable open must wait for
+   * the journal to be replayed, -EUCLEAN when the metadata is corrupt. */
   int (*open) (const struct engine_range *range, struct engine_fs **fs_r,
                char **error_r);
   /* Flush everything and free; returns the flush's error, fs is freed
@@ -164,6 +167,12 @@ struct engine_ops {
   /* ERANGE when the label is too long for the filesystem. */
   int (*set_label) (struct engine_fs *fs, const char *label);
 };
+
+/* open's answer when the journal holds transactions that must be
+ * replayed (by the filesystem's fsck) before the filesystem is written.
+ * Distinct from -EUCLEAN (corruption), which must never start a repair
+ * the user did not ask for. */
+#define ENGINE_NEEDS_RECOVERY (-EAGAIN)
 
 /* Every engine embeds this header first. */
 struct engine_fs {

@@ -338,7 +338,7 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
     return -EINVAL;
   }
   r = ops->open (&range, fs_r, &msg);
-  if (r == -EUCLEAN && !range.readonly) {
+  if (r == ENGINE_NEEDS_RECOVERY && !range.readonly) {
     /* The journal needs replaying: e2fsck does it, then we retry. */
     char *fsck_err = NULL;
     int status;
@@ -368,6 +368,8 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
     free (fsck_err);
     r = ops->open (&range, fs_r, &msg);
   }
+  if (r == ENGINE_NEEDS_RECOVERY)
+    r = -EUCLEAN;               /* e2fsck replayed it, yet it still asks */
   if (r < 0) {
     storage_set_error (error_r, "%s: %s", device, msg ? msg : strerror (-r));
     free (msg);
