@@ -53,6 +53,7 @@ struct ext2_engine {
   struct engine_fs base;
   ext2_filsys fs;
   struct overlay *overlay;      /* the replayed journal, read-only mounts */
+  uint16_t mount_state;         /* s_state before a writable open */
   struct dentry *dcache[DCACHE_BUCKETS];
   size_t dcache_count;
   uint64_t complete[COMPLETE_SLOTS];    /* direct-mapped; 0 = none */
@@ -1268,6 +1269,28 @@ open_checked (const char *name, int flags, ext2_filsys *fs_r,
   return 0;
 }
 
+/* While the filesystem is open for writing, the image says it is not
+ * clean, as the kernel's superblock does while mounted: if the daemon
+ * dies before its last flush, the boot-time e2fsck -p checks it instead
+ * of trusting a "clean" flag.  Only the primary superblock is written,
+ * and it reaches the image before any other write of this session. */
+static int
+mark_in_use (struct ext2_engine *e)
+{
+  ext2_filsys fs = e->fs;
+  errcode_t err;
+
+  e->mount_state = fs->super->s_state;
+  fs->super->s_state &= ~EXT2_VALID_FS;
+  fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
+  ext2fs_mark_super_dirty (fs);
+  err = ext2fs_flush (fs);
+  if (err == 0)
+    err = io_channel_flush (fs->io);
+  fs->flags &= ~EXT2_FLAG_MASTER_SB_ONLY;
+  return err ? -errcode_to_errno (err) : 0;
+}
+
 static int
 ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
            char **error_r)
@@ -1350,6 +1373,14 @@ ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
   e->base.ops = &engine_ext2_ops;
   e->base.readonly = range->readonly;
   e->fs = fs;
+  if (!range->readonly) {
+    r = mark_in_use (e);
+    if (r < 0) {
+      msg = "cannot mark the filesystem in use";
+      free (e);
+      goto error;
+    }
+  }
   *fs_r = &e->base;
   return 0;
 
@@ -1447,9 +1478,18 @@ ext2_close (struct engine_fs *efs)
 
   dcache_clear (e);
   if (!efs->readonly) {
+    /* Everything reaches the image, still marked in use; only then is
+     * the state it had before the open given back.  A failed flush
+     * leaves the filesystem marked not clean. */
+    r = ext2_sync (efs);
+    if (r == 0) {
+      e->fs->super->s_state = e->mount_state;
+      ext2fs_mark_super_dirty (e->fs);
+    }
     err = ext2fs_close (e->fs);
     if (err) {
-      r = -errcode_to_errno (err);
+      if (r == 0)
+        r = -errcode_to_errno (err);
       ext2fs_free (e->fs);
     }
   } else
