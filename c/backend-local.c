@@ -30,7 +30,7 @@ static int
 local_launch (minnow_h *g, const char *arg)
 {
   struct command *cmd;
-  int sv[2];
+  int sv[2], devnull, r;
   size_t i;
   pid_t pid;
 
@@ -60,6 +60,11 @@ local_launch (minnow_h *g, const char *arg)
   command_pass_fd (cmd, sv[1], COMMAND_PASS_FD_CLOSE_PARENT);
   command_set_renumber_fds (cmd);
   command_set_error_pipe (cmd, &g->stderr_fd);
+  /* Not the caller's stdout: a daemon that outlived its client would
+   * keep `prog | cat` waiting. */
+  devnull = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (devnull >= 0)
+    command_set_output_fd (cmd, devnull);
   command_raw_status (cmd);
 
   if (g->verbose) {
@@ -71,7 +76,10 @@ local_launch (minnow_h *g, const char *arg)
     }
   }
 
-  if (command_run_async (cmd, &pid) == -1) {
+  r = command_run_async (cmd, &pid);
+  if (devnull >= 0)
+    close (devnull);
+  if (r == -1) {
     minnow_int_error (g, "launch: cannot start the daemon: %s",
                       command_get_error (cmd));
     command_free (cmd);

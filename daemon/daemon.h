@@ -20,8 +20,15 @@ extern unsigned proc_nr, serial;
 
 /* Serves one client on sock until it disconnects.  Returns 0 when the
  * client went away cleanly, -1 after a protocol error that ended the
- * connection. */
-int serve_connection (int sock);
+ * connection.  exit_if_stuck: see lifeline_start. */
+int serve_connection (int sock, int exit_if_stuck);
+
+/* lifeline.c: watches sock for the client hanging up while a call runs
+ * (storage_should_stop then says so); with exit_if_stuck, exits the
+ * daemon when the call does not stop within a grace period.  Stopped
+ * when the connection ends. */
+void lifeline_start (int sock, int exit_if_stuck);
+void lifeline_stop (void);
 
 /* Replies.  Each do_X either returns its value, or calls one of the
  * reply_with_* once and returns its error value. */

@@ -598,7 +598,15 @@ do_copy_device_to_device (const char *src, const char *dest,
   }
   while (done < want) {
     size_t n = want - done < CHUNK ? want - done : CHUNK;
-    ssize_t got = pread (s.fd, buf, n, s.offset + srcoffset + done);
+    ssize_t got;
+
+    if (storage_stop_requested ()) {
+      free (buf);
+      reply_with_error_errno (EINTR, "copy %s to %s: the client went away",
+                              src, dest);
+      return -1;
+    }
+    got = pread (s.fd, buf, n, s.offset + srcoffset + done);
     if (got <= 0 || pwrite (d.fd, buf, got, d.offset + destoffset + done)
         != got) {
       free (buf);

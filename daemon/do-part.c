@@ -435,7 +435,13 @@ zero_range (const char *device, const struct engine_range *range,
     len = range->length - off;
   while (len > 0) {
     size_t n = len < sizeof zeroes ? len : sizeof zeroes;
-    ssize_t w = pwrite (range->fd, zeroes, n, range->offset + off);
+    ssize_t w;
+
+    if (storage_stop_requested ()) {
+      reply_with_error_errno (EINTR, "%s: the client went away", device);
+      return -1;
+    }
+    w = pwrite (range->fd, zeroes, n, range->offset + off);
     if (w < 0) {
       if (errno == EINTR)
         continue;

@@ -332,6 +332,8 @@ fsop_pwrite (const char *path, const void *buf, size_t len, int64_t offset)
 
   if (offset < 0)
     return -EINVAL;
+  if (storage_stop_requested ())
+    return -EINTR;
   ret = lookup_file (path, &r, &st);
   if (ret < 0)
     return ret;
@@ -351,6 +353,8 @@ fsop_pread (const char *path, void *buf, size_t len, int64_t offset)
 
   if (offset < 0)
     return -EINVAL;
+  if (storage_stop_requested ())
+    return -EINTR;
   ret = lookup_file (path, &r, &st);
   if (ret < 0)
     return ret;
@@ -551,7 +555,9 @@ empty_dir (struct mount *m, uint64_t dir, int depth)
   if (ret < 0)
     return ret;
   for (i = 0; i < n && ret == 0; i++) {
-    if (ents[i].type == ENGINE_DT_DIR) {
+    if (storage_stop_requested ())
+      ret = -EINTR;
+    else if (ents[i].type == ENGINE_DT_DIR) {
       ret = empty_dir (m, ents[i].ino, depth + 1);
       if (ret == 0)
         ret = OPS (m)->rmdir (FS (m), dir, ents[i].name);
@@ -918,7 +924,13 @@ copy_contents (const char *src, const char *dest)
       ret = -EINVAL;            /* same file */
   }
   while (ret == 0 && off < st.size) {
-    ssize_t n = OPS (s.m)->pread (FS (s.m), s.ino, buf, 1 << 20, off);
+    ssize_t n;
+
+    if (storage_stop_requested ()) {
+      ret = -EINTR;
+      break;
+    }
+    n = OPS (s.m)->pread (FS (s.m), s.ino, buf, 1 << 20, off);
     if (n <= 0) {
       ret = n < 0 ? (int) n : 0;
       break;
@@ -1005,6 +1017,8 @@ copy_tree (const char *src, const char *dest, int archive, int depth)
 
   if (depth > 1024)
     return -ELOOP;
+  if (storage_stop_requested ())
+    return -EINTR;
   ret = fsop_stat (src, archive, &st);
   if (ret < 0)
     return ret;

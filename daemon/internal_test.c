@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "actions.h"
 #include "quote.h"
+#include "storage.h"
 
 static void
 render_str (FILE *fp, const char *name, const char *s)
@@ -454,6 +455,14 @@ do_internal_test_sleep (int milliseconds)
     reply_with_error_errno (EINVAL, "%d: negative time", milliseconds);
     return -1;
   }
-  sleep_ms (milliseconds);
+  /* In slices, so that a client that hangs up ends the sleep. */
+  while (milliseconds > 0) {
+    if (storage_stop_requested ()) {
+      reply_with_error_errno (EINTR, "the client went away");
+      return -1;
+    }
+    sleep_ms (milliseconds < 20 ? milliseconds : 20);
+    milliseconds -= 20;
+  }
   return 0;
 }

@@ -9,9 +9,9 @@
  *       for the unix:PATH backend: opens the images as its drives, listens
  *       on the unix socket PATH and serves one client after another.
  *
- * Where the kernel allows it, the daemon first moves into new user, mount,
- * network and IPC namespaces (never required; MINNOWD_NO_SANDBOX=1 turns
- * it off). */
+ * In both modes, where the kernel allows it, the daemon moves into new
+ * user, mount, network and IPC namespaces once it holds its descriptors
+ * (never required; MINNOWD_NO_SANDBOX=1 turns it off). */
 
 #include <config.h>
 
@@ -170,6 +170,10 @@ main (int argc, char *argv[])
     lsock = listen_on (listen_path);
     if (lsock == -1)
       exit (EXIT_FAILURE);
+    /* The same sandbox as a daemon the library starts: the images and
+     * the listening socket are open, nothing else of the host is
+     * needed. */
+    sandbox ();
     if (verbose)
       fprintf (stderr, "minnowd: listening on %s\n", listen_path);
     for (;;) {
@@ -181,7 +185,7 @@ main (int argc, char *argv[])
         perror ("minnowd: accept");
         exit (EXIT_FAILURE);
       }
-      serve_connection (conn);
+      serve_connection (conn, 0);
       close (conn);
     }
   }
@@ -198,7 +202,7 @@ main (int argc, char *argv[])
   }
   fcntl (sock, F_SETFD, FD_CLOEXEC);
   sandbox ();
-  if (serve_connection (sock) == -1)
+  if (serve_connection (sock, 1) == -1)
     exit (EXIT_FAILURE);
   exit (EXIT_SUCCESS);
 }

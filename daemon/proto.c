@@ -392,7 +392,7 @@ serve_message (const char *msg, uint32_t len)
 }
 
 int
-serve_connection (int fd)
+serve_connection (int fd, int exit_if_stuck)
 {
   sock = fd;
   conn_dead = conn_broken = 0;
@@ -409,6 +409,7 @@ serve_connection (int fd)
     perror ("minnowd: sending the launch flag");
     return -1;
   }
+  lifeline_start (sock, exit_if_stuck);
   for (;;) {
     enum minnow_wire_kind kind;
     const char *msg;
@@ -421,6 +422,7 @@ serve_connection (int fd)
     if (kind == MINNOW_WIRE_MESSAGE)
       serve_message (msg, len);
   }
+  lifeline_stop ();
   if (storage_shutdown)
     storage_shutdown ();
   minnow_rbuf_reset (&rbuf);

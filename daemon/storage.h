@@ -19,6 +19,18 @@
 void storage_set_error (char **error_r, const char *fmt, ...)
   __attribute__((format (printf, 2, 3)));
 
+/* ---- Interruption.  Long loops (data copies, tree walks) call
+ * storage_stop_requested between steps and give up with -EINTR when it
+ * says so.  The daemon provides storage_should_stop (its client went
+ * away); the standalone tests may leave it out. */
+int storage_should_stop (void) __attribute__((weak));
+
+static inline int
+storage_stop_requested (void)
+{
+  return storage_should_stop != NULL && storage_should_stop ();
+}
+
 /* ---- Drives: provided by drives.c (the daemon) or the test harness. */
 
 /* Number of drives, and drive i (0 = /dev/sda) as a whole-disk range.

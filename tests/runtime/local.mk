@@ -5,7 +5,8 @@ runtime_tests = \
   runtime/test-daemon \
   runtime/test-protocol \
   runtime/test-fuzz \
-  runtime/test-disk-create
+  runtime/test-disk-create \
+  runtime/test-lifeline
 check_PROGRAMS += $(runtime_tests)
 TESTS += $(runtime_tests)
 VALGRIND_TESTS += $(runtime_tests)
@@ -33,3 +34,6 @@ runtime_test_fuzz_LDADD = $(runtime_libs)
 
 runtime_test_disk_create_SOURCES = runtime/test-disk-create.c tap.h
 runtime_test_disk_create_LDADD = $(runtime_libs)
+
+runtime_test_lifeline_SOURCES = runtime/test-lifeline.c tap.h
+runtime_test_lifeline_LDADD = $(runtime_libs)

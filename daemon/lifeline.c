@@ -1,0 +1,118 @@
+/* minnowd: the daemon's life is tied to its client's.
+ *
+ * A thread watches the connection's socket for the client hanging up
+ * (it died, or closed the handle) while a call is running.  It then
+ * raises a flag that every long loop reads (storage_should_stop), so the
+ * call stops with EINTR, the main loop reads the end of the stream and
+ * the daemon unmounts, flushes and exits as after a normal close.  When
+ * the daemon serves only this client (local backend) and the call has
+ * not come back to the main loop after a grace period, it exits at once:
+ * a loop that never looks at the flag must not keep an orphan alive.
+ * The filesystem is then marked not clean on the image (see the ext
+ * engine's mark_in_use), so nothing pretends the lost writes happened. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "storage.h"
+
+/* How long a call may go on after its client hung up. */
+#define GRACE_MS 10000
+
+static pthread_t thread;
+static int running;
+static int stop_pipe[2] = { -1, -1 };
+static int watched = -1;
+static int exit_when_stuck;
+static volatile int client_hung_up;
+
+int
+storage_should_stop (void)
+{
+  return __atomic_load_n (&client_hung_up, __ATOMIC_RELAXED);
+}
+
+static void *
+watch (void *arg)
+{
+  struct pollfd pfd[2] = {
+    { .fd = watched, .events = POLLRDHUP },
+    { .fd = stop_pipe[0], .events = POLLIN },
+  };
+
+  (void) arg;
+  for (;;) {
+    int r = poll (pfd, 2, -1);
+
+    if (r == -1 && errno == EINTR)
+      continue;
+    if (r == -1 || pfd[1].revents)
+      return NULL;
+    if (pfd[0].revents & (POLLRDHUP | POLLHUP | POLLERR))
+      break;
+  }
+  __atomic_store_n (&client_hung_up, 1, __ATOMIC_RELAXED);
+  if (verbose)
+    fprintf (stderr, "minnowd: the client hung up; stopping the call\n");
+  if (!exit_when_stuck)
+    return NULL;
+  pfd[0].fd = -1;
+  while (poll (&pfd[1], 1, GRACE_MS) == -1 && errno == EINTR)
+    ;
+  if (pfd[1].revents)
+    return NULL;
+  fprintf (stderr, "minnowd: the client is gone and the call did not "
+           "stop within %d ms: exiting\n", GRACE_MS);
+  _exit (EXIT_FAILURE);
+}
+
+void
+lifeline_start (int sock, int exit_if_stuck)
+{
+  sigset_t all, old;
+
+  __atomic_store_n (&client_hung_up, 0, __ATOMIC_RELAXED);
+  if (pipe2 (stop_pipe, O_CLOEXEC) == -1) {
+    perror ("minnowd: lifeline: pipe2");
+    return;
+  }
+  watched = sock;
+  exit_when_stuck = exit_if_stuck;
+  /* Signals stay with the main thread. */
+  sigfillset (&all);
+  pthread_sigmask (SIG_SETMASK, &all, &old);
+  running = pthread_create (&thread, NULL, watch, NULL) == 0;
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  if (!running) {
+    perror ("minnowd: lifeline: pthread_create");
+    close (stop_pipe[0]);
+    close (stop_pipe[1]);
+    stop_pipe[0] = stop_pipe[1] = -1;
+  }
+}
+
+void
+lifeline_stop (void)
+{
+  if (running) {
+    char c = 0;
+
+    if (write (stop_pipe[1], &c, 1) != 1)
+      perror ("minnowd: lifeline: write");
+    pthread_join (thread, NULL);
+    running = 0;
+    close (stop_pipe[0]);
+    close (stop_pipe[1]);
+    stop_pipe[0] = stop_pipe[1] = -1;
+  }
+  __atomic_store_n (&client_hung_up, 0, __ATOMIC_RELAXED);
+}
