@@ -11,7 +11,7 @@ storage_cflags = $(AM_CFLAGS) $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)
 storage_ldadd = $(top_builddir)/common/libcommand.la $(EXT2FS_LIBS) \
   $(FDISK_LIBS)
 
-storage_tests = storage/test-engine storage/test-prepared
+storage_tests = storage/test-engine storage/test-prepared storage/test-hostile
 check_PROGRAMS += $(storage_tests)
 TESTS += $(storage_tests)
 VALGRIND_TESTS += $(storage_tests)
@@ -26,3 +26,8 @@ storage_test_prepared_SOURCES = storage/test-prepared.c \
 storage_test_prepared_CPPFLAGS = $(storage_cppflags)
 storage_test_prepared_CFLAGS = $(storage_cflags)
 storage_test_prepared_LDADD = $(storage_ldadd)
+
+storage_test_hostile_SOURCES = storage/test-hostile.c $(storage_engine_sources)
+storage_test_hostile_CPPFLAGS = $(storage_cppflags)
+storage_test_hostile_CFLAGS = $(storage_cflags)
+storage_test_hostile_LDADD = $(storage_ldadd)
