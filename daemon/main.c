@@ -9,9 +9,11 @@
  *       for the unix:PATH backend: opens the images as its drives, listens
  *       on the unix socket PATH and serves one client after another.
  *
- * In both modes, where the kernel allows it, the daemon moves into new
- * user, mount, network and IPC namespaces once it holds its descriptors
- * (never required; MINNOWD_NO_SANDBOX=1 turns it off). */
+ *   minnowd --check-sandbox
+ *       enters the sandbox and proves each layer (sandbox-check.c).
+ *
+ * In both serving modes the daemon enters its sandbox (sandbox.c) once
+ * it holds its descriptors; MINNOWD_NO_SANDBOX=1 turns it off. */
 
 #include <config.h>
 
@@ -30,6 +32,7 @@
 #include <sys/un.h>
 
 #include "daemon.h"
+#include "sandbox.h"
 
 int verbose;
 
@@ -38,55 +41,9 @@ usage (int status)
 {
   fprintf (status ? stderr : stdout,
            "usage: minnowd --drives=N --socket=FD [--verbose]\n"
-           "       minnowd --listen=PATH [--verbose] [IMAGE...]\n");
+           "       minnowd --listen=PATH [--verbose] [IMAGE...]\n"
+           "       minnowd --check-sandbox [--verbose]\n");
   exit (status);
-}
-
-static int
-write_file (const char *path, const char *content)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  ssize_t len = strlen (content);
-  int ok;
-
-  if (fd == -1)
-    return -1;
-  ok = write (fd, content, len) == len;
-  close (fd);
-  return ok ? 0 : -1;
-}
-
-/* Best effort: each namespace that cannot be made is simply skipped. */
-static void
-sandbox (void)
-{
-  uid_t uid = getuid ();
-  gid_t gid = getgid ();
-  const char *off = getenv ("MINNOWD_NO_SANDBOX");
-  char map[64];
-
-  if (off && off[0] && strcmp (off, "0") != 0)
-    return;
-  if (unshare (CLONE_NEWUSER) == 0) {
-    /* Keep our own identity inside, and nothing else. */
-    write_file ("/proc/self/setgroups", "deny");
-    snprintf (map, sizeof map, "%u %u 1\n", (unsigned) uid, (unsigned) uid);
-    if (write_file ("/proc/self/uid_map", map) == -1 && verbose)
-      fprintf (stderr, "minnowd: uid_map: %m\n");
-    snprintf (map, sizeof map, "%u %u 1\n", (unsigned) gid, (unsigned) gid);
-    if (write_file ("/proc/self/gid_map", map) == -1 && verbose)
-      fprintf (stderr, "minnowd: gid_map: %m\n");
-  }
-  else if (verbose)
-    fprintf (stderr, "minnowd: no user namespace: %m\n");
-  if (unshare (CLONE_NEWNS) == 0)
-    mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL);
-  else if (verbose)
-    fprintf (stderr, "minnowd: no mount namespace: %m\n");
-  if (unshare (CLONE_NEWIPC) == -1 && verbose)
-    fprintf (stderr, "minnowd: no IPC namespace: %m\n");
-  if (unshare (CLONE_NEWNET) == -1 && verbose)
-    fprintf (stderr, "minnowd: no network namespace: %m\n");
 }
 
 static int
@@ -125,13 +82,15 @@ main (int argc, char *argv[])
     { "socket", required_argument, NULL, 's' },
     { "listen", required_argument, NULL, 'l' },
     { "verbose", no_argument, NULL, 'v' },
+    { "check-sandbox", no_argument, NULL, 'c' },
+    { "probe", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 }
   };
   long nr_drives = -1, sock = -1;
-  const char *listen_path = NULL;
-  int c, i;
+  const char *listen_path = NULL, *probe = NULL;
+  int c, i, check = 0;
 
   while ((c = getopt_long (argc, argv, "vh", long_options, NULL)) != -1) {
     switch (c) {
@@ -139,6 +98,8 @@ main (int argc, char *argv[])
     case 's': sock = strtol (optarg, NULL, 10); break;
     case 'l': listen_path = optarg; break;
     case 'v': verbose = 1; break;
+    case 'c': check = 1; break;
+    case 'p': probe = optarg; break;
     case 'h': usage (EXIT_SUCCESS); break;
     case 'V': printf ("minnowd %s\n", PACKAGE_VERSION); exit (EXIT_SUCCESS);
     default: usage (EXIT_FAILURE);
@@ -149,6 +110,20 @@ main (int argc, char *argv[])
    * sockets are written with MSG_NOSIGNAL anyway. */
   signal (SIGPIPE, SIG_IGN);
   umask (022);
+
+  if (probe)
+    exit (sandbox_probe (probe));
+  if (check) {
+    char self[4096];
+    ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+
+    if (n <= 0) {
+      perror ("minnowd: /proc/self/exe");
+      exit (EXIT_FAILURE);
+    }
+    self[n] = '\0';
+    exit (sandbox_check (self));
+  }
 
   if (listen_path) {
     int lsock;
@@ -173,7 +148,7 @@ main (int argc, char *argv[])
     /* The same sandbox as a daemon the library starts: the images and
      * the listening socket are open, nothing else of the host is
      * needed. */
-    sandbox ();
+    sandbox_enter ();
     if (verbose)
       fprintf (stderr, "minnowd: listening on %s\n", listen_path);
     for (;;) {
@@ -201,7 +176,7 @@ main (int argc, char *argv[])
     fcntl (3 + i, F_SETFD, FD_CLOEXEC);
   }
   fcntl (sock, F_SETFD, FD_CLOEXEC);
-  sandbox ();
+  sandbox_enter ();
   if (serve_connection (sock, 1) == -1)
     exit (EXIT_FAILURE);
   exit (EXIT_SUCCESS);

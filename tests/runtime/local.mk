@@ -8,7 +8,8 @@ runtime_tests = \
   runtime/test-disk-create \
   runtime/test-lifeline
 check_PROGRAMS += $(runtime_tests)
-TESTS += $(runtime_tests)
+TESTS += $(runtime_tests) runtime/test-sandbox.sh
+EXTRA_DIST += runtime/test-sandbox.sh
 VALGRIND_TESTS += $(runtime_tests)
 EXTRA_DIST += tap.h
 
