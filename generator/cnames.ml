@@ -89,16 +89,20 @@ let daemon_ret_type = function
   | RStruct s -> sprintf "minnow_int_%s *" s
   | RStructList s -> sprintf "minnow_int_%s_list *" s
 
+(* Every variable-length XDR item is bounded by what one message can
+   hold: rpcgen's decoders allocate what a length on the wire claims
+   before they check that the bytes are there, so an unbounded <> lets
+   a 44-byte message ask for gigabytes (found by fuzz/fuzz-protocol). *)
 let xdr_arg (t, n) =
   match t with
   | String | Device | Mountable | Pathname | Dev_or_Path | Key ->
-    Some (sprintf "string %s<>;" n)
+    Some (sprintf "string %s<MINNOW_MESSAGE_MAX>;" n)
   | OptString -> Some (sprintf "minnow_str *%s;" n)
-  | StringList | DeviceList -> Some (sprintf "minnow_str %s<>;" n)
+  | StringList | DeviceList -> Some (sprintf "minnow_str %s<MINNOW_STRINGS_MAX>;" n)
   | Bool -> Some (sprintf "bool %s;" n)
   | Int -> Some (sprintf "int %s;" n)
   | Int64 -> Some (sprintf "hyper %s;" n)
-  | BufferIn -> Some (sprintf "opaque %s<>;" n)
+  | BufferIn -> Some (sprintf "opaque %s<MINNOW_MESSAGE_MAX>;" n)
   | FileIn | FileOut -> None
 
 let xdr_optarg (t, n) =
@@ -106,8 +110,8 @@ let xdr_optarg (t, n) =
   | OBool -> sprintf "bool %s;" n
   | OInt -> sprintf "int %s;" n
   | OInt64 -> sprintf "hyper %s;" n
-  | OString -> sprintf "string %s<>;" n
-  | OStringList -> sprintf "minnow_str %s<>;" n
+  | OString -> sprintf "string %s<MINNOW_MESSAGE_MAX>;" n
+  | OStringList -> sprintf "minnow_str %s<MINNOW_STRINGS_MAX>;" n
 
 let xdr_args a = List.filter (fun (t, _) -> xdr_arg (t, "") <> None) a.args
 

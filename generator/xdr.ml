@@ -11,7 +11,11 @@ const MINNOW_LAUNCH_FLAG = 0x4D4E4C46;    /* sent alone (4 bytes, no length) by 
 const MINNOW_PROGRESS_FLAG = 0x4D4E5047;  /* in place of a length: a progress record follows */
 const MINNOW_CANCEL_FLAG = 0x4D4E4358;    /* in place of a length: the receiver cancels a file transfer */
 
-typedef string minnow_str<>;
+/* Bounds on what a length on the wire may claim (see cnames.ml): a
+ * string or opaque at most one message, a list of strings at most one
+ * string per 4 bytes of a message. */
+const MINNOW_STRINGS_MAX = 1048576;
+typedef string minnow_str<MINNOW_MESSAGE_MAX>;
 |}
 
 let records = {|enum minnow_message_direction {
@@ -58,8 +62,8 @@ struct minnow_progress {
 
 let xdr_field (t, n) =
   match t with
-  | FString -> Printf.sprintf "string %s<>;" n
-  | FBuffer -> Printf.sprintf "opaque %s<>;" n
+  | FString -> Printf.sprintf "string %s<MINNOW_MESSAGE_MAX>;" n
+  | FBuffer -> Printf.sprintf "opaque %s<MINNOW_MESSAGE_MAX>;" n
   | FChar -> Printf.sprintf "char %s;" n
   | FInt32 -> Printf.sprintf "int %s;" n
   | FUInt32 -> Printf.sprintf "unsigned int %s;" n
@@ -72,11 +76,11 @@ let xdr_ret = function
   | RInt -> Some "int value;"
   | RInt64 -> Some "hyper value;"
   | RBool -> Some "bool value;"
-  | RString -> Some "string value<>;"
-  | RStringList | RHashtable -> Some "minnow_str value<>;"
+  | RString -> Some "string value<MINNOW_MESSAGE_MAX>;"
+  | RStringList | RHashtable -> Some "minnow_str value<MINNOW_STRINGS_MAX>;"
   | RStruct s -> Some (Printf.sprintf "minnow_int_%s value;" s)
   | RStructList s -> Some (Printf.sprintf "minnow_int_%s_list value;" s)
-  | RBufferOut -> Some "opaque value<>;"
+  | RBufferOut -> Some "opaque value<MINNOW_MESSAGE_MAX>;"
   | RConstString | RConstOptString -> None   (* library-side only *)
 
 let generate api =
@@ -87,7 +91,12 @@ let generate api =
   List.iter (fun st ->
     pr "struct minnow_int_%s {\n" st.s_name;
     List.iter (fun f -> pr "  %s\n" (xdr_field f)) st.s_fields;
-    pr "};\n\ntypedef minnow_int_%s minnow_int_%s_list<>;\n\n" st.s_name st.s_name)
+    (* A list holds at most as many elements as fit in one message,
+       each taking at least its fields' minimum encoded size. *)
+    let min_size = List.fold_left (fun acc (t, _) ->
+      acc + (match t with FInt64 | FUInt64 -> 8 | _ -> 4)) 0 st.s_fields in
+    pr "};\n\ntypedef minnow_int_%s minnow_int_%s_list<%d>;\n\n"
+      st.s_name st.s_name (4194304 / max 4 min_size))
     api.structs;
   let daemon = List.filter is_daemon api.actions in
   List.iter (fun a ->

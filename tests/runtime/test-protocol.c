@@ -89,7 +89,7 @@ main (void)
     return 0;
   }
   signal (SIGPIPE, SIG_IGN);
-  tap_plan (37);
+  tap_plan (41);
 
   /* 1. A length over 4 MiB: error reply, then the connection ends. */
   tap_ok (start (&d) == 0, "daemon starts and sends its launch flag");
@@ -261,6 +261,40 @@ main (void)
                (xdrproc_t) xdr_minnow_internal_test_sleep_args, &args);
   }
   expect_clean_exit (&d, "disconnect while a call runs");
+
+  /* 19. A string whose length claims 2 GiB, in a 44-byte call (found by
+   * fuzz/fuzz-protocol): refused before anything is allocated for it. */
+  start (&d);
+  {
+    minnow_message_header hdr;
+    size_t len;
+    uint32_t be = htonl (0x80000000u);
+    long peak_kb = -1;
+    char path[64], line[256];
+    FILE *fp;
+
+    memset (&hdr, 0, sizeof hdr);
+    hdr.prog = MINNOW_PROGRAM;
+    hdr.vers = MINNOW_PROTOCOL_VERSION;
+    hdr.proc = MINNOW_PROC_MKDIR_P;
+    len = minnow_encode_message (buf, sizeof buf, &hdr, NULL, NULL);
+    memcpy (buf + len, &be, 4);
+    put32 (buf, len + 4 - 4);
+    send_bytes (&d, buf, len + 4);
+    expect_error_then_alive (&d, "a string claiming 2 GiB", "");
+    snprintf (path, sizeof path, "/proc/%d/status",
+              (int) command_get_pid (d.cmd));
+    fp = fopen (path, "r");
+    while (fp && fgets (line, sizeof line, fp))
+      if (sscanf (line, "VmPeak: %ld", &peak_kb) == 1)
+        break;
+    if (fp)
+      fclose (fp);
+    if (!tap_ok (peak_kb > 0 && peak_kb < 1024 * 1024, "a string claiming "
+                 "2 GiB: the daemon never mapped a gigabyte"))
+      tap_diag ("VmPeak: %ld kB", peak_kb);
+  }
+  expect_clean_exit (&d, "a string claiming 2 GiB");
 
   return tap_done ();
 }
