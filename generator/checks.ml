@@ -236,6 +236,10 @@ let check_action api defs a =
     | Deprecated_by o ->
       if not (List.exists (fun b -> b.name = o) api.actions) then
         aerr a (sprintf "deprecated_by %s: no such action" o)
+    | Once_had_no_optargs ->
+      if a.optargs = [] then aerr a "once_had_no_optargs needs optargs";
+      if List.exists (fun b -> b.name = a.name ^ "_opts") api.actions then
+        aerr a (sprintf "once_had_no_optargs: the C name %s_opts is taken by an action" a.name)
     | Protocol_limit_warning | Not_in_docs -> ()) a.flags;
   List.iter (fun t ->
     let fail line msg = err line "action" a.name msg in

@@ -109,7 +109,10 @@ let generate_mli api =
   List.iter (fun (n, s, d) -> pr "val %s : %s\n(** %s *)\n\n" n s d) fixed_sigs;
   List.iter (fun a ->
     pr "val %s : %s\n" a.name (external_sig a);
-    pr "(** %s *)\n\n" (doc_of a)) api.actions
+    pr "(** %s *)\n\n" (doc_of a);
+    if once_had_no_optargs a then
+      pr "val %s_opts : %s\n(** The same as {!%s} (libguestfs's name). *)\n\n"
+        a.name (external_sig a) a.name) api.actions
 
 let generate_ml api =
   pr "(* Generated from api.def by generator/: do not edit. *)\n\n";
@@ -138,7 +141,9 @@ let generate_ml api =
   pr "external errno_of_string : string -> int = \"ocaml_minnow_errno_of_string\"\n";
   pr "external string_of_errno : int -> string = \"ocaml_minnow_string_of_errno\"\n\n";
   List.iter (fun a ->
-    pr "external %s : %s\n  = %s\n" a.name (external_sig a) (external_names a)) api.actions
+    pr "external %s : %s\n  = %s\n" a.name (external_sig a) (external_names a);
+    if once_had_no_optargs a then
+      pr "let %s_opts = %s\n" a.name a.name) api.actions
 
 (* ------------------------------------------------------------ C stubs *)
 
@@ -214,7 +219,7 @@ let pr_stub a =
       pr "  size_t %s_size = caml_string_length (%sv);\n" n n;
       pr "  char *%s = ocaml_minnow_memdup (%sv, %s_size);\n" n n n) a.args;
   if a.optargs <> [] then begin
-    pr "  struct minnow_%s_argv optargs = { .bitmask = 0 };\n" a.name;
+    pr "  %s optargs = { .bitmask = 0 };\n" (Cnames.argv_struct a);
     List.iter (fun (t, n) ->
       match t with
       | OStringList -> pr "  char **%s = NULL;\n" n
@@ -244,7 +249,7 @@ let pr_stub a =
       (("g" :: args) @ (match a.ret with RBufferOut -> ["&size"] | _ -> [])
        @ (if a.optargs <> [] then ["&optargs"] else [])) in
   pr "\n  caml_enter_blocking_section ();\n";
-  pr "  r = minnow_%s%s (%s);\n" a.name (if a.optargs <> [] then "_argv" else "") call_args;
+  pr "  r = %s (%s);\n" (if a.optargs <> [] then Cnames.argv_fn a else "minnow_" ^ a.name) call_args;
   pr "  caml_leave_blocking_section ();\n";
   List.iter (fun (t, n) ->
     match t with

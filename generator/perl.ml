@@ -41,7 +41,7 @@ let pr_xs_action a =
     | Int64 -> pr "      int64_t %s;\n" n
     | BufferIn -> pr "      const char *%s;\n      STRLEN %s_size;\n" n n) a.args;
   if a.optargs <> [] then begin
-    pr "      struct minnow_%s_argv optargs = { .bitmask = 0 };\n" a.name;
+    pr "      %s optargs = { .bitmask = 0 };\n" (Cnames.argv_struct a);
     pr "      I32 o;\n";
     List.iter (fun (t, n) ->
       match t with OStringList -> pr "      char **%s = NULL;\n" n | _ -> ()) a.optargs
@@ -93,7 +93,7 @@ let pr_xs_action a =
   let call_args = String.concat ", "
       (("g" :: args) @ (match a.ret with RBufferOut -> ["&size"] | _ -> [])
        @ (if a.optargs <> [] then ["&optargs"] else [])) in
-  pr "      r = minnow_%s%s (%s);\n" a.name (if a.optargs <> [] then "_argv" else "") call_args;
+  pr "      r = %s (%s);\n" (if a.optargs <> [] then Cnames.argv_fn a else "minnow_" ^ a.name) call_args;
   List.iter (fun (t, n) ->
     match t with
     | StringList | DeviceList -> pr "      minnow_perl_free_strings (%s);\n" n
@@ -152,6 +152,11 @@ let generate_pm api =
   pr "  my $f = $flags{no_environment} ? CREATE_NO_ENVIRONMENT : 0;\n";
   pr "  my $p = _create ($f);\n  return bless \\$p, $class;\n}\n\n";
   pr "sub DESTROY\n{\n  my $self = shift;\n  $self->close if $$self;\n}\n\n";
+  pr "# libguestfs's names of the calls whose optional arguments came later.\n";
+  List.iter (fun a ->
+    if once_had_no_optargs a then
+      pr "*%s_opts = \\&%s;\n" a.name a.name) api.actions;
+  pr "\n";
   pr "1;\n\n__END__\n\n";
   pr "=encoding utf8\n\n=head1 NAME\n\nSys::Minnow - create, read and modify disk images\n\n";
   pr "=head1 SYNOPSIS\n\n";

@@ -102,7 +102,7 @@ let pr_action a =
   pr_ret_decl a.ret;
   List.iter pr_arg_decls a.args;
   if a.optargs <> [] then begin
-    pr "  struct minnow_%s_argv optargs_s = { .bitmask = 0 };\n" a.name;
+    pr "  %s optargs_s = { .bitmask = 0 };\n" (Cnames.argv_struct a);
     List.iter (fun (t, n) ->
       pr "  PyObject *py_%s;\n" n;
       match t with
@@ -150,7 +150,7 @@ let pr_action a =
       (("g" :: c_call_args a)
        @ (match a.ret with RBufferOut -> ["&size"] | _ -> [])
        @ (if a.optargs <> [] then ["&optargs_s"] else [])) in
-  let fn = if a.optargs <> [] then sprintf "minnow_%s_argv" a.name else "minnow_" ^ a.name in
+  let fn = if a.optargs <> [] then Cnames.argv_fn a else "minnow_" ^ a.name in
   pr "\n  Py_BEGIN_ALLOW_THREADS\n";
   pr "  r = %s (%s);\n" fn call_args;
   pr "  Py_END_ALLOW_THREADS\n";
@@ -295,7 +295,9 @@ let generate_module api =
     let params = ("self" :: args) @ List.map (fun o -> o ^ "=None") opts in
     pr "\n    def %s(%s):\n" a.name (String.concat ", " params);
     pr "        \"\"\"%s\n        \"\"\"\n" (String.trim (indent_text 8 (doc_of a)));
-    pr "        return _minnow.%s(%s)\n" a.name (String.concat ", " ("self._o" :: args @ opts))) api.actions
+    pr "        return _minnow.%s(%s)\n" a.name (String.concat ", " ("self._o" :: args @ opts));
+    if once_had_no_optargs a then
+      pr "\n    %s_opts = %s\n" a.name a.name) api.actions
 
 (* ------------------------------------------------------------ tests *)
 

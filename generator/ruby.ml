@@ -43,7 +43,7 @@ let pr_doc a =
 let pr_call_struct a =
   pr "struct %s_call {\n  minnow_h *g;\n" a.name;
   List.iter (fun p -> pr "  %s;\n" p) (List.concat_map Cnames.c_arg_params a.args);
-  if a.optargs <> [] then pr "  const struct minnow_%s_argv *optargs;\n" a.name;
+  if a.optargs <> [] then pr "  const %s *optargs;\n" (Cnames.argv_struct a);
   let rt = Cnames.c_ret_type a.ret in
   pr "  %s%sr;\n" rt (if rt.[String.length rt - 1] = '*' then "" else " ");
   if a.ret = RBufferOut then pr "  size_t size;\n";
@@ -53,8 +53,8 @@ let pr_call_struct a =
     match t with BufferIn -> ["c->" ^ n; "c->" ^ n ^ "_size"] | _ -> ["c->" ^ n]) a.args in
   let args = ("c->g" :: args) @ (if a.ret = RBufferOut then ["&c->size"] else [])
              @ (if a.optargs <> [] then ["c->optargs"] else []) in
-  pr "  c->r = minnow_%s%s (%s);\n  return NULL;\n}\n\n" a.name
-    (if a.optargs <> [] then "_argv" else "") (String.concat ", " args)
+  pr "  c->r = %s (%s);\n  return NULL;\n}\n\n"
+    (if a.optargs <> [] then Cnames.argv_fn a else "minnow_" ^ a.name) (String.concat ", " args)
 
 let pr_method a =
   let nargs = List.length a.args in
@@ -81,7 +81,7 @@ let pr_method a =
     | Int64 -> pr "  int64_t %s;\n" n
     | BufferIn -> pr "  const char *%s;\n  size_t %s_size;\n" n n) a.args;
   if a.optargs <> [] then begin
-    pr "  struct minnow_%s_argv optargs = { .bitmask = 0 };\n" a.name;
+    pr "  %s optargs = { .bitmask = 0 };\n" (Cnames.argv_struct a);
     pr "  VALUE opts = Qnil, v;\n  long found = 0;\n";
     List.iter (fun (t, n) ->
       match t with OStringList -> pr "  char **%s = NULL;\n" n | _ -> ()) a.optargs
@@ -197,7 +197,9 @@ let generate_ext api =
   pr "  rb_define_const (m, \"EVENT_ALL\", ULL2NUM (0x%x));\n"
     (List.fold_left (fun m e -> m lor e.e_bit) 0 api.events);
   List.iter (fun a ->
-    pr "  rb_define_method (c, \"%s\", ruby_minnow_%s, -1);\n" a.name a.name) api.actions;
+    pr "  rb_define_method (c, \"%s\", ruby_minnow_%s, -1);\n" a.name a.name;
+    if once_had_no_optargs a then
+      pr "  rb_define_method (c, \"%s_opts\", ruby_minnow_%s, -1);\n" a.name a.name) api.actions;
   pr "}\n"
 
 (* ------------------------------------------------------------ tests *)
