@@ -118,7 +118,7 @@ int
 minnow_impl_add_drive_scratch (minnow_h *g, int64_t size,
                                const struct minnow_add_drive_scratch_argv *optargs)
 {
-  const char *tmpdir = getenv ("TMPDIR");
+  const char *tmpdir = minnow_int_tmpdir (g);
   const char *label = NULL;
   char *template;
   int fd;
@@ -135,8 +135,6 @@ minnow_impl_add_drive_scratch (minnow_h *g, int64_t size,
     if (check_label (g, "add_drive_scratch", label) == -1)
       return -1;
   }
-  if (tmpdir == NULL || tmpdir[0] != '/')
-    tmpdir = "/tmp";
   template = minnow_int_safe_asprintf (g, "%s/minnow-scratchXXXXXX", tmpdir);
   fd = mkostemp (template, O_CLOEXEC);
   if (fd == -1) {

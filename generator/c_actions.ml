@@ -239,4 +239,9 @@ let generate api =
   pr "#include \"minnow-internal.h\"\n#include \"actions-internal.h\"\n\n";
   List.iter (fun a ->
     pr_trace_call a;
-    if is_daemon a then pr_daemon_action a else pr_library_action a) api.actions
+    if is_daemon a then pr_daemon_action a else pr_library_action a) api.actions;
+  let groups = List.sort_uniq compare (List.filter_map (fun a -> a.availability) api.actions) in
+  pr "/* The availability groups of api.def (available_all_groups). */\n";
+  pr "const char *const minnow_int_availability_groups[] = {\n";
+  List.iter (fun g -> pr "  %s,\n" (c_string g)) groups;
+  pr "  NULL\n};\n"

@@ -20,6 +20,9 @@ typedef void (*minnow_error_handler_cb) (minnow_h *g, void *opaque, const char *
 typedef void (*minnow_abort_cb) (void) __attribute__((noreturn));
 extern void minnow_set_error_handler (minnow_h *g, minnow_error_handler_cb cb, void *opaque);
 extern minnow_error_handler_cb minnow_get_error_handler (minnow_h *g, void **opaque_rtn);
+/* Saves the current handler and sets cb; pop restores the saved one. */
+extern void minnow_push_error_handler (minnow_h *g, minnow_error_handler_cb cb, void *opaque);
+extern void minnow_pop_error_handler (minnow_h *g);
 extern void minnow_set_out_of_memory_handler (minnow_h *g, minnow_abort_cb cb);
 extern minnow_abort_cb minnow_get_out_of_memory_handler (minnow_h *g);
 

@@ -29,7 +29,8 @@ let reserved_optarg = [
 (* Names of the fixed handle API: an action may not take them. *)
 let fixed_api = [
   "create"; "create_flags"; "close"; "last_error"; "last_errno";
-  "set_error_handler"; "get_error_handler"; "set_out_of_memory_handler";
+  "set_error_handler"; "get_error_handler"; "push_error_handler";
+  "pop_error_handler"; "set_out_of_memory_handler";
   "get_out_of_memory_handler"; "set_event_callback"; "delete_event_callback";
   "event_to_string"; "set_private"; "get_private"; "first_private";
   "next_private"; "user_cancel";

@@ -158,7 +158,7 @@ let pr_action a =
    | Some e -> pr "  if (r == %s) {\n    minnow_py_raise_error (g);\n    goto out;\n  }\n" e
    | None -> ());
   pr_ret_convert a.ret;
-  pr "\n out:\n";
+  pr "\n out: __attribute__ ((unused));\n";
   List.iter (fun (t, n) ->
     match t with
     | String | Device | Mountable | Pathname | Dev_or_Path | Key | FileIn | FileOut

@@ -259,7 +259,8 @@ main (void)
   free (s);
   s = minnow_event_to_string (MINNOW_EVENT_ALL);
   tap_is_str (s, "close,subprocess_quit,launch_done,progress,appliance,"
-              "library,trace,enter", "event_to_string of every event");
+              "library,trace,enter,libvirt_auth,warning",
+              "event_to_string of every event");
   free (s);
 
   /* Private data. */
