@@ -12,7 +12,7 @@ let pr_struct_copy st =
     let v = match t with
       | FString -> sprintf "rb_str_new2 (s->%s)" f
       | FBuffer -> sprintf "rb_str_new (s->%s, s->%s_len)" f f
-      | FChar -> sprintf "rb_str_new (&s->%s, 1)" f
+      | FChar -> sprintf "INT2NUM ((unsigned char) s->%s)" f   (* an Integer, as libguestfs *)
       | FInt32 -> sprintf "INT2NUM (s->%s)" f
       | FUInt32 -> sprintf "UINT2NUM (s->%s)" f
       | FInt64 -> sprintf "LL2NUM (s->%s)" f
@@ -27,7 +27,7 @@ let pr_doc a =
   let args = if a.optargs = [] then args
     else args @ ["{" ^ String.concat ", " (List.map (fun (_, n) -> n ^ ": ...") a.optargs) ^ "}"] in
   let ret = match a.ret with
-    | RErr -> "nil" | RInt | RInt64 -> "Integer" | RBool -> "true or false"
+    | RErr -> "nil" | RInt | RInt64 -> "Integer" | RBool -> "Integer (1 or 0)"
     | RConstString | RString | RBufferOut -> "String"
     | RConstOptString -> "String or nil" | RStringList -> "Array of String"
     | RHashtable -> "Hash" | RStruct _ -> "Hash" | RStructList _ -> "Array of Hash" in
@@ -164,7 +164,7 @@ let pr_method a =
    | RErr -> pr "  rv = Qnil;\n"
    | RInt -> pr "  rv = INT2NUM (r);\n"
    | RInt64 -> pr "  rv = LL2NUM (r);\n"
-   | RBool -> pr "  rv = r ? Qtrue : Qfalse;\n"
+   | RBool -> pr "  rv = INT2NUM (r);   /* 1 or 0, as libguestfs */\n"
    | RConstString -> pr "  rv = rb_str_new2 (r);\n"
    | RConstOptString -> pr "  rv = r ? rb_str_new2 (r) : Qnil;\n"
    | RString -> pr "  rv = rb_str_new2 (r);\n  free (r);\n"
@@ -190,7 +190,9 @@ let generate_ext api =
   pr "void Init__minnow (void);\n\n";
   pr "void\nInit__minnow (void)\n{\n";
   pr "  VALUE m = rb_define_module (\"Minnow\");\n";
-  pr "  VALUE c = minnow_rb_init_handle (m);\n\n";
+  pr "  /* Defined here, where rdoc attaches the methods below to it. */\n";
+  pr "  VALUE c = rb_define_class_under (m, \"Minnow\", rb_cObject);\n\n";
+  pr "  minnow_rb_init_handle (m, c);\n";
   List.iter (fun e ->
     pr "  rb_define_const (m, \"EVENT_%s\", ULL2NUM (0x%x));\n" (String.uppercase_ascii e.e_name) e.e_bit)
     api.events;
@@ -224,7 +226,7 @@ let rb_render ret v =
   match ret with
   | RErr -> "\"ok\""
   | RInt | RInt64 -> sprintf "(%s).to_s" v
-  | RBool -> sprintf "(%s).to_s" v
+  | RBool -> sprintf "render_bool(%s)" v
   | RConstString | RString -> sprintf "render_string(%s)" v
   | RConstOptString -> sprintf "render_opt_string(%s)" v
   | RStringList -> sprintf "render_strings(%s)" v
@@ -238,7 +240,8 @@ let field_render t v =
   | FString -> sprintf "render_string(%s)" v
   | FBuffer -> sprintf "render_buffer(%s)" v
   | FChar -> sprintf "render_char(%s)" v
-  | FInt32 | FUInt32 | FInt64 | FUInt64 | FBool -> sprintf "(%s).to_s" v
+  | FInt32 | FUInt32 | FInt64 | FUInt64 -> sprintf "(%s).to_s" v
+  | FBool -> sprintf "render_bool(%s)" v
 
 let pr_renderers api =
   pr "%s" {|def render_string(s)
@@ -266,7 +269,13 @@ def render_opt_string(s)
   s.nil? ? "NULL" : render_string(s)
 end
 
+# Bools are Integers (1 or 0), chars Integer codes, as in libguestfs.
+def render_bool(b)
+  (b == true || b == 1) ? "true" : "false"
+end
+
 def render_char(c)
+  c = c.chr if c.is_a?(Integer)
   q = render_string(c)
   "'" + q[1..-2] + "'"
 end
