@@ -519,7 +519,7 @@ parse_environment (minnow_h *g,
     set_string (g, &g->hv, v);
   if ((v = getter (opaque, "MINNOW_APPEND")) != NULL)
     set_string (g, &g->append, v);
-  if ((v = getter (opaque, "MINNOW_MEMSIZE")) != NULL) {
+  if ((v = getter (opaque, "MINNOW_MEMSIZE")) != NULL && v[0] != '\0') {
     char *end;
     long n;
 
