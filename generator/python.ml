@@ -266,7 +266,7 @@ let generate_module api =
   pr "        print(g.list_devices())\n\n";
   pr "The shape is libguestfs's (import guestfs; guestfs.GuestFS()), renamed.\n";
   pr "Errors raise minnow.Error, a RuntimeError with .errno.\n\"\"\"\n\n";
-  pr "import os\nimport sys\nfrom typing import Any, Callable, Dict, List, Optional, Tuple, Union\n\n";
+  pr "import atexit\nimport os\nimport sys\nimport weakref\nfrom typing import Any, Callable, Dict, List, Optional, Tuple, Union\n\n";
   pr "import _minnow\n\n\n";
   pr "class Error(RuntimeError):\n";
   pr "    \"\"\"An error reported by the library: str(e) is the message,\n";
@@ -287,7 +287,14 @@ let generate_module api =
   pr "def event_to_string(events: int) -> str:\n";
   pr "    \"\"\"The names of the event classes in a bitmask: \"close,progress\".\"\"\"\n";
   pr "    return _minnow.event_to_string(events)\n\n\n";
-  pr "EventCallback = Callable[[int, int, bytes, List[int]], Any]\n\n\n";
+  pr "EventCallback = Callable[[int, int, bytes, List[int]], Any]\n\n";
+  pr "# Handles created with close_on_exit=True (the default), closed by an\n";
+  pr "# atexit function while Python can still run their CLOSE callbacks.\n";
+  pr "_close_on_exit: \"weakref.WeakSet[Minnow]\" = weakref.WeakSet()\n\n\n";
+  pr "def _close_handles_at_exit() -> None:\n";
+  pr "    for g in list(_close_on_exit):\n";
+  pr "        g.close()\n\n\n";
+  pr "atexit.register(_close_handles_at_exit)\n\n\n";
   pr "class Minnow(object):\n";
   pr "    \"\"\"A minnow handle.  Close it with close(), or use it in a with\n";
   pr "    statement; it is also closed when it is collected.\n\n";
@@ -304,6 +311,7 @@ let generate_module api =
   pr "        if not close_on_exit:\n            flags |= CREATE_NO_CLOSE_ON_EXIT\n";
   pr "        self._o = _minnow.create(flags)\n";
   pr "        self._python_return_dict = python_return_dict\n";
+  pr "        if close_on_exit:\n            _close_on_exit.add(self)\n";
   pr "        # As libguestfs: the program name is the script's, not python's.\n";
   pr "        if sys.argv and sys.argv[0]:\n";
   pr "            _minnow.set_program(self._o, os.path.basename(sys.argv[0]))\n\n";

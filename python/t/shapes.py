@@ -49,6 +49,26 @@ def constructor_flags_are_libguestfs_keywords():
     g.close()
 
 
+EXIT_SCRIPT = """
+import sys, minnow
+g = minnow.Minnow(close_on_exit=(sys.argv[1] == "True"))
+g.set_event_callback(lambda *a: print("CLOSE"), minnow.EVENT_CLOSE)
+KEEP = [g]
+"""
+
+
+@test
+def close_on_exit():
+    # True: closed by an atexit function, CLOSE callbacks run.  False: not
+    # closed then (what Python's own teardown does later is not specified).
+    r = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, "True"],
+                       stdout=subprocess.PIPE, universal_newlines=True)
+    expect("close_on_exit=True", (0, "CLOSE\n"), (r.returncode, r.stdout))
+    r = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, "False"],
+                       stdout=subprocess.PIPE, universal_newlines=True)
+    expect("close_on_exit=False exits cleanly", 0, r.returncode)
+
+
 @test
 def environment_false_ignores_the_environment():
     os.environ["MINNOW_MEMSIZE"] = "1234"
