@@ -117,7 +117,8 @@ local_shutdown (minnow_h *g, int *exit_status)
     int64_t left = (deadline - minnow_int_now_ns ()) / 1000000;
 
     if (left <= 0) {
-      debug (g, "shutdown: the daemon did not exit, killing it");
+      minnow_int_warning (g, "shutdown: the daemon did not exit within 5 "
+                          "seconds, killing it");
       if (g->pid > 0)
         kill (g->pid, SIGKILL);
       close (g->stderr_fd);

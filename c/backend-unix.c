@@ -25,8 +25,9 @@ unix_launch (minnow_h *g, const char *path)
     return -1;
   }
   if (g->nr_drives > 0)
-    debug (g, "launch: the unix: backend ignores the %zu drive(s) added: "
-           "the daemon at %s has its own", g->nr_drives, path);
+    minnow_int_warning (g, "launch: the unix: backend ignores the %zu "
+                        "drive(s) added: the daemon at %s has its own",
+                        g->nr_drives, path);
   sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock == -1) {
     minnow_int_perrorf (g, "launch: socket");

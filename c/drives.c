@@ -70,23 +70,23 @@ append_drive (minnow_h *g, const char *filename, int readonly,
 
 int
 minnow_impl_add_drive (minnow_h *g, const char *filename,
-                       const struct minnow_add_drive_argv *optargs)
+                       const struct minnow_add_drive_opts_argv *optargs)
 {
   int readonly = 0;
   const char *label = NULL;
 
   if (check_can_add (g, "add_drive") == -1)
     return -1;
-  if (optargs->bitmask & MINNOW_ADD_DRIVE_READONLY_BITMASK)
+  if (optargs->bitmask & MINNOW_ADD_DRIVE_OPTS_READONLY_BITMASK)
     readonly = optargs->readonly;
-  if ((optargs->bitmask & MINNOW_ADD_DRIVE_FORMAT_BITMASK) &&
+  if ((optargs->bitmask & MINNOW_ADD_DRIVE_OPTS_FORMAT_BITMASK) &&
       strcmp (optargs->format, "raw") != 0) {
     minnow_int_error_errno (g, EINVAL, "add_drive: %s: format \"%s\" is not "
                             "supported: minnow reads raw images only",
                             filename, optargs->format);
     return -1;
   }
-  if (optargs->bitmask & MINNOW_ADD_DRIVE_LABEL_BITMASK) {
+  if (optargs->bitmask & MINNOW_ADD_DRIVE_OPTS_LABEL_BITMASK) {
     label = optargs->label;
     if (check_label (g, "add_drive", label) == -1)
       return -1;
@@ -106,8 +106,8 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
 int
 minnow_impl_add_drive_ro (minnow_h *g, const char *filename)
 {
-  struct minnow_add_drive_argv optargs = {
-    .bitmask = MINNOW_ADD_DRIVE_READONLY_BITMASK,
+  struct minnow_add_drive_opts_argv optargs = {
+    .bitmask = MINNOW_ADD_DRIVE_OPTS_READONLY_BITMASK,
     .readonly = 1,
   };
 
@@ -118,7 +118,7 @@ int
 minnow_impl_add_drive_scratch (minnow_h *g, int64_t size,
                                const struct minnow_add_drive_scratch_argv *optargs)
 {
-  const char *tmpdir = getenv ("TMPDIR");
+  const char *tmpdir = minnow_int_tmpdir (g);
   const char *label = NULL;
   char *template;
   int fd;
@@ -135,8 +135,6 @@ minnow_impl_add_drive_scratch (minnow_h *g, int64_t size,
     if (check_label (g, "add_drive_scratch", label) == -1)
       return -1;
   }
-  if (tmpdir == NULL || tmpdir[0] != '/')
-    tmpdir = "/tmp";
   template = minnow_int_safe_asprintf (g, "%s/minnow-scratchXXXXXX", tmpdir);
   fd = mkostemp (template, O_CLOEXEC);
   if (fd == -1) {

@@ -45,6 +45,33 @@ minnow_get_error_handler (minnow_h *g, void **opaque_rtn)
 }
 
 void
+minnow_push_error_handler (minnow_h *g, minnow_error_handler_cb cb,
+                           void *opaque)
+{
+  g->error_stack = minnow_int_safe_realloc (g, g->error_stack,
+                                            (g->nr_error_stack + 1)
+                                            * sizeof g->error_stack[0]);
+  g->error_stack[g->nr_error_stack].cb = g->error_cb;
+  g->error_stack[g->nr_error_stack].data = g->error_cb_data;
+  g->nr_error_stack++;
+  minnow_set_error_handler (g, cb, opaque);
+}
+
+/* Popping more than was pushed restores the default handler, as in
+ * libguestfs. */
+void
+minnow_pop_error_handler (minnow_h *g)
+{
+  if (g->nr_error_stack == 0) {
+    minnow_set_error_handler (g, minnow_int_default_error_handler, NULL);
+    return;
+  }
+  g->nr_error_stack--;
+  minnow_set_error_handler (g, g->error_stack[g->nr_error_stack].cb,
+                            g->error_stack[g->nr_error_stack].data);
+}
+
+void
 minnow_set_out_of_memory_handler (minnow_h *g, minnow_abort_cb cb)
 {
   g->abort_cb = cb;

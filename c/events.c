@@ -12,7 +12,7 @@
 
 static const char *const event_names[] = {
   "close", "subprocess_quit", "launch_done", "progress",
-  "appliance", "library", "trace", "enter",
+  "appliance", "library", "trace", "enter", "libvirt_auth", "warning",
 };
 #define NR_EVENT_NAMES (sizeof event_names / sizeof event_names[0])
 
@@ -122,6 +122,8 @@ minnow_int_call_callbacks_message (minnow_h *g, uint64_t event,
       fprintf (stderr, "libminnow: trace: %.*s\n", (int) buf_len, buf);
     else if (event == MINNOW_EVENT_APPLIANCE)
       fwrite (buf, 1, buf_len, stderr);
+    else if (event == MINNOW_EVENT_WARNING)
+      fprintf (stderr, "libminnow: warning: %.*s\n", (int) buf_len, buf);
     return;
   }
   call_callbacks (g, event, buf, buf_len, NULL, 0);
@@ -147,5 +149,21 @@ minnow_int_debug (minnow_h *g, const char *fs, ...)
   if (r == -1)
     return;
   minnow_int_call_callbacks_message (g, MINNOW_EVENT_LIBRARY, msg, r);
+  free (msg);
+}
+
+void
+minnow_int_warning (minnow_h *g, const char *fs, ...)
+{
+  va_list args;
+  char *msg;
+  int r;
+
+  va_start (args, fs);
+  r = vasprintf (&msg, fs, args);
+  va_end (args);
+  if (r == -1)
+    return;
+  minnow_int_call_callbacks_message (g, MINNOW_EVENT_WARNING, msg, r);
   free (msg);
 }

@@ -21,14 +21,6 @@ static int atexit_registered;
 
 static void close_handles (void);
 
-static int
-env_true (const char *name)
-{
-  const char *v = getenv (name);
-
-  return v != NULL && v[0] != '\0' && strcmp (v, "0") != 0;
-}
-
 minnow_h *
 minnow_create (void)
 {
@@ -52,24 +44,12 @@ minnow_create_flags (unsigned flags, ...)
   g->exit_status = -1;
   g->autosync = 1;
   g->backend = strdup ("local");
-  if (g->backend == NULL) {
-    free (g);
-    return NULL;
-  }
+  if (g->backend == NULL || minnow_int_init_properties (g) == -1)
+    goto error;
 
-  if (!(flags & MINNOW_CREATE_NO_ENVIRONMENT)) {
-    const char *backend = getenv ("MINNOW_BACKEND");
-
-    g->verbose = env_true ("MINNOW_DEBUG");
-    g->trace = env_true ("MINNOW_TRACE");
-    if (backend != NULL && backend[0] != '\0' &&
-        minnow_impl_set_backend (g, backend) == -1) {
-      free (g->last_error);
-      free (g->backend);
-      free (g);
-      return NULL;
-    }
-  }
+  if (!(flags & MINNOW_CREATE_NO_ENVIRONMENT) &&
+      minnow_impl_parse_environment (g) == -1)
+    goto error;
 
   pthread_mutex_lock (&handles_lock);
   g->next = handles;
@@ -82,6 +62,13 @@ minnow_create_flags (unsigned flags, ...)
 
   debug (g, "create: flags = %u, backend = %s", flags, g->backend);
   return g;
+
+ error:
+  minnow_int_free_properties (g);
+  free (g->last_error);
+  free (g->backend);
+  free (g);
+  return NULL;
 }
 
 void
@@ -100,7 +87,8 @@ minnow_close (minnow_h *g)
   /* Autosync first, so that nothing written is lost. */
   if (g->autosync && g->state == STATE_READY) {
     if (minnow_sync (g) == -1)
-      debug (g, "autosync failed: %s", g->last_error ? g->last_error : "");
+      minnow_int_warning (g, "autosync failed: %s",
+                          g->last_error ? g->last_error : "");
   }
 
   if (g->state != STATE_CONFIG)
@@ -125,6 +113,7 @@ minnow_close (minnow_h *g)
   free (g->backend);
   free (g->last_error);
   free (g->const_string);
+  minnow_int_free_properties (g);
   if (g->rbuf.data)
     minnow_rbuf_free (&g->rbuf);
   free (g->wbuf);

@@ -78,6 +78,21 @@ struct minnow_h {
   char *wbuf;                   /* encoding buffer, MINNOW_RBUF_SIZE */
   unsigned serial;
   volatile sig_atomic_t user_cancel;
+
+  /* push/pop_error_handler: the saved handlers, innermost last. */
+  struct error_handler_save { minnow_error_handler_cb cb; void *data; } *error_stack;
+  size_t nr_error_stack;
+
+  /* Properties (properties.c).  NULL strings mean "the default". */
+  char *int_tmpdir, *env_tmpdir;     /* set_tmpdir; MINNOW_TMPDIR */
+  char *int_cachedir, *env_cachedir; /* set_cachedir; MINNOW_CACHEDIR */
+  char *identifier;                  /* never NULL; "" when unset */
+  char *program;                     /* never NULL */
+  char **backend_settings;           /* NULL-terminated, never NULL */
+  char *path;                        /* NULL: the default */
+  char *hv;                          /* never NULL */
+  char *append;                      /* may be NULL */
+  int memsize, smp, network, recovery_proc, pgroup;
 };
 
 /* A backend: how the daemon is reached. */
@@ -164,6 +179,19 @@ int minnow_int_shutdown (minnow_h *g, int check_errors);
 void minnow_int_daemon_gone (minnow_h *g);
 const char *minnow_int_daemon_path (void);
 int64_t minnow_int_now_ns (void);
+
+/* properties.c */
+/* Sets the defaults of the properties; 0, or -1 when out of memory. */
+int minnow_int_init_properties (minnow_h *g);
+void minnow_int_free_properties (minnow_h *g);
+/* The directory for temporary files (never NULL). */
+const char *minnow_int_tmpdir (minnow_h *g);
+/* The availability groups of api.def, NULL-terminated (actions.c). */
+extern const char *const minnow_int_availability_groups[];
+
+/* A warning: WARNING event, or stderr without a callback. */
+void minnow_int_warning (minnow_h *g, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
 
 /* drives.c */
 void minnow_int_free_drives (minnow_h *g);

@@ -29,7 +29,9 @@ vtrace (minnow_h *g, const char *prefix, const char *fs, va_list args)
 
   if (vasprintf (&body, fs, args) == -1)
     return;
-  r = asprintf (&line, "%s%s", prefix, body);
+  /* set_identifier names the handle at the start of each line. */
+  r = asprintf (&line, "%s%s%s%s", g->identifier ? g->identifier : "",
+                g->identifier && g->identifier[0] ? ": " : "", prefix, body);
   free (body);
   if (r == -1)
     return;

@@ -22,7 +22,7 @@ let non_null_args a =
 let pr_trace_call a =
   let params = List.concat_map c_arg_params a.args
                @ (if a.optargs = [] then []
-                  else [sprintf "const struct minnow_%s_argv *optargs" a.name]) in
+                  else [sprintf "const %s *optargs" (argv_struct a)]) in
   pr "static void\ntrace_call_%s (%s)\n{\n" a.name
     (wrap_list ~indent:(String.length a.name + 13) ("minnow_h *g" :: params));
   if a.args = [] && a.optargs = [] then begin
@@ -123,7 +123,7 @@ let pr_entry a =
 let pr_library_action a =
   pr "%s\n{\n" (c_proto (form a) a);
   if a.optargs <> [] then
-    pr "  const struct minnow_%s_argv no_optargs = { .bitmask = 0 };\n" a.name;
+    pr "  const %s no_optargs = { .bitmask = 0 };\n" (argv_struct a);
   pr "  %s;\n\n" (ret_decl a);
   pr_entry a;
   pr "  if (g->trace)\n    trace_call_%s (%s);\n" a.name (c_call_args ~optargs:"optargs" { a with ret = RErr });
@@ -185,7 +185,7 @@ let pr_daemon_action a =
   let proc = "MINNOW_PROC_" ^ upper n in
   pr "%s\n{\n" (c_proto (form a) a);
   if a.optargs <> [] then
-    pr "  const struct minnow_%s_argv no_optargs = { .bitmask = 0 };\n" n;
+    pr "  const %s no_optargs = { .bitmask = 0 };\n" (argv_struct a);
   if has_args then pr "  struct minnow_%s_args args;\n" n;
   if has_ret then pr "  struct minnow_%s_ret ret;\n" n;
   pr "  minnow_message_header hdr;\n  minnow_message_error err;\n  int serial;\n";
@@ -239,4 +239,9 @@ let generate api =
   pr "#include \"minnow-internal.h\"\n#include \"actions-internal.h\"\n\n";
   List.iter (fun a ->
     pr_trace_call a;
-    if is_daemon a then pr_daemon_action a else pr_library_action a) api.actions
+    if is_daemon a then pr_daemon_action a else pr_library_action a) api.actions;
+  let groups = List.sort_uniq compare (List.filter_map (fun a -> a.availability) api.actions) in
+  pr "/* The availability groups of api.def (available_all_groups). */\n";
+  pr "const char *const minnow_int_availability_groups[] = {\n";
+  List.iter (fun g -> pr "  %s,\n" (c_string g)) groups;
+  pr "  NULL\n};\n"

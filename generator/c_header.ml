@@ -20,6 +20,9 @@ typedef void (*minnow_error_handler_cb) (minnow_h *g, void *opaque, const char *
 typedef void (*minnow_abort_cb) (void) __attribute__((noreturn));
 extern void minnow_set_error_handler (minnow_h *g, minnow_error_handler_cb cb, void *opaque);
 extern minnow_error_handler_cb minnow_get_error_handler (minnow_h *g, void **opaque_rtn);
+/* Saves the current handler and sets cb; pop restores the saved one. */
+extern void minnow_push_error_handler (minnow_h *g, minnow_error_handler_cb cb, void *opaque);
+extern void minnow_pop_error_handler (minnow_h *g);
 extern void minnow_set_out_of_memory_handler (minnow_h *g, minnow_abort_cb cb);
 extern minnow_abort_cb minnow_get_out_of_memory_handler (minnow_h *g);
 
@@ -64,18 +67,25 @@ let pr_struct st =
   pr "extern void minnow_free_%s_list (struct minnow_%s_list *);\n\n" st.s_name st.s_name
 
 let attrs a =
+  let nn = "\n  MINNOW_NONNULL_HANDLE" in
   match List.find_map (function Deprecated_by o -> Some o | _ -> None) a.flags with
-  | Some o -> sprintf "\n  MINNOW_DEPRECATED_REPLACED_BY (%S)" o
-  | None -> ""
+  | Some o -> sprintf "%s\n  MINNOW_DEPRECATED_REPLACED_BY (%S)" nn o
+  | None -> nn
 
 let pr_action a =
-  pr "#define MINNOW_HAVE_%s 1\n" (upper a.name);
+  if once_had_no_optargs a then begin
+    (* libguestfs's back-compatible form: the name keeps its original
+       fixed arity, the optional arguments live under NAME_opts. *)
+    pr "#define MINNOW_HAVE_%s 1\n" (upper a.name);
+    pr "extern %s%s;\n\n" (c_proto Fixed a) (attrs a)
+  end;
+  pr "#define MINNOW_HAVE_%s 1\n" (upper (c_name a));
   if a.optargs = [] then
     pr "extern %s%s;\n\n" (c_proto Plain a) (attrs a)
   else begin
     pr "extern %s%s;\n" (c_proto Plain a) (attrs a);
     pr "extern %s%s;\n" (c_proto Va a) (attrs a);
-    pr "struct minnow_%s_argv {\n" a.name;
+    pr "%s {\n" (argv_struct a);
     pr "  uint64_t bitmask;    /* which of the fields below are set */\n";
     List.iteri (fun i (t, n) ->
       pr "# define %s (UINT64_C(1)<<%d)\n" (optarg_bitmask a n) i;
@@ -94,6 +104,12 @@ let generate api =
   pr "#ifndef MINNOW_H_\n#define MINNOW_H_\n\n";
   pr "#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n\n";
   pr "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  pr "/* The handle argument of every action must not be NULL.  (The varargs\n";
+  pr " * forms are not marked sentinel: GCC's sentinel attribute wants a NULL\n";
+  pr " * pointer, and the optional-argument lists end with the integer -1.) */\n";
+  pr "#if defined (__GNUC__)\n";
+  pr "# define MINNOW_NONNULL_HANDLE __attribute__((__nonnull__ (1)))\n";
+  pr "#else\n# define MINNOW_NONNULL_HANDLE\n#endif\n\n";
   pr "%s\n" fixed_api;
   pr_events api;
   pr "/* Structs returned by actions. */\n\n";
@@ -104,6 +120,9 @@ let generate api =
   pr "#else\n# define MINNOW_DEPRECATED_REPLACED_BY(s)\n#endif\n\n";
   pr "/* Actions.  Optional arguments: minnow_NAME (g, args..., OPT, value, ..., -1),\n";
   pr " * minnow_NAME_va, or minnow_NAME_argv with a struct whose bitmask says\n";
-  pr " * which fields are set. */\n\n";
+  pr " * which fields are set.  An action that had no optional arguments in\n";
+  pr " * libguestfs's first version keeps that fixed-arity form under its name\n";
+  pr " * (minnow_add_drive (g, filename)); its optional-argument forms are\n";
+  pr " * minnow_NAME_opts, minnow_NAME_opts_va and minnow_NAME_opts_argv. */\n\n";
   List.iter pr_action api.actions;
   pr "#ifdef __cplusplus\n}\n#endif\n\n#endif /* MINNOW_H_ */\n"

@@ -17,10 +17,10 @@ let pr_action a =
   let ret_var = if ret_t.[String.length ret_t - 1] = '*' then ret_t ^ "r" else ret_t ^ " r" in
   pr "%s\n{\n  va_list optargs;\n  %s;\n\n" (c_proto Plain a) ret_var;
   pr "  va_start (optargs, %s);\n" (last_param a);
-  pr "  r = minnow_%s_va (%s, optargs);\n" a.name (c_call_args a);
+  pr "  r = minnow_%s_va (%s, optargs);\n" (c_name a) (c_call_args a);
   pr "  va_end (optargs);\n  return r;\n}\n\n";
   pr "%s\n{\n" (c_proto Va a);
-  pr "  struct minnow_%s_argv optargs_s;\n" a.name;
+  pr "  %s optargs_s;\n" (argv_struct a);
   pr "  int i;\n  uint64_t i_mask;\n\n";
   pr "  optargs_s.bitmask = 0;\n";
   pr "  while ((i = va_arg (args, int)) >= 0) {\n";
@@ -43,7 +43,12 @@ let pr_action a =
   pr "                              \"%s\", i);\n" a.name;
   pr "      return %s;\n    }\n" ev;
   pr "    optargs_s.bitmask |= i_mask;\n  }\n\n";
-  pr "  return minnow_%s_argv (%s);\n}\n\n" a.name (c_call_args ~optargs:"&optargs_s" a)
+  pr "  return %s (%s);\n}\n\n" (argv_fn a) (c_call_args ~optargs:"&optargs_s" a);
+  if once_had_no_optargs a then begin
+    pr "/* The fixed-arity form libguestfs programs call by this name. */\n";
+    pr "%s\n{\n" (c_proto Fixed a);
+    pr "  return %s (%s);\n}\n\n" (argv_fn a) (c_call_args ~optargs:"NULL" a)
+  end
 
 let generate api =
   generated_by `C;

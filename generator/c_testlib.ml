@@ -170,16 +170,19 @@ let call_expr ?(argv = false) a c =
   else if argv then begin
     let bits = List.map (fun (o, _) -> optarg_bitmask a o) c.c_optargs in
     let fields = List.map (fun (o, l) -> sprintf ".%s = %s" o (c_optarg (opt_type o) l)) c.c_optargs in
-    let s = sprintf "&(struct minnow_%s_argv) { .bitmask = %s%s }" a.name
+    let s = sprintf "&(%s) { .bitmask = %s%s }" (argv_struct a)
         (if bits = [] then "0" else String.concat " | " bits)
         (String.concat "" (List.map (( ^ ) ", ") fields)) in
-    sprintf "minnow_%s_argv (%s)" a.name (String.concat ", " ("g" :: args @ size @ [s]))
+    sprintf "%s (%s)" (argv_fn a) (String.concat ", " ("g" :: args @ size @ [s]))
   end else begin
     let opts = List.concat_map (fun (o, l) ->
       let t = opt_type o in
       let v = c_optarg t l in
       [optarg_index a o; (match t with OInt64 -> "(int64_t) " ^ v | _ -> v)]) c.c_optargs in
-    sprintf "minnow_%s (%s)" a.name (String.concat ", " ("g" :: args @ size @ opts @ ["-1"]))
+    if opts = [] && once_had_no_optargs a then
+      sprintf "minnow_%s (%s)" a.name (String.concat ", " ("g" :: args @ size))
+    else
+      sprintf "minnow_%s (%s)" (c_name a) (String.concat ", " ("g" :: args @ size @ opts @ ["-1"]))
   end
 
 let result_decl a =

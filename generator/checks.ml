@@ -29,7 +29,8 @@ let reserved_optarg = [
 (* Names of the fixed handle API: an action may not take them. *)
 let fixed_api = [
   "create"; "create_flags"; "close"; "last_error"; "last_errno";
-  "set_error_handler"; "get_error_handler"; "set_out_of_memory_handler";
+  "set_error_handler"; "get_error_handler"; "push_error_handler";
+  "pop_error_handler"; "set_out_of_memory_handler";
   "get_out_of_memory_handler"; "set_event_callback"; "delete_event_callback";
   "event_to_string"; "set_private"; "get_private"; "first_private";
   "next_private"; "user_cancel";
@@ -236,6 +237,10 @@ let check_action api defs a =
     | Deprecated_by o ->
       if not (List.exists (fun b -> b.name = o) api.actions) then
         aerr a (sprintf "deprecated_by %s: no such action" o)
+    | Once_had_no_optargs ->
+      if a.optargs = [] then aerr a "once_had_no_optargs needs optargs";
+      if List.exists (fun b -> b.name = a.name ^ "_opts") api.actions then
+        aerr a (sprintf "once_had_no_optargs: the C name %s_opts is taken by an action" a.name)
     | Protocol_limit_warning | Not_in_docs -> ()) a.flags;
   List.iter (fun t ->
     let fail line msg = err line "action" a.name msg in

@@ -38,7 +38,13 @@ let c_err_value = function
   | RStruct _ | RStructList _ -> Some "NULL"
   | RConstOptString -> None
 
-type form = Plain | Va | Argv | Impl
+type form = Plain | Fixed | Va | Argv | Impl
+
+let c_name a = if once_had_no_optargs a then a.name ^ "_opts" else a.name
+
+let argv_struct a = sprintf "struct minnow_%s_argv" (c_name a)
+
+let argv_fn a = sprintf "minnow_%s_argv" (c_name a)
 
 let ret_with_space r =
   let t = c_ret_type r in
@@ -50,13 +56,15 @@ let c_proto ?(prefix = "minnow_") form a =
     @ (match a.ret with RBufferOut -> ["size_t *size_r"] | _ -> [])
     @ (if a.optargs = [] then []
        else match form with
+         | Fixed -> []
          | Plain -> ["..."]
          | Va -> ["va_list args"]
-         | Argv | Impl -> [sprintf "const struct minnow_%s_argv *optargs" a.name]) in
+         | Argv | Impl -> [sprintf "const %s *optargs" (argv_struct a)]) in
   let fname = match form with
-    | Plain -> prefix ^ a.name
-    | Va -> prefix ^ a.name ^ "_va"
-    | Argv -> prefix ^ a.name ^ "_argv"
+    | Fixed -> prefix ^ a.name
+    | Plain -> prefix ^ c_name a
+    | Va -> prefix ^ c_name a ^ "_va"
+    | Argv -> prefix ^ c_name a ^ "_argv"
     | Impl -> prefix ^ "impl_" ^ a.name in
   let head = sprintf "%s (" fname in
   sprintf "%s\n%s%s)" (String.trim (ret_with_space a.ret)) head
@@ -129,7 +137,7 @@ let struct_field_c (t, n) =
   | FInt64 -> [sprintf "int64_t %s;" n]
   | FUInt64 -> [sprintf "uint64_t %s;" n]
 
-let optarg_index a o = sprintf "MINNOW_%s_%s" (upper a.name) (upper o)
+let optarg_index a o = sprintf "MINNOW_%s_%s" (upper (c_name a)) (upper o)
 let optarg_bitmask a o = optarg_index a o ^ "_BITMASK"
 
 let event_const e = "MINNOW_EVENT_" ^ upper e.e_name

@@ -18,11 +18,23 @@ val c_ret_type : ret_type -> string
 val c_err_value : ret_type -> string option
 (** The value returned on error; None for ConstOptString. *)
 
-type form = Plain | Va | Argv | Impl
+type form = Plain | Fixed | Va | Argv | Impl
+
+val c_name : action -> string
+(** The C name of the optargs forms: NAME, or NAME_opts for an action
+    flagged once_had_no_optargs (as libguestfs: minnow_add_drive_opts). *)
+
+val argv_struct : action -> string
+(** "struct minnow_CNAME_argv" *)
+
+val argv_fn : action -> string
+(** "minnow_CNAME_argv" *)
 
 val c_proto : ?prefix:string -> form -> action -> string
 (** "RET\nminnow_NAME (minnow_h *g, ...)" for one of the forms: Plain is
-    the varargs form when the action has optargs; Impl is minnow_impl_NAME
+    minnow_CNAME, the varargs form when the action has optargs; Fixed is
+    minnow_NAME without optional arguments (once_had_no_optargs actions);
+    Va and Argv are minnow_CNAME_va/_argv; Impl is minnow_impl_NAME
     (optargs as an _argv pointer). The prefix replaces "minnow_". *)
 
 val c_call_args : ?optargs:string -> action -> string
@@ -52,10 +64,10 @@ val struct_field_c : field_type * string -> string list
 (** Public struct fields of one field ("uint32_t buf_len;", "char *buf;"). *)
 
 val optarg_bitmask : action -> string -> string
-(** MINNOW_NAME_OPT_BITMASK *)
+(** MINNOW_CNAME_OPT_BITMASK *)
 
 val optarg_index : action -> string -> string
-(** MINNOW_NAME_OPT *)
+(** MINNOW_CNAME_OPT *)
 
 val event_const : event -> string
 (** MINNOW_EVENT_NAME *)

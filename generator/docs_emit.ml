@@ -44,8 +44,18 @@ let returns a =
     "This function returns a buffer, or NULL on error.  Its size is stored \
      in C<*size_r>.  I<The caller must free the returned buffer after use>."
 
-let pr_action a =
+(* The fixed-arity entry of an action flagged once_had_no_optargs. *)
+let pr_back_compat a =
   pr "=head2 minnow_%s\n\n" a.name;
+  pr "%s\n\n" (verbatim (c_proto Fixed a ^ ";"));
+  pr "This function is provided for source compatibility with libguestfs, \
+      where it had no optional arguments: it is L</minnow_%s> with none \
+      given.\n\n" (c_name a);
+  pr "(Added in %s)\n\n" a.since
+
+let pr_action a =
+  if once_had_no_optargs a then pr_back_compat a;
+  pr "=head2 minnow_%s\n\n" (c_name a);
   pr "%s\n\n" (verbatim (c_proto Plain a ^ ";"));
   if a.optargs <> [] then begin
     pr "You may supply a list of optional arguments to this call.\n";
@@ -60,25 +70,26 @@ let pr_action a =
   pr "%s\n\n" (returns a);
   if a.optargs <> [] then
     pr "This function takes a variable number of arguments: see \
-        L</minnow_%s_va> and L</minnow_%s_argv>.\n\n" a.name a.name;
+        L</minnow_%s_va> and L</minnow_%s_argv>.\n\n" (c_name a) (c_name a);
   if List.mem Protocol_limit_warning a.flags then
     pr "Because of the protocol's message size limit (4 MiB), do not use \
         this call for transfers of more than a few megabytes.\n\n";
   List.iter (function
     | Deprecated_by o ->
       pr "I<This function is deprecated.>  Use L</minnow_%s> instead.\n\n" o
-    | Protocol_limit_warning | Not_in_docs -> ()) a.flags;
+    | Protocol_limit_warning | Not_in_docs | Once_had_no_optargs -> ()) a.flags;
   Option.iter (fun g ->
     pr "This function depends on the feature C<%s>.\n\n" g) a.availability;
   pr "(Added in %s)\n\n" a.since;
   if a.optargs <> [] then begin
-    pr "=head2 minnow_%s_va\n\n%s\n\n" a.name (verbatim (c_proto Va a ^ ";"));
-    pr "This is the \"va_list variant\" of L</minnow_%s>.\n\n" a.name;
-    pr "=head2 minnow_%s_argv\n\n%s\n\n" a.name (verbatim (c_proto Argv a ^ ";"));
+    let cn = c_name a in
+    pr "=head2 minnow_%s_va\n\n%s\n\n" cn (verbatim (c_proto Va a ^ ";"));
+    pr "This is the \"va_list variant\" of L</minnow_%s>.\n\n" cn;
+    pr "=head2 minnow_%s_argv\n\n%s\n\n" cn (verbatim (c_proto Argv a ^ ";"));
     pr "This is the \"argv variant\" of L</minnow_%s>: set the bits of \
-        C<optargs-E<gt>bitmask> for the fields that are given.\n\n" a.name;
-    pr "%s\n\n" (verbatim (sprintf "struct minnow_%s_argv {\n  uint64_t bitmask;\n%s\n};"
-                             a.name (String.concat "\n" (List.map (fun (t, n) ->
+        C<optargs-E<gt>bitmask> for the fields that are given.\n\n" cn;
+    pr "%s\n\n" (verbatim (sprintf "%s {\n  uint64_t bitmask;\n%s\n};"
+                             (argv_struct a) (String.concat "\n" (List.map (fun (t, n) ->
                                sprintf "  %s;  /* %s */" (decl (c_optarg_type t) n) (optarg_bitmask a n))
                                a.optargs))))
   end

@@ -48,10 +48,19 @@ let field_type = function
 
 let nr_params a = List.length a.optargs + 1 + List.length a.args
 
+(* libguestfs's order: the handle, the optional arguments, the others. *)
 let external_sig a =
   let opts = List.map (fun (t, n) -> sprintf "?%s:%s" (ml_name n) (optarg_type t)) a.optargs in
   let args = List.map (fun (t, _) -> arg_type t) a.args in
-  String.concat " -> " (opts @ ["t"] @ args @ [ret_type a.ret])
+  String.concat " -> " (["t"] @ opts @ args @ [ret_type a.ret])
+
+(* The method of the object interface: without the handle; unit when
+   there is no other argument. *)
+let method_sig a =
+  let opts = List.map (fun (t, n) -> sprintf "?%s:%s" (ml_name n) (optarg_type t)) a.optargs in
+  let args = List.map (fun (t, _) -> arg_type t) a.args in
+  let args = if args = [] then ["unit"] else args in
+  String.concat " -> " (opts @ args @ [ret_type a.ret])
 
 let external_names a =
   if nr_params a > 5 then sprintf "\"ocaml_minnow_%s_byte\" \"ocaml_minnow_%s\"" a.name a.name
@@ -67,27 +76,35 @@ let doc_of a =
 
 let pr_common_decls ~impl api =
   pr "type t\n(** A minnow handle. *)\n\n";
-  pr "exception Error of string * int\n";
-  pr "(** An error from the library: the message and the errno value (0 when\n";
-  pr "    there is none).  A call on a closed handle raises it too. *)\n\n";
-  if impl then
-    pr "let () = Callback.register_exception \"Minnow.Error\" (Error (\"\", 0))\n\n";
+  pr "exception Error of string\n";
+  pr "(** An error from the library, with its message (libguestfs's\n";
+  pr "    [Guestfs.Error]).  The errno value is [last_errno g]. *)\n\n";
+  pr "exception Handle_closed of string\n";
+  pr "(** A function was called on a closed handle; the argument is its name. *)\n\n";
+  if impl then begin
+    pr "let () = Callback.register_exception \"Minnow.Error\" (Error \"\")\n";
+    pr "let () = Callback.register_exception \"Minnow.Handle_closed\" (Handle_closed \"\")\n\n"
+  end;
   pr "type event =\n";
   List.iter (fun e -> pr "  | EVENT_%s\n" (String.uppercase_ascii e.e_name)) api.events;
   pr "(** Event classes (see {!set_event_callback}). *)\n\n";
+  if impl then pr "type event_handle = int\n\n"
+  else pr "type event_handle\n(** What {!set_event_callback} returns, for {!delete_event_callback}. *)\n\n";
+  pr "type event_callback = event -> event_handle -> string -> int64 array -> unit\n";
+  pr "(** [f event event_handle buf array]. *)\n\n";
   List.iter (fun st ->
     pr "type %s = {\n" st.s_name;
     List.iter (fun (t, f) -> pr "  %s : %s;\n" (ml_name f) (field_type t)) st.s_fields;
     pr "}\n(** The struct [%s] of api.def. *)\n\n" st.s_name) api.structs
 
 let fixed_sigs = [
-  "create", "?flags:int -> unit -> t",
-  "Create a handle.  [flags]: {!create_no_environment}.";
+  "create", "?environment:bool -> ?close_on_exit:bool -> ?flags:int -> unit -> t",
+  "Create a handle, as libguestfs's [Guestfs.create].  [~environment:false]\n    ignores the MINNOW_* environment variables; [~close_on_exit:false] leaves\n    the handle open when the program exits; [flags] (minnow's addition): the\n    raw {!create_no_environment} bits.";
   "close", "t -> unit",
-  "Close the handle: sync and stop the daemon.  Closing twice is harmless;\n    any other call on a closed handle raises [Error].  A handle that is\n    collected without being closed is closed then (without firing events).";
-  "set_event_callback", "t -> (event -> int -> string -> int64 array -> unit) -> event list -> int",
+  "Close the handle: sync and stop the daemon.  Closing twice is harmless;\n    any other call on a closed handle raises [Handle_closed].  A handle\n    that is collected without being closed is closed then, and its CLOSE\n    callbacks run.";
+  "set_event_callback", "t -> event_callback -> event list -> event_handle",
   "[set_event_callback g f events] calls [f event event_handle buf array]\n    for each of these events; returns the event handle.";
-  "delete_event_callback", "t -> int -> unit", "Remove an event callback.";
+  "delete_event_callback", "t -> event_handle -> unit", "Remove an event callback.";
   "event_to_string", "event list -> string", "\"close,progress\"";
   "user_cancel", "t -> unit", "Cancel the file transfer in progress (safe from any thread).";
   "last_errno", "t -> int", "The errno of the last error on the handle.";
@@ -96,6 +113,22 @@ let fixed_sigs = [
   "string_of_errno", "int -> string",
   "The name of an errno value ([\"ENOENT\"]), or [\"unknown errno\"].";
 ]
+
+(* libguestfs's Errno module has these; the errnos api.def tests use come too. *)
+let errno_module_names api =
+  List.sort_uniq compare
+    (["EINVAL"; "ENOTSUP"; "EPERM"; "ESRCH"; "ENOENT"] @ Binding_utils.errno_names api)
+
+let pr_class_sig api =
+  pr "  method close : unit -> unit\n";
+  pr "  method set_event_callback : event_callback -> event list -> event_handle\n";
+  pr "  method delete_event_callback : event_handle -> unit\n";
+  pr "  method last_errno : unit -> int\n";
+  pr "  method user_cancel : unit -> unit\n";
+  pr "  method ocaml_handle : t\n";
+  List.iter (fun a ->
+    pr "  method %s : %s\n" a.name (method_sig a);
+    if once_had_no_optargs a then pr "  method %s_opts : %s\n" a.name (method_sig a)) api.actions
 
 let generate_mli api =
   pr "(* Generated from api.def by generator/: do not edit. *)\n\n";
@@ -107,9 +140,20 @@ let generate_mli api =
   pr_common_decls ~impl:false api;
   pr "val create_no_environment : int\n(** Ignore MINNOW_DEBUG, MINNOW_TRACE and MINNOW_BACKEND. *)\n\n";
   List.iter (fun (n, s, d) -> pr "val %s : %s\n(** %s *)\n\n" n s d) fixed_sigs;
+  pr "module Errno : sig\n";
+  List.iter (fun e -> pr "  val errno_%s : int\n" e) (errno_module_names api);
+  pr "end\n(** The host's errno values, to compare with {!last_errno}. *)\n\n";
   List.iter (fun a ->
     pr "val %s : %s\n" a.name (external_sig a);
-    pr "(** %s *)\n\n" (doc_of a)) api.actions
+    pr "(** %s *)\n\n" (doc_of a);
+    if once_had_no_optargs a then
+      pr "val %s_opts : %s\n(** The same as {!%s} (libguestfs's name). *)\n\n"
+        a.name (external_sig a) a.name) api.actions;
+  pr "(** The object interface, as libguestfs's [Guestfs.guestfs]: the\n";
+  pr "    functions above as methods of [new Minnow.minnow ()]. *)\n";
+  pr "class minnow : ?environment:bool -> ?close_on_exit:bool -> unit -> object\n";
+  pr_class_sig api;
+  pr "end\n"
 
 let generate_ml api =
   pr "(* Generated from api.def by generator/: do not edit. *)\n\n";
@@ -122,8 +166,24 @@ let generate_ml api =
   pr "  | b -> failwith (Printf.sprintf \"Minnow: unknown event 0x%%Lx\" b)\n\n";
   pr "let bitmask events = List.fold_left (fun m e -> Int64.logor m (event_bit e)) 0L events\n\n";
   pr "external create_flags : int -> t = \"ocaml_minnow_create\"\n";
-  pr "let create ?(flags = 0) () = create_flags flags\n";
   pr "external close : t -> unit = \"ocaml_minnow_close\"\n";
+  pr "%s" {|
+(* As libguestfs, a collected handle is closed with its CLOSE callbacks
+   run: an OCaml finaliser may run OCaml code, a custom block's may not
+   (its C finaliser remains for handles still open when the program
+   ends).  close_on_exit closes handles left open at exit, through a
+   weak pointer so that it does not keep them alive. *)
+let create ?(environment = true) ?(close_on_exit = true) ?(flags = 0) () =
+  let flags = if environment then flags else flags lor 1 in
+  let g = create_flags flags in
+  Gc.finalise close g;
+  if close_on_exit then begin
+    let w = Weak.create 1 in
+    Weak.set w 0 (Some g);
+    at_exit (fun () -> match Weak.get w 0 with Some g -> close g | None -> ())
+  end;
+  g
+|};
   pr "external set_event_callback_bits :\n";
   pr "  t -> (int64 -> int -> string -> int64 array -> unit) -> int64 -> int\n";
   pr "  = \"ocaml_minnow_set_event_callback\"\n";
@@ -138,7 +198,31 @@ let generate_ml api =
   pr "external errno_of_string : string -> int = \"ocaml_minnow_errno_of_string\"\n";
   pr "external string_of_errno : int -> string = \"ocaml_minnow_string_of_errno\"\n\n";
   List.iter (fun a ->
-    pr "external %s : %s\n  = %s\n" a.name (external_sig a) (external_names a)) api.actions
+    pr "external %s : %s\n  = %s\n" a.name (external_sig a) (external_names a);
+    if once_had_no_optargs a then
+      pr "let %s_opts = %s\n" a.name a.name) api.actions;
+  pr "\nmodule Errno = struct\n";
+  List.iter (fun e -> pr "  let errno_%s = errno_of_string %S\n" e e) (errno_module_names api);
+  pr "end\n\n";
+  pr "class minnow ?environment ?close_on_exit () =\n";
+  pr "  let g = create ?environment ?close_on_exit () in\n";
+  pr "  object\n";
+  pr "    method close () = close g\n";
+  pr "    method set_event_callback = set_event_callback g\n";
+  pr "    method delete_event_callback = delete_event_callback g\n";
+  pr "    method last_errno () = last_errno g\n";
+  pr "    method user_cancel () = user_cancel g\n";
+  pr "    method ocaml_handle = g\n";
+  List.iter (fun a ->
+    List.iter (fun name ->
+      if a.args = [] && a.optargs = [] then
+        pr "    method %s () = %s g\n" name a.name
+      else if a.args = [] then
+        pr "    method %s = %s g\n" name a.name
+      else
+        pr "    method %s = %s g\n" name a.name)
+      (a.name :: (if once_had_no_optargs a then [a.name ^ "_opts"] else []))) api.actions;
+  pr "  end\n"
 
 (* ------------------------------------------------------------ C stubs *)
 
@@ -180,7 +264,7 @@ let pr_params names =
       (String.concat ", " c)) (chunks names)
 
 let pr_stub a =
-  let params = List.map (fun (_, n) -> n ^ "v") a.optargs @ ["gv"]
+  let params = ["gv"] @ List.map (fun (_, n) -> n ^ "v") a.optargs
                @ List.map (fun (_, n) -> n ^ "v") a.args in
   pr "value ocaml_minnow_%s (%s);\n" a.name
     (String.concat ", " (List.map (fun p -> "value " ^ p) params));
@@ -214,7 +298,7 @@ let pr_stub a =
       pr "  size_t %s_size = caml_string_length (%sv);\n" n n;
       pr "  char *%s = ocaml_minnow_memdup (%sv, %s_size);\n" n n n) a.args;
   if a.optargs <> [] then begin
-    pr "  struct minnow_%s_argv optargs = { .bitmask = 0 };\n" a.name;
+    pr "  %s optargs = { .bitmask = 0 };\n" (Cnames.argv_struct a);
     List.iter (fun (t, n) ->
       match t with
       | OStringList -> pr "  char **%s = NULL;\n" n
@@ -244,7 +328,7 @@ let pr_stub a =
       (("g" :: args) @ (match a.ret with RBufferOut -> ["&size"] | _ -> [])
        @ (if a.optargs <> [] then ["&optargs"] else [])) in
   pr "\n  caml_enter_blocking_section ();\n";
-  pr "  r = minnow_%s%s (%s);\n" a.name (if a.optargs <> [] then "_argv" else "") call_args;
+  pr "  r = %s (%s);\n" (if a.optargs <> [] then Cnames.argv_fn a else "minnow_" ^ a.name) call_args;
   pr "  caml_leave_blocking_section ();\n";
   List.iter (fun (t, n) ->
     match t with
@@ -343,7 +427,8 @@ let ml_call (s : Binding_utils.step) =
     let t = List.find (fun (_, n) -> n = o) a.optargs in
     sprintf "~%s:%s" (ml_name o) (ml_optarg t l)) c.c_optargs in
   let args = List.map2 ml_arg a.args c.c_args in
-  sprintf "Minnow.%s %s" a.name (String.concat " " (opts @ ["g"] @ args))
+  (* libguestfs's way of writing it: the handle first. *)
+  sprintf "Minnow.%s %s" a.name (String.concat " " (["g"] @ opts @ args))
 
 let ml_expected ret l =
   match ret, l with
@@ -466,7 +551,7 @@ let pr_step api (s : Binding_utils.step) =
         (field_render t "v") (ml_name f) (field_literal t l)) fs;
     pr "   ());\n"
   | Fails (errno, text) ->
-    pr "  check_fails %s (fun () -> ignore (%s)) %s %s;\n" what call
+    pr "  check_fails g %s (fun () -> ignore (%s)) %s %s;\n" what call
       (match errno with Some e -> sprintf "(Some %S)" e | None -> "None")
       (match text with Some t -> sprintf "(Some %s)" (ml_string t) | None -> "None")
 
@@ -495,10 +580,11 @@ let check_matches what got sub =
 let check_length what got n =
   if got <> n then fail what (Printf.sprintf "length %d" n) (Printf.sprintf "length %d" got)
 
-let check_fails what f errno sub =
+let check_fails g what f errno sub =
   match f () with
   | () -> fail what "an error" "success"
-  | exception Minnow.Error (msg, e) ->
+  | exception Minnow.Error msg ->
+    let e = Minnow.last_errno g in
     (match errno with
      | Some name when Minnow.errno_of_string name <> e ->
        fail what ("errno " ^ name) (Printf.sprintf "errno %d (%s): %s" e (Minnow.string_of_errno e) msg)
@@ -553,5 +639,5 @@ let generate_bindtests api =
       pr "   | r -> print_string r\n"
     else
       pr "   | r -> print_string (%s); print_char '\\n'\n" (ml_render s.st_action.ret "r");
-    pr "   | exception Minnow.Error (_, e) -> print_string (render_error e));\n") Bindtests_data.matrix;
+    pr "   | exception Minnow.Error _ -> print_string (render_error (Minnow.last_errno g)));\n") Bindtests_data.matrix;
   pr "  Minnow.close g\n"

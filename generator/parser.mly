@@ -59,6 +59,7 @@ let flag ln f arg =
   | "deprecated_by", Some a -> Deprecated_by a
   | "protocol_limit_warning", None -> Protocol_limit_warning
   | "not_in_docs", None -> Not_in_docs
+  | "once_had_no_optargs", None -> Once_had_no_optargs
   | _ -> Utils.error_at ln (Printf.sprintf "unknown flag %s" f)
 
 let scenario ln = function

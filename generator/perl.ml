@@ -4,22 +4,25 @@ open Utils
 
 (* ------------------------------------------------------------ XS *)
 
+(* A new SV holding field f of the struct pointed to by p. *)
+let field_sv t f p =
+  match t with
+  | FString -> sprintf "newSVpv (%s->%s, 0)" p f
+  | FBuffer -> sprintf "newSVpvn (%s->%s, %s->%s_len)" p f p f
+  | FChar -> sprintf "newSVpvn (&%s->%s, 1)" p f
+  | FInt32 | FInt64 -> sprintf "newSViv ((IV) %s->%s)" p f
+  | FUInt32 | FUInt64 -> sprintf "newSVuv ((UV) %s->%s)" p f
+  | FBool -> sprintf "newSViv (%s->%s ? 1 : 0)" p f
+
 let pr_struct_copy st =
   let n = st.s_name in
   pr "static SV *\ncopy_%s (pTHX_ const struct minnow_%s *s)\n{\n" n n;
   pr "  HV *hv = newHV ();\n\n";
   List.iter (fun (t, f) ->
-    let v = match t with
-      | FString -> sprintf "newSVpv (s->%s, 0)" f
-      | FBuffer -> sprintf "newSVpvn (s->%s, s->%s_len)" f f
-      | FChar -> sprintf "newSVpvn (&s->%s, 1)" f
-      | FInt32 | FInt64 -> sprintf "newSViv ((IV) s->%s)" f
-      | FUInt32 | FUInt64 -> sprintf "newSVuv ((UV) s->%s)" f
-      | FBool -> sprintf "newSViv (s->%s ? 1 : 0)" f in
-    pr "  (void) hv_stores (hv, \"%s\", %s);\n" f v) st.s_fields;
+    pr "  (void) hv_stores (hv, \"%s\", %s);\n" f (field_sv t f "s")) st.s_fields;
   pr "  return newRV_noinc ((SV *) hv);\n}\n\n"
 
-let pr_xs_action a =
+let pr_xs_action structs a =
   pr "void\n%s (self, ...)\n      SV *self;\n" a.name;
   pr "PREINIT:\n";
   pr "      minnow_h *g;\n";
@@ -41,7 +44,7 @@ let pr_xs_action a =
     | Int64 -> pr "      int64_t %s;\n" n
     | BufferIn -> pr "      const char *%s;\n      STRLEN %s_size;\n" n n) a.args;
   if a.optargs <> [] then begin
-    pr "      struct minnow_%s_argv optargs = { .bitmask = 0 };\n" a.name;
+    pr "      %s optargs = { .bitmask = 0 };\n" (Cnames.argv_struct a);
     pr "      I32 o;\n";
     List.iter (fun (t, n) ->
       match t with OStringList -> pr "      char **%s = NULL;\n" n | _ -> ()) a.optargs
@@ -93,7 +96,7 @@ let pr_xs_action a =
   let call_args = String.concat ", "
       (("g" :: args) @ (match a.ret with RBufferOut -> ["&size"] | _ -> [])
        @ (if a.optargs <> [] then ["&optargs"] else [])) in
-  pr "      r = minnow_%s%s (%s);\n" a.name (if a.optargs <> [] then "_argv" else "") call_args;
+  pr "      r = %s (%s);\n" (if a.optargs <> [] then Cnames.argv_fn a else "minnow_" ^ a.name) call_args;
   List.iter (fun (t, n) ->
     match t with
     | StringList | DeviceList -> pr "      minnow_perl_free_strings (%s);\n" n
@@ -116,7 +119,17 @@ let pr_xs_action a =
      pr "        XPUSHs (sv_2mortal (newSVpv (r[i], 0)));\n";
      pr "      minnow_perl_free_strings (r);\n"
    | RStruct s ->
-     pr "      XPUSHs (sv_2mortal (copy_%s (aTHX_ r)));\n      minnow_free_%s (r);\n" s s
+     (* As libguestfs: the field names and values as a flat list in list
+        context (my %%s = $g->X), in the struct's order; minnow adds a
+        hash reference in scalar context. *)
+     let st = List.find (fun st -> st.s_name = s) structs in
+     pr "      if (GIMME_V == G_LIST) {\n";
+     pr "        EXTEND (SP, %d);\n" (2 * List.length st.s_fields);
+     List.iter (fun (t, f) ->
+       pr "        PUSHs (sv_2mortal (newSVpvs (\"%s\")));\n" f;
+       pr "        PUSHs (sv_2mortal (%s));\n" (field_sv t f "r")) st.s_fields;
+     pr "      }\n      else\n        XPUSHs (sv_2mortal (copy_%s (aTHX_ r)));\n" s;
+     pr "      minnow_free_%s (r);\n" s
    | RStructList s ->
      pr "      EXTEND (SP, r->len);\n";
      pr "      for (i = 0; i < r->len; ++i)\n";
@@ -136,7 +149,7 @@ let generate_xs api =
   List.iter (fun (st, _) -> pr_struct_copy st) (Binding_utils.used_structs api);
   pr "MODULE = Sys::Minnow  PACKAGE = Sys::Minnow\n\nPROTOTYPES: DISABLE\n\n";
   pr "INCLUDE: handle.xs\n\n";
-  List.iter pr_xs_action api.actions
+  List.iter (pr_xs_action api.structs) api.actions
 
 (* ------------------------------------------------------------ .pm *)
 
@@ -144,14 +157,49 @@ let generate_pm api =
   generated_by `Hash;
   pr "package Sys::Minnow;\n\nuse strict;\nuse warnings;\n\n";
   pr "our $VERSION = '0.1';\n\nrequire XSLoader;\nXSLoader::load ('Sys::Minnow', $VERSION);\n\n";
+  pr "use Carp qw(croak);\n\n";
   pr "use constant {\n";
   pr "  CREATE_NO_ENVIRONMENT => 1,\n";
+  pr "  CREATE_NO_CLOSE_ON_EXIT => 2,\n";
   List.iter (fun e -> pr "  EVENT_%s => 0x%02x,\n" (String.uppercase_ascii e.e_name) e.e_bit) api.events;
   pr "  EVENT_ALL => 0x%02x,\n};\n\n" (List.fold_left (fun m e -> m lor e.e_bit) 0 api.events);
-  pr "sub new\n{\n  my ($class, %%flags) = @_;\n";
-  pr "  my $f = $flags{no_environment} ? CREATE_NO_ENVIRONMENT : 0;\n";
-  pr "  my $p = _create ($f);\n  return bless \\$p, $class;\n}\n\n";
-  pr "sub DESTROY\n{\n  my $self = shift;\n  $self->close if $$self;\n}\n\n";
+  pr "# libguestfs's event variables ($Sys::Guestfs::EVENT_CLOSE ...).\n";
+  List.iter (fun e ->
+    pr "our $EVENT_%s = 0x%x;\n" (String.uppercase_ascii e.e_name) e.e_bit) api.events;
+  pr "our $EVENT_ALL = 0x%x;\n\n" (List.fold_left (fun m e -> m lor e.e_bit) 0 api.events);
+  pr "%s" {|my %known_flags = map { $_ => 1 } qw(environment close_on_exit no_environment);
+
+# Sys::Minnow->new (environment => 0, close_on_exit => 0), as libguestfs.
+sub new
+{
+  my $proto = shift;
+  my $class = ref ($proto) || $proto;
+  croak "Sys::Minnow->new: expected name => value pairs" if @_ % 2;
+  my %flags = @_;
+  for my $k (sort keys %flags) {
+    croak "Sys::Minnow->new: unknown flag '$k' (known: environment, close_on_exit)"
+      unless $known_flags{$k};
+  }
+  my $f = 0;
+  $f |= CREATE_NO_ENVIRONMENT
+    if (exists $flags{environment} && !$flags{environment}) || $flags{no_environment};
+  $f |= CREATE_NO_CLOSE_ON_EXIT
+    if exists $flags{close_on_exit} && !$flags{close_on_exit};
+  my $self = { _g => _create ($f), _flags => $f };
+  bless $self, $class;
+  # As libguestfs: the program name is the script's, not perl's.
+  (my $program = $0) =~ s{.*/}{};
+  $self->set_program ($program) if $program ne "";
+  return $self;
+}
+
+|};
+  pr "sub DESTROY\n{\n  my $self = shift;\n  $self->close if ref ($self) && exists $self->{_g};\n}\n\n";
+  pr "# libguestfs's names of the calls whose optional arguments came later.\n";
+  List.iter (fun a ->
+    if once_had_no_optargs a then
+      pr "*%s_opts = \\&%s;\n" a.name a.name) api.actions;
+  pr "\n";
   pr "1;\n\n__END__\n\n";
   pr "=encoding utf8\n\n=head1 NAME\n\nSys::Minnow - create, read and modify disk images\n\n";
   pr "=head1 SYNOPSIS\n\n";
@@ -162,15 +210,22 @@ let generate_pm api =
   pr "Every action of L<minnow(3)> is a method of the handle.  Optional\n";
   pr "arguments follow the required ones as C<name =E<gt> value> pairs.  Errors\n";
   pr "C<croak> with the library's message; C<$g-E<gt>last_errno> (and C<$!>)\n";
-  pr "hold the errno.  String lists and hashtables are returned as lists,\n";
-  pr "structs as hash references.\n\n";
+  pr "hold the errno.  String lists are returned as lists, hashtables and\n";
+  pr "structs as flat lists of keys and values (C<my %%h = $g-E<gt>statns\n";
+  pr "(\"/\")>), as in libguestfs; a struct in scalar context is a hash\n";
+  pr "reference.  Struct lists are lists of hash references.\n\n";
   pr "=head1 HANDLE\n\n=over 4\n\n";
-  pr "=item $g = Sys::Minnow->new ([no_environment => 1])\n\nCreate a handle.\n\n";
+  pr "=item $g = Sys::Minnow->new ([environment => 0] [, close_on_exit => 0])\n\n";
+  pr "Create a handle.  C<environment =E<gt> 0> ignores the C<MINNOW_*>\n";
+  pr "environment variables; C<close_on_exit =E<gt> 0> is accepted (Perl\n";
+  pr "closes every handle when it is destroyed, at exit too).  Any other\n";
+  pr "flag is an error.\n\n";
   pr "=item $g->close ()\n\nClose the handle (also done when it is destroyed).  Closing\n";
   pr "twice is harmless; any other call on a closed handle croaks.\n\n";
   pr "=item $eh = $g->set_event_callback (\\&cb, $events)\n\n";
   pr "Call C<cb ($event, $event_handle, $buf, \\@array)> for the events in the\n";
-  pr "bitmask C<$events> (C<Sys::Minnow::EVENT_*>).\n\n";
+  pr "bitmask C<$events> (C<$Sys::Minnow::EVENT_*>, or the constants\n";
+  pr "C<Sys::Minnow::EVENT_*>).\n\n";
   pr "=item $g->delete_event_callback ($eh)\n\n";
   pr "=item $g->user_cancel ()\n\nCancel the file transfer in progress.\n\n";
   pr "=item $g->last_errno ()\n\nThe errno of the last error.\n\n";
@@ -210,6 +265,7 @@ let pl_call (s : Binding_utils.step) =
   let call = sprintf "$g->%s (%s)" a.name (String.concat ", " (args @ opts)) in
   match a.ret with
   | RStringList | RHashtable | RStructList _ -> sprintf "[%s]" call
+  | RStruct _ -> sprintf "+{ %s }" call   (* the flat list, as a hash *)
   | _ -> call
 
 (* Perl expression rendering [v] canonically (lists as array refs). *)

@@ -24,7 +24,7 @@ let arg_format (t, _) =
   | Bool -> "p"
   | Int -> "i"
   | Int64 -> "L"
-  | BufferIn -> "y#"
+  | BufferIn -> "s#"    (* bytes, or str (UTF-8), as libguestfs *)
 
 let arg_addrs (t, n) =
   match t with
@@ -102,7 +102,7 @@ let pr_action a =
   pr_ret_decl a.ret;
   List.iter pr_arg_decls a.args;
   if a.optargs <> [] then begin
-    pr "  struct minnow_%s_argv optargs_s = { .bitmask = 0 };\n" a.name;
+    pr "  %s optargs_s = { .bitmask = 0 };\n" (Cnames.argv_struct a);
     List.iter (fun (t, n) ->
       pr "  PyObject *py_%s;\n" n;
       match t with
@@ -150,7 +150,7 @@ let pr_action a =
       (("g" :: c_call_args a)
        @ (match a.ret with RBufferOut -> ["&size"] | _ -> [])
        @ (if a.optargs <> [] then ["&optargs_s"] else [])) in
-  let fn = if a.optargs <> [] then sprintf "minnow_%s_argv" a.name else "minnow_" ^ a.name in
+  let fn = if a.optargs <> [] then Cnames.argv_fn a else "minnow_" ^ a.name in
   pr "\n  Py_BEGIN_ALLOW_THREADS\n";
   pr "  r = %s (%s);\n" fn call_args;
   pr "  Py_END_ALLOW_THREADS\n";
@@ -158,7 +158,7 @@ let pr_action a =
    | Some e -> pr "  if (r == %s) {\n    minnow_py_raise_error (g);\n    goto out;\n  }\n" e
    | None -> ());
   pr_ret_convert a.ret;
-  pr "\n out:\n";
+  pr "\n out: __attribute__ ((unused));\n";
   List.iter (fun (t, n) ->
     match t with
     | String | Device | Mountable | Pathname | Dev_or_Path | Key | FileIn | FileOut
@@ -220,7 +220,7 @@ let doc_of a =
     | RConstString | RString -> Some "a str"
     | RConstOptString -> Some "a str or None"
     | RStringList -> Some "a list of str"
-    | RHashtable -> Some "a dict (str to str)"
+    | RHashtable -> Some "a list of (key, value) pairs, or a dict with python_return_dict=True"
     | RStruct s -> Some (sprintf "a dict (the fields of struct %s)" s)
     | RStructList s -> Some (sprintf "a list of dicts (the fields of struct %s)" s)
     | RBufferOut -> Some "bytes" in
@@ -232,6 +232,30 @@ let indent_text n s =
   String.concat "\n" (List.map (fun l -> if l = "" then "" else pad ^ l)
                         (String.split_on_char '\n' s))
 
+let py_arg_type = function
+  | String | Device | Mountable | Pathname | Dev_or_Path | Key | FileIn | FileOut -> "str"
+  | OptString -> "Optional[str]"
+  | StringList | DeviceList -> "List[str]"
+  | Bool -> "bool"
+  | Int | Int64 -> "int"
+  | BufferIn -> "Union[bytes, str]"
+
+let py_optarg_type = function
+  | OBool -> "bool" | OInt | OInt64 -> "int" | OString -> "str"
+  | OStringList -> "List[str]"
+
+let py_ret_type = function
+  | RErr -> "None"
+  | RInt | RInt64 -> "int"
+  | RBool -> "bool"
+  | RConstString | RString -> "str"
+  | RConstOptString -> "Optional[str]"
+  | RStringList -> "List[str]"
+  | RHashtable -> "Union[List[Tuple[str, str]], Dict[str, str]]"
+  | RStruct _ -> "Dict[str, Any]"
+  | RStructList _ -> "List[Dict[str, Any]]"
+  | RBufferOut -> "bytes"
+
 let generate_module api =
   generated_by `Hash;
   pr "\"\"\"minnow: create, read and modify disk images.\n\n";
@@ -240,62 +264,102 @@ let generate_module api =
   pr "        g.add_drive_ro(\"disk.img\")\n";
   pr "        g.launch()\n";
   pr "        print(g.list_devices())\n\n";
+  pr "The shape is libguestfs's (import guestfs; guestfs.GuestFS()), renamed.\n";
   pr "Errors raise minnow.Error, a RuntimeError with .errno.\n\"\"\"\n\n";
+  pr "import atexit\nimport os\nimport sys\nimport weakref\nfrom typing import Any, Callable, Dict, List, Optional, Tuple, Union\n\n";
   pr "import _minnow\n\n\n";
   pr "class Error(RuntimeError):\n";
   pr "    \"\"\"An error reported by the library: str(e) is the message,\n";
   pr "    e.errno the errno value (0 when there is none).\"\"\"\n\n";
-  pr "    def __init__(self, message, errno=0):\n";
+  pr "    def __init__(self, message: str, errno: int = 0) -> None:\n";
   pr "        RuntimeError.__init__(self, message)\n";
   pr "        self.errno = errno\n\n\n";
-  pr "_minnow._set_error_class(Error)\n\n";
+  pr "class ClosedHandle(ValueError, Error):\n";
+  pr "    \"\"\"A method was called on a closed handle (libguestfs's\n";
+  pr "    ClosedHandle, a ValueError; also a minnow.Error).\"\"\"\n\n";
+  pr "    def __init__(self, message: str, errno: int = 0) -> None:\n";
+  pr "        Error.__init__(self, message, errno)\n\n\n";
+  pr "_minnow._set_error_class(Error, ClosedHandle)\n\n";
   pr "CREATE_NO_ENVIRONMENT = 1\nCREATE_NO_CLOSE_ON_EXIT = 2\n\n";
   List.iter (fun e -> pr "EVENT_%s = 0x%02x\n" (String.uppercase_ascii e.e_name) e.e_bit) api.events;
   pr "EVENT_ALL = 0x%02x\n\n\n"
     (List.fold_left (fun m e -> m lor e.e_bit) 0 api.events);
-  pr "def event_to_string(events):\n";
+  pr "def event_to_string(events: int) -> str:\n";
   pr "    \"\"\"The names of the event classes in a bitmask: \"close,progress\".\"\"\"\n";
   pr "    return _minnow.event_to_string(events)\n\n\n";
+  pr "EventCallback = Callable[[int, int, bytes, List[int]], Any]\n\n";
+  pr "# Handles created with close_on_exit=True (the default), closed by an\n";
+  pr "# atexit function while Python can still run their CLOSE callbacks.\n";
+  pr "_close_on_exit: \"weakref.WeakSet[Minnow]\" = weakref.WeakSet()\n\n\n";
+  pr "def _close_handles_at_exit() -> None:\n";
+  pr "    for g in list(_close_on_exit):\n";
+  pr "        g.close()\n\n\n";
+  pr "atexit.register(_close_handles_at_exit)\n\n\n";
   pr "class Minnow(object):\n";
   pr "    \"\"\"A minnow handle.  Close it with close(), or use it in a with\n";
-  pr "    statement; it is also closed when it is collected.\"\"\"\n\n";
-  pr "    def __init__(self, flags=0):\n";
+  pr "    statement; it is also closed when it is collected.\n\n";
+  pr "    python_return_dict: hashtables come back as dicts (else, as in\n";
+  pr "    libguestfs, as lists of (key, value) pairs).  environment=False:\n";
+  pr "    ignore the MINNOW_* environment variables.  close_on_exit=False:\n";
+  pr "    the handle is not closed when the program exits.  flags: the\n";
+  pr "    CREATE_* bits of minnow_create_flags, or-ed with those.\"\"\"\n\n";
+  pr "    def __init__(self, python_return_dict: bool = False,\n";
+  pr "                 environment: bool = True, close_on_exit: bool = True,\n";
+  pr "                 *, flags: int = 0) -> None:\n";
   pr "        self._o = None\n";
-  pr "        self._o = _minnow.create(flags)\n\n";
-  pr "    def __del__(self):\n";
+  pr "        if not environment:\n            flags |= CREATE_NO_ENVIRONMENT\n";
+  pr "        if not close_on_exit:\n            flags |= CREATE_NO_CLOSE_ON_EXIT\n";
+  pr "        self._o = _minnow.create(flags)\n";
+  pr "        self._python_return_dict = python_return_dict\n";
+  pr "        if close_on_exit:\n            _close_on_exit.add(self)\n";
+  pr "        # As libguestfs: the program name is the script's, not python's.\n";
+  pr "        if sys.argv and sys.argv[0]:\n";
+  pr "            _minnow.set_program(self._o, os.path.basename(sys.argv[0]))\n\n";
+  pr "    def __del__(self) -> None:\n";
   pr "        if self._o is not None:\n";
   pr "            self.close()\n\n";
-  pr "    def __enter__(self):\n        return self\n\n";
-  pr "    def __exit__(self, exc_type, exc_value, traceback):\n";
+  pr "    def __enter__(self) -> \"Minnow\":\n        return self\n\n";
+  pr "    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:\n";
   pr "        self.close()\n\n";
-  pr "    def close(self):\n";
+  pr "    def _hash(self, r: Dict[str, str]) -> Union[List[Tuple[str, str]], Dict[str, str]]:\n";
+  pr "        return r if self._python_return_dict else list(r.items())\n\n";
+  pr "    def close(self) -> None:\n";
   pr "        \"\"\"Close the handle (syncing and stopping the daemon).  Closing\n";
-  pr "        twice is harmless; any other call after close raises Error.\"\"\"\n";
+  pr "        twice is harmless; any other call after close raises\n";
+  pr "        ClosedHandle.\"\"\"\n";
   pr "        o = self._o\n";
   pr "        if o is not None:\n";
   pr "            self._o = None\n";
   pr "            _minnow.close(o)\n\n";
-  pr "    def set_event_callback(self, cb, events):\n";
-  pr "        \"\"\"Call cb(event, event_handle, buf, array) for the events in the\n";
-  pr "        bitmask events (EVENT_*): buf is bytes, array a list of ints.\n";
+  pr "    def set_event_callback(self, cb: EventCallback, event_bitmask: int) -> int:\n";
+  pr "        \"\"\"Call cb(event, event_handle, buf, array) for the events in\n";
+  pr "        event_bitmask (EVENT_*): buf is bytes, array a list of ints.\n";
   pr "        Returns an event handle for delete_event_callback.\"\"\"\n";
-  pr "        return _minnow.set_event_callback(self._o, cb, events)\n\n";
-  pr "    def delete_event_callback(self, event_handle):\n";
+  pr "        return _minnow.set_event_callback(self._o, cb, event_bitmask)\n\n";
+  pr "    def delete_event_callback(self, event_handle: int) -> None:\n";
   pr "        \"\"\"Remove a callback set with set_event_callback.\"\"\"\n";
   pr "        _minnow.delete_event_callback(self._o, event_handle)\n\n";
-  pr "    def user_cancel(self):\n";
+  pr "    def user_cancel(self) -> None:\n";
   pr "        \"\"\"Cancel the file transfer in progress (safe from any thread).\"\"\"\n";
   pr "        _minnow.user_cancel(self._o)\n\n";
-  pr "    def last_errno(self):\n";
+  pr "    def last_errno(self) -> int:\n";
   pr "        \"\"\"The errno of the last error on this handle (0 if none).\"\"\"\n";
   pr "        return _minnow.last_errno(self._o)\n";
   List.iter (fun a ->
-    let args = List.map (fun (_, n) -> py_name n) a.args in
-    let opts = List.map (fun (_, n) -> py_name n) a.optargs in
-    let params = ("self" :: args) @ List.map (fun o -> o ^ "=None") opts in
-    pr "\n    def %s(%s):\n" a.name (String.concat ", " params);
+    let args = List.map (fun (t, n) -> sprintf "%s: %s" (py_name n) (py_arg_type t)) a.args in
+    let opts = List.map (fun (t, n) ->
+      sprintf "%s: Optional[%s] = None" (py_name n) (py_optarg_type t)) a.optargs in
+    let names = List.map (fun (_, n) -> py_name n) a.args @ List.map (fun (_, n) -> py_name n) a.optargs in
+    let head = sprintf "    def %s(" a.name in
+    pr "\n%s%s) -> %s:\n" head (wrap_list ~indent:(String.length head) ("self" :: args @ opts))
+      (py_ret_type a.ret);
     pr "        \"\"\"%s\n        \"\"\"\n" (String.trim (indent_text 8 (doc_of a)));
-    pr "        return _minnow.%s(%s)\n" a.name (String.concat ", " ("self._o" :: args @ opts))) api.actions
+    let call = sprintf "_minnow.%s(%s)" a.name (String.concat ", " ("self._o" :: names)) in
+    (match a.ret with
+     | RHashtable -> pr "        return self._hash(%s)\n" call
+     | _ -> pr "        return %s\n" call);
+    if once_had_no_optargs a then
+      pr "\n    %s_opts = %s\n" a.name a.name) api.actions
 
 (* ------------------------------------------------------------ tests *)
 
@@ -347,9 +411,9 @@ let py_expected ret l =
   | RBufferOut, LString s -> py_bytes s
   | RHashtable, LList items ->
     let rec pairs = function
-      | LString k :: LString v :: rest -> sprintf "%s: %s" (py_str k) (py_str v) :: pairs rest
+      | LString k :: LString v :: rest -> sprintf "(%s, %s)" (py_str k) (py_str v) :: pairs rest
       | _ -> [] in
-    "{" ^ String.concat ", " (pairs items) ^ "}"
+    "[" ^ String.concat ", " (pairs items) ^ "]"
   | _, LString s -> py_str s
   | _, LNull -> "None"
   | _, LBool b -> if b then "True" else "False"
@@ -499,8 +563,9 @@ let generate_bindtests api =
   pr "def render_bool(b):\n    return b\"true\" if b else b\"false\"\n\n\n";
   pr "def render_strings(l):\n    return b\"[\" + b\", \".join(render_string(x) for x in l) + b\"]\"\n\n\n";
   pr "def render_hashtable(d):\n";
+  pr "    pairs = d.items() if isinstance(d, dict) else d\n";
   pr "    return b\"{\" + b\", \".join(render_string(k) + b\": \" + render_string(v)\n";
-  pr "                               for k, v in d.items()) + b\"}\"\n\n\n";
+  pr "                               for k, v in pairs) + b\"}\"\n\n\n";
   pr "def render_error(e):\n";
   pr "    if e.errno == 0:\n        return b\"error\"\n";
   pr "    return b\"error \" + errno.errorcode.get(e.errno, \"unknown errno\").encode()\n\n\n";

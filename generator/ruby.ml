@@ -12,7 +12,7 @@ let pr_struct_copy st =
     let v = match t with
       | FString -> sprintf "rb_str_new2 (s->%s)" f
       | FBuffer -> sprintf "rb_str_new (s->%s, s->%s_len)" f f
-      | FChar -> sprintf "rb_str_new (&s->%s, 1)" f
+      | FChar -> sprintf "INT2NUM ((unsigned char) s->%s)" f   (* an Integer, as libguestfs *)
       | FInt32 -> sprintf "INT2NUM (s->%s)" f
       | FUInt32 -> sprintf "UINT2NUM (s->%s)" f
       | FInt64 -> sprintf "LL2NUM (s->%s)" f
@@ -27,7 +27,7 @@ let pr_doc a =
   let args = if a.optargs = [] then args
     else args @ ["{" ^ String.concat ", " (List.map (fun (_, n) -> n ^ ": ...") a.optargs) ^ "}"] in
   let ret = match a.ret with
-    | RErr -> "nil" | RInt | RInt64 -> "Integer" | RBool -> "true or false"
+    | RErr -> "nil" | RInt | RInt64 -> "Integer" | RBool -> "Integer (1 or 0)"
     | RConstString | RString | RBufferOut -> "String"
     | RConstOptString -> "String or nil" | RStringList -> "Array of String"
     | RHashtable -> "Hash" | RStruct _ -> "Hash" | RStructList _ -> "Array of Hash" in
@@ -43,7 +43,7 @@ let pr_doc a =
 let pr_call_struct a =
   pr "struct %s_call {\n  minnow_h *g;\n" a.name;
   List.iter (fun p -> pr "  %s;\n" p) (List.concat_map Cnames.c_arg_params a.args);
-  if a.optargs <> [] then pr "  const struct minnow_%s_argv *optargs;\n" a.name;
+  if a.optargs <> [] then pr "  const %s *optargs;\n" (Cnames.argv_struct a);
   let rt = Cnames.c_ret_type a.ret in
   pr "  %s%sr;\n" rt (if rt.[String.length rt - 1] = '*' then "" else " ");
   if a.ret = RBufferOut then pr "  size_t size;\n";
@@ -53,8 +53,8 @@ let pr_call_struct a =
     match t with BufferIn -> ["c->" ^ n; "c->" ^ n ^ "_size"] | _ -> ["c->" ^ n]) a.args in
   let args = ("c->g" :: args) @ (if a.ret = RBufferOut then ["&c->size"] else [])
              @ (if a.optargs <> [] then ["c->optargs"] else []) in
-  pr "  c->r = minnow_%s%s (%s);\n  return NULL;\n}\n\n" a.name
-    (if a.optargs <> [] then "_argv" else "") (String.concat ", " args)
+  pr "  c->r = %s (%s);\n  return NULL;\n}\n\n"
+    (if a.optargs <> [] then Cnames.argv_fn a else "minnow_" ^ a.name) (String.concat ", " args)
 
 let pr_method a =
   let nargs = List.length a.args in
@@ -81,7 +81,7 @@ let pr_method a =
     | Int64 -> pr "  int64_t %s;\n" n
     | BufferIn -> pr "  const char *%s;\n  size_t %s_size;\n" n n) a.args;
   if a.optargs <> [] then begin
-    pr "  struct minnow_%s_argv optargs = { .bitmask = 0 };\n" a.name;
+    pr "  %s optargs = { .bitmask = 0 };\n" (Cnames.argv_struct a);
     pr "  VALUE opts = Qnil, v;\n  long found = 0;\n";
     List.iter (fun (t, n) ->
       match t with OStringList -> pr "  char **%s = NULL;\n" n | _ -> ()) a.optargs
@@ -164,7 +164,7 @@ let pr_method a =
    | RErr -> pr "  rv = Qnil;\n"
    | RInt -> pr "  rv = INT2NUM (r);\n"
    | RInt64 -> pr "  rv = LL2NUM (r);\n"
-   | RBool -> pr "  rv = r ? Qtrue : Qfalse;\n"
+   | RBool -> pr "  rv = INT2NUM (r);   /* 1 or 0, as libguestfs */\n"
    | RConstString -> pr "  rv = rb_str_new2 (r);\n"
    | RConstOptString -> pr "  rv = r ? rb_str_new2 (r) : Qnil;\n"
    | RString -> pr "  rv = rb_str_new2 (r);\n  free (r);\n"
@@ -190,14 +190,18 @@ let generate_ext api =
   pr "void Init__minnow (void);\n\n";
   pr "void\nInit__minnow (void)\n{\n";
   pr "  VALUE m = rb_define_module (\"Minnow\");\n";
-  pr "  VALUE c = minnow_rb_init_handle (m);\n\n";
+  pr "  /* Defined here, where rdoc attaches the methods below to it. */\n";
+  pr "  VALUE c = rb_define_class_under (m, \"Minnow\", rb_cObject);\n\n";
+  pr "  minnow_rb_init_handle (m, c);\n";
   List.iter (fun e ->
     pr "  rb_define_const (m, \"EVENT_%s\", ULL2NUM (0x%x));\n" (String.uppercase_ascii e.e_name) e.e_bit)
     api.events;
   pr "  rb_define_const (m, \"EVENT_ALL\", ULL2NUM (0x%x));\n"
     (List.fold_left (fun m e -> m lor e.e_bit) 0 api.events);
   List.iter (fun a ->
-    pr "  rb_define_method (c, \"%s\", ruby_minnow_%s, -1);\n" a.name a.name) api.actions;
+    pr "  rb_define_method (c, \"%s\", ruby_minnow_%s, -1);\n" a.name a.name;
+    if once_had_no_optargs a then
+      pr "  rb_define_method (c, \"%s_opts\", ruby_minnow_%s, -1);\n" a.name a.name) api.actions;
   pr "}\n"
 
 (* ------------------------------------------------------------ tests *)
@@ -222,7 +226,7 @@ let rb_render ret v =
   match ret with
   | RErr -> "\"ok\""
   | RInt | RInt64 -> sprintf "(%s).to_s" v
-  | RBool -> sprintf "(%s).to_s" v
+  | RBool -> sprintf "render_bool(%s)" v
   | RConstString | RString -> sprintf "render_string(%s)" v
   | RConstOptString -> sprintf "render_opt_string(%s)" v
   | RStringList -> sprintf "render_strings(%s)" v
@@ -236,7 +240,8 @@ let field_render t v =
   | FString -> sprintf "render_string(%s)" v
   | FBuffer -> sprintf "render_buffer(%s)" v
   | FChar -> sprintf "render_char(%s)" v
-  | FInt32 | FUInt32 | FInt64 | FUInt64 | FBool -> sprintf "(%s).to_s" v
+  | FInt32 | FUInt32 | FInt64 | FUInt64 -> sprintf "(%s).to_s" v
+  | FBool -> sprintf "render_bool(%s)" v
 
 let pr_renderers api =
   pr "%s" {|def render_string(s)
@@ -264,7 +269,13 @@ def render_opt_string(s)
   s.nil? ? "NULL" : render_string(s)
 end
 
+# Bools are Integers (1 or 0), chars Integer codes, as in libguestfs.
+def render_bool(b)
+  (b == true || b == 1) ? "true" : "false"
+end
+
 def render_char(c)
+  c = c.chr if c.is_a?(Integer)
   q = render_string(c)
   "'" + q[1..-2] + "'"
 end

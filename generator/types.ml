@@ -54,6 +54,9 @@ type flag =
   | Deprecated_by of string      (* this action is replaced by another *)
   | Protocol_limit_warning       (* the result is bounded by the message size *)
   | Not_in_docs                  (* internal: left out of the man page *)
+  | Once_had_no_optargs          (* libguestfs added the optargs later: C keeps a
+                                    fixed-arity minnow_NAME and puts the optargs
+                                    forms under minnow_NAME_opts *)
 
 (* Literals in tests.  Integers keep their text so that 64-bit extremes
    survive; [Int64.of_string] validates them. *)
@@ -129,3 +132,5 @@ let string_of_scenario = function
   | BasicFS -> "BasicFS" | ScratchFS -> "ScratchFS"
 
 let is_daemon a = a.proc <> None
+
+let once_had_no_optargs a = List.mem Once_had_no_optargs a.flags

@@ -23,21 +23,18 @@
 #define Handle_val(v) (*((minnow_h **) Data_custom_val (v)))
 #define EVENT_KEY_PREFIX "_minnow_ocaml_event_"
 
-static void raise_message (const char *msg, int errnum) __attribute__((noreturn));
+static void raise_message (const char *msg) __attribute__((noreturn));
 
+/* Minnow.Error msg, as libguestfs's Guestfs.Error; the errno stays in
+ * the handle for last_errno. */
 static void
-raise_message (const char *msg, int errnum)
+raise_message (const char *msg)
 {
-  CAMLparam0 ();
-  CAMLlocalN (args, 2);
   const value *exn = caml_named_value ("Minnow.Error");
 
-  args[0] = caml_copy_string (msg);
-  args[1] = Val_int (errnum);
   if (exn == NULL)
     caml_failwith (msg);
-  caml_raise_with_args (*exn, 2, args);
-  CAMLnoreturn;
+  caml_raise_with_string (*exn, msg);
 }
 
 minnow_h *
@@ -46,10 +43,11 @@ ocaml_minnow_handle (value gv, const char *action)
   minnow_h *g = Handle_val (gv);
 
   if (g == NULL) {
-    char msg[256];
+    const value *exn = caml_named_value ("Minnow.Handle_closed");
 
-    snprintf (msg, sizeof msg, "%s: the handle is closed", action);
-    raise_message (msg, 0);
+    if (exn == NULL)
+      caml_failwith (action);
+    caml_raise_with_string (*exn, action);
   }
   return g;
 }
@@ -59,7 +57,7 @@ ocaml_minnow_raise_error (minnow_h *g)
 {
   const char *msg = minnow_last_error (g);
 
-  raise_message (msg ? msg : "unknown error", minnow_last_errno (g));
+  raise_message (msg ? msg : "unknown error");
 }
 
 static void *
@@ -282,8 +280,9 @@ free_roots (value **roots)
 
 /* ---------------------------------------------------------------- handle */
 
-/* Collected without close: no OCaml code may run here, so the callbacks
- * are removed before the handle is closed. */
+/* Still open when the block is freed (minnow.ml's Gc.finalise closes
+ * collected handles first, running their callbacks): no OCaml code may
+ * run here, so the callbacks are removed before the handle is closed. */
 static void
 finalize (value gv)
 {
@@ -318,7 +317,7 @@ ocaml_minnow_create (value flagsv)
   /* The finalizer or close closes the handle, not the atexit handler. */
   g = minnow_create_flags ((unsigned) Int_val (flagsv) | MINNOW_CREATE_NO_CLOSE_ON_EXIT);
   if (g == NULL)
-    raise_message ("create: could not create the handle", errno);
+    raise_message ("create: could not create the handle");
   minnow_set_error_handler (g, NULL, NULL);
   gv = caml_alloc_custom (&handle_ops, sizeof (minnow_h *), 0, 1);
   Handle_val (gv) = g;
@@ -353,7 +352,7 @@ ocaml_minnow_event_to_string (value eventsv)
   char *s = minnow_event_to_string ((uint64_t) Int64_val (eventsv));
 
   if (s == NULL)
-    raise_message ("event_to_string: failed", errno);
+    raise_message ("event_to_string: failed");
   rv = caml_copy_string (s);
   free (s);
   CAMLreturn (rv);

@@ -8,7 +8,7 @@
 
 #include "minnow.h"
 
-/* The minnow_h of a handle; raises Minnow.Error if it was closed. */
+/* The minnow_h of a handle; raises Minnow.Handle_closed if it was closed. */
 extern minnow_h *ocaml_minnow_handle (value gv, const char *action);
 
 /* Raise Minnow.Error from the handle's last error and errno. */

@@ -24,11 +24,9 @@ PREINIT:
       SV **cbs;
       size_t i;
 CODE:
-      if (!sv_isobject (self))
-        croak ("close: not a Sys::Minnow handle");
-      g = INT2PTR (minnow_h *, SvIV (SvRV (self)));
+      g = minnow_perl_handle_or_null (aTHX_ self, "close");
       if (g) {
-        sv_setiv (SvRV (self), 0);
+        (void) hv_delete ((HV *) SvRV (self), "_g", 2, G_DISCARD);
         cbs = minnow_perl_callbacks (g);
         minnow_close (g);       /* the CLOSE event still reaches the callbacks */
         if (cbs) {

@@ -1,6 +1,7 @@
 /* Sys::Minnow's C helpers, included by the generated Minnow.xs: the
- * handle (a blessed scalar reference holding the pointer, 0 once
- * closed), errors, string lists and event callbacks. */
+ * handle (as in libguestfs, a blessed hash reference whose key _g holds
+ * the pointer, deleted once closed), errors, string lists and event
+ * callbacks. */
 
 #ifndef MINNOW_PERL_H_
 #define MINNOW_PERL_H_
@@ -15,16 +16,30 @@
 
 #define EVENT_KEY_PREFIX "_minnow_perl_event_"
 
+/* The handle in self, or NULL if it was closed; croaks if self is not
+ * a Sys::Minnow handle. */
+static minnow_h *
+minnow_perl_handle_or_null (pTHX_ SV *self, const char *action)
+{
+  SV **svp;
+
+  if (!sv_isobject (self) || !sv_derived_from (self, "Sys::Minnow") ||
+      SvTYPE (SvRV (self)) != SVt_PVHV)
+    croak ("Sys::Minnow::%s(): g is not a blessed HV reference", action);
+  svp = hv_fetch ((HV *) SvRV (self), "_g", 2, 0);
+  if (svp == NULL || !SvOK (*svp))
+    return NULL;
+  return INT2PTR (minnow_h *, SvIV (*svp));
+}
+
+/* The messages are libguestfs's, renamed. */
 static minnow_h *
 minnow_perl_handle (pTHX_ SV *self, const char *action)
 {
-  minnow_h *g;
+  minnow_h *g = minnow_perl_handle_or_null (aTHX_ self, action);
 
-  if (!sv_isobject (self) || !sv_derived_from (self, "Sys::Minnow"))
-    croak ("%s: not a Sys::Minnow handle", action);
-  g = INT2PTR (minnow_h *, SvIV (SvRV (self)));
   if (g == NULL)
-    croak ("%s: the handle is closed", action);
+    croak ("Sys::Minnow::%s(): called on a closed handle", action);
   return g;
 }
 

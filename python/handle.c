@@ -13,36 +13,42 @@
 #include "minnow.h"
 #include "minnow-py.h"
 
-/* minnow.Error, registered by minnow.py when it is imported. */
-static PyObject *error_class;
+/* minnow.Error and minnow.ClosedHandle, registered by minnow.py when it
+ * is imported. */
+static PyObject *error_class, *closed_class;
 
 #define CAPSULE_NAME "minnow_h"
 #define EVENT_KEY_PREFIX "_minnow_py_event_"
 
 static void
-raise_message (const char *msg, int errnum)
+raise_in_class (PyObject *cls, PyObject *fallback, const char *msg, int errnum)
 {
   PyObject *exc;
 
-  if (error_class == NULL) {
-    PyErr_SetString (PyExc_RuntimeError, msg);
+  if (cls == NULL) {
+    PyErr_SetString (fallback, msg);
     return;
   }
-  exc = PyObject_CallFunction (error_class, "si", msg, errnum);
+  exc = PyObject_CallFunction (cls, "si", msg, errnum);
   if (exc != NULL) {
-    PyErr_SetObject (error_class, exc);
+    PyErr_SetObject (cls, exc);
     Py_DECREF (exc);
   }
+}
+
+static void
+raise_message (const char *msg, int errnum)
+{
+  raise_in_class (error_class, PyExc_RuntimeError, msg, errnum);
 }
 
 minnow_h *
 minnow_py_get_handle (PyObject *obj, const char *action)
 {
   if (obj == Py_None) {
-    char msg[256];
-
-    snprintf (msg, sizeof msg, "%s: the handle is closed", action);
-    raise_message (msg, 0);
+    /* libguestfs's message, renamed. */
+    raise_in_class (closed_class, PyExc_ValueError,
+                    "Minnow: method called on closed handle", 0);
     return NULL;
   }
   return PyCapsule_GetPointer (obj, CAPSULE_NAME);
@@ -431,11 +437,13 @@ minnow_py_last_errno (PyObject *self, PyObject *args)
 PyObject *
 minnow_py__set_error_class (PyObject *self, PyObject *args)
 {
-  PyObject *cls;
+  PyObject *cls, *closed;
 
-  if (!PyArg_ParseTuple (args, "O:_set_error_class", &cls))
+  if (!PyArg_ParseTuple (args, "OO:_set_error_class", &cls, &closed))
     return NULL;
   Py_INCREF (cls);
   Py_XSETREF (error_class, cls);
+  Py_INCREF (closed);
+  Py_XSETREF (closed_class, closed);
   Py_RETURN_NONE;
 }

@@ -35,7 +35,7 @@ test "call on a closed handle croaks", sub {
   my $g = Sys::Minnow->new ();
   $g->close ();
   eval { $g->get_trace () };
-  expect ("message", 1, $@ =~ /get_trace: the handle is closed/ ? 1 : 0);
+  expect ("message", 1, $@ =~ /Sys::Minnow::get_trace\(\): called on a closed handle/ ? 1 : 0);
 };
 
 test "croak carries the errno", sub {

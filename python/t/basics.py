@@ -116,7 +116,7 @@ def result_types():
     expect("struct", dict, type(g.internal_test_rstruct("1")))
     expect("struct buf", b"b1\0", g.internal_test_rstruct("1")["buf"])
     expect("struct list", 2, len(g.internal_test_rstructlist("2")))
-    expect("hashtable", {"k0": "v0"}, g.internal_test_rhashtable("1"))
+    expect("hashtable", [("k0", "v0")], g.internal_test_rhashtable("1"))
     expect("buffer", b"ab\0", g.internal_test_rbufferout("ab"))
     expect("string list", ["0", "1"], g.internal_test_rstringlist("2"))
     expect("int64", -(2 ** 63), g.internal_test_rint64(str(-(2 ** 63))))

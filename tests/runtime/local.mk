@@ -2,6 +2,7 @@
 # protocol (owned by the spine runtime work).  All speak TAP.
 runtime_tests = \
   runtime/test-handle \
+  runtime/test-handle-api \
   runtime/test-daemon \
   runtime/test-protocol \
   runtime/test-fuzz \
@@ -38,3 +39,6 @@ runtime_test_disk_create_LDADD = $(runtime_libs)
 
 runtime_test_lifeline_SOURCES = runtime/test-lifeline.c tap.h
 runtime_test_lifeline_LDADD = $(runtime_libs)
+
+runtime_test_handle_api_SOURCES = runtime/test-handle-api.c tap.h
+runtime_test_handle_api_LDADD = $(runtime_libs)

@@ -181,14 +181,14 @@ test_basics (void)
   minnow_set_event_callback (g, count_cb, MINNOW_EVENT_ALL & ~(uint64_t)
                              (MINNOW_EVENT_TRACE | MINNOW_EVENT_LIBRARY |
                               MINNOW_EVENT_ENTER), 0, &c);
-  minnow_add_drive (g, disk, -1);
+  minnow_add_drive (g, disk);
   minnow_add_drive_ro (g, ro);
   tap_is_int (minnow_launch (g), 0, "launch with two drives");
   tap_is_int (c.events[N_LAUNCH], 1, "LAUNCH_DONE fired once");
   tap_ok (minnow_is_ready (g), "ready after launch");
   tap_ok (minnow_get_pid (g) > 0, "get_pid gives the daemon's pid");
   tap_is_int (minnow_launch (g), -1, "launch twice is an error");
-  tap_is_int (minnow_add_drive (g, disk, -1), -1,
+  tap_is_int (minnow_add_drive (g, disk), -1,
               "add_drive after launch is an error");
 
   devs = minnow_list_devices (g);
@@ -400,7 +400,7 @@ test_reap (void)
   char *disk = make_file ("reap.img", 65536, 0);
   pid_t pid;
 
-  minnow_add_drive (g, disk, -1);
+  minnow_add_drive (g, disk);
   minnow_add_drive_scratch (g, 65536, -1);
   minnow_launch (g);
   pid = minnow_get_pid (g);
@@ -411,7 +411,7 @@ test_reap (void)
 
   /* The same when the daemon died on its own. */
   g = new_handle ();
-  minnow_add_drive (g, disk, -1);
+  minnow_add_drive (g, disk);
   minnow_launch (g);
   pid = minnow_get_pid (g);
   kill (pid, SIGKILL);

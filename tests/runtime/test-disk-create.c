@@ -62,7 +62,7 @@ main (void)
           "a refused format leaves an existing file alone");
 
   /* The daemon sees it. */
-  if (minnow_add_drive (g, sparse, MINNOW_ADD_DRIVE_FORMAT, "raw", -1) == 0
+  if (minnow_add_drive_opts (g, sparse, MINNOW_ADD_DRIVE_OPTS_FORMAT, "raw", -1) == 0
       && minnow_launch (g) == 0) {
     tap_is_int (minnow_blockdev_getsize64 (g, "/dev/sda"), 64 << 20,
                 "the added image is a 64 MiB /dev/sda");

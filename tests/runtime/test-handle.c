@@ -171,18 +171,18 @@ main (void)
   tap_is_int (minnow_shutdown (g), 0, "shutdown before launch is a no-op");
 
   /* Errors with errno values. */
-  tap_is_int (minnow_add_drive (g, "/nonexistent/disk.img", -1), -1,
+  tap_is_int (minnow_add_drive (g, "/nonexistent/disk.img"), -1,
               "add_drive of a missing file fails");
   tap_is_int (minnow_last_errno (g), ENOENT, "... with ENOENT");
-  tap_is_int (minnow_add_drive (g, "/dev/null",
-                                MINNOW_ADD_DRIVE_FORMAT, "qcow2", -1), -1,
+  tap_is_int (minnow_add_drive_opts (g, "/dev/null",
+                                     MINNOW_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1), -1,
               "add_drive format qcow2 is rejected");
   tap_is_int (minnow_last_errno (g), EINVAL, "... with EINVAL");
   tap_ok (strstr (minnow_last_error (g), "qcow2") != NULL,
           "... naming the format: %s", minnow_last_error (g));
-  tap_is_int (minnow_add_drive (g, "/dev/null",
-                                MINNOW_ADD_DRIVE_FORMAT, "raw",
-                                MINNOW_ADD_DRIVE_READONLY, 1, -1), 0,
+  tap_is_int (minnow_add_drive_opts (g, "/dev/null",
+                                     MINNOW_ADD_DRIVE_OPTS_FORMAT, "raw",
+                                     MINNOW_ADD_DRIVE_OPTS_READONLY, 1, -1), 0,
               "add_drive format raw, readonly, is accepted");
   tap_is_int (minnow_add_drive_scratch (g, 0, -1), -1,
               "add_drive_scratch of size 0 fails");
@@ -259,7 +259,8 @@ main (void)
   free (s);
   s = minnow_event_to_string (MINNOW_EVENT_ALL);
   tap_is_str (s, "close,subprocess_quit,launch_done,progress,appliance,"
-              "library,trace,enter", "event_to_string of every event");
+              "library,trace,enter,libvirt_auth,warning",
+              "event_to_string of every event");
   free (s);
 
   /* Private data. */

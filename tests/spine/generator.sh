@@ -39,7 +39,7 @@ broken () {
   fi
 }
 
-echo "1..14"
+echo "1..15"
 
 broken "syntax error: message with line" "parse error at" \
   's/args Device device, Int count/args Device device Int count/'
@@ -63,6 +63,8 @@ broken "test literal type" "argument count: wrong literal" \
   's/pread_device \/dev\/sda 4 0/pread_device \/dev\/sda "four" 0/'
 broken "test expectation type" "this value cannot be compared with ret Int" \
   's/blockdev_getss \/dev\/sda => 512/blockdev_getss \/dev\/sda => "512"/'
+broken "once_had_no_optargs without optargs" "action sync: once_had_no_optargs needs optargs" \
+  's/(action sync \{\n  proc \d+\n)/$1  flags once_had_no_optargs\n/'
 broken "test calls an unknown action" "test calls nosuch, which is not an action" \
   's/test Empty \{ sync \}/test Empty { sync; nosuch }/'
 

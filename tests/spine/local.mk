@@ -35,3 +35,13 @@ spine_trace_LDADD = $(spine_libs)
 
 # bindtests-c.sh runs spine/bindtests.
 spine/bindtests-c.log: spine/bindtests$(EXEEXT)
+
+# Hand-written: a libguestfs-shaped program (fixed-arity and _opts forms),
+# built with -Werror so that a missing or changed form fails the build.
+spine_programs += spine/compat
+spine_compat_SOURCES = spine/compat.c
+spine_compat_CFLAGS = $(WARN_CFLAGS) -Wall -Wextra -Werror
+spine_compat_LDADD = $(spine_libs)
+CLEANFILES += spine/compat-*.img
+TESTS += spine/compat-errors.sh
+EXTRA_DIST += spine/compat-errors.sh

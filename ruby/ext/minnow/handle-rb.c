@@ -60,12 +60,9 @@ minnow_rb_handle (VALUE self, const char *action)
 {
   minnow_h *g = rb_check_typeddata (self, &handle_type);
 
-  if (g == NULL) {
-    char msg[256];
-
-    snprintf (msg, sizeof msg, "%s: the handle is closed", action);
-    raise_message (msg, 0);
-  }
+  /* libguestfs's exception and message. */
+  if (g == NULL)
+    rb_raise (rb_eArgError, "%s: used handle after closing it", action);
   return g;
 }
 
@@ -83,22 +80,67 @@ handle_alloc (VALUE klass)
   return TypedData_Wrap_Struct (klass, &handle_type, NULL);
 }
 
+/* Only symbols or strings with these names are flags. */
+static int
+check_flag_key (VALUE key, VALUE val, VALUE unused)
+{
+  VALUE name = SYMBOL_P (key) ? rb_sym2str (key) : key;
+  const char *s = RB_TYPE_P (name, T_STRING) ? StringValueCStr (name) : "";
+
+  (void) val;
+  (void) unused;
+  if (strcmp (s, "environment") != 0 && strcmp (s, "close_on_exit") != 0)
+    rb_raise (rb_eArgError, "Minnow::Minnow.new: unknown flag %" PRIsVALUE
+              " (known: environment, close_on_exit)", rb_inspect (key));
+  return ST_CONTINUE;
+}
+
+static int
+flag_is_false (VALUE hash, const char *name)
+{
+  VALUE v = rb_hash_lookup2 (hash, ID2SYM (rb_intern (name)), Qundef);
+
+  if (v == Qundef)
+    v = rb_hash_lookup2 (hash, rb_str_new_cstr (name), Qundef);
+  return v != Qundef && !RTEST (v);
+}
+
+/* new({environment: false, close_on_exit: false}) as libguestfs, or
+ * new(flags) with minnow's CREATE_* bits. */
 static VALUE
 handle_initialize (int argc, VALUE *argv, VALUE self)
 {
-  VALUE flags;
+  VALUE arg;
+  unsigned flags = 0;
   minnow_h *g;
 
-  rb_scan_args (argc, argv, "01", &flags);
+  rb_scan_args (argc, argv, "01", &arg);
+  if (RB_TYPE_P (arg, T_HASH)) {
+    rb_hash_foreach (arg, check_flag_key, Qnil);
+    if (flag_is_false (arg, "environment"))
+      flags |= MINNOW_CREATE_NO_ENVIRONMENT;
+    if (flag_is_false (arg, "close_on_exit"))
+      flags |= MINNOW_CREATE_NO_CLOSE_ON_EXIT;
+  }
+  else if (!NIL_P (arg))
+    flags = NUM2UINT (arg);
   /* close or the GC closes the handle, not the atexit handler. */
-  g = minnow_create_flags ((NIL_P (flags) ? 0 : NUM2UINT (flags))
-                           | MINNOW_CREATE_NO_CLOSE_ON_EXIT);
+  g = minnow_create_flags (flags | MINNOW_CREATE_NO_CLOSE_ON_EXIT);
   if (g == NULL)
     raise_message ("Minnow::Minnow.new: could not create the handle", errno);
   minnow_set_error_handler (g, NULL, NULL);
   DATA_PTR (self) = g;
   rb_iv_set (self, "@callbacks", rb_hash_new ());
   return self;
+}
+
+/* Minnow.create(...): libguestfs's older spelling of Minnow::Minnow.new. */
+static VALUE
+module_create (int argc, VALUE *argv, VALUE m)
+{
+  VALUE c = rb_const_get (m, rb_intern ("Minnow"));
+
+  return rb_class_new_instance (argc, argv, c);
 }
 
 static void *
@@ -191,8 +233,9 @@ event_callback (minnow_h *g, void *opaque, uint64_t event,
   rb_thread_call_with_gvl (event_with_gvl, &ev);
 }
 
-/* set_event_callback(events) { |event, event_handle, buf, array| ... }
- * or set_event_callback(events, proc) */
+/* set_event_callback(proc, events) as libguestfs, and minnow's
+ * set_event_callback(events) { |event, event_handle, buf, array| ... }
+ * or set_event_callback(events, proc). */
 static VALUE
 handle_set_event_callback (int argc, VALUE *argv, VALUE self)
 {
@@ -202,6 +245,13 @@ handle_set_event_callback (int argc, VALUE *argv, VALUE self)
   int eh;
 
   rb_scan_args (argc, argv, "11&", &events, &opt, &blk);
+  if (rb_respond_to (events, rb_intern ("call"))) {
+    VALUE t = events;           /* libguestfs's order */
+    events = opt;
+    opt = t;
+    if (NIL_P (events))
+      rb_raise (rb_eArgError, "set_event_callback: expected (proc, events)");
+  }
   proc = NIL_P (opt) ? blk : opt;
   if (NIL_P (proc))
     rb_raise (rb_eArgError, "set_event_callback: give a block or a proc");
@@ -323,14 +373,14 @@ minnow_rb_hash (char **strs)
   return h;
 }
 
-VALUE
-minnow_rb_init_handle (VALUE m)
+void
+minnow_rb_init_handle (VALUE m, VALUE c)
 {
-  VALUE c = rb_define_class_under (m, "Minnow", rb_cObject);
-
   c_error = rb_define_class_under (m, "Error", rb_eStandardError);
   rb_define_attr (c_error, "errno", 1, 0);
   rb_define_const (m, "CREATE_NO_ENVIRONMENT", INT2NUM (MINNOW_CREATE_NO_ENVIRONMENT));
+  rb_define_const (m, "CREATE_NO_CLOSE_ON_EXIT", INT2NUM (MINNOW_CREATE_NO_CLOSE_ON_EXIT));
+  rb_define_module_function (m, "create", module_create, -1);
   rb_define_module_function (m, "event_to_string", module_event_to_string, 1);
   rb_define_alloc_func (c, handle_alloc);
   rb_define_method (c, "initialize", handle_initialize, -1);
@@ -339,5 +389,4 @@ minnow_rb_init_handle (VALUE m)
   rb_define_method (c, "delete_event_callback", handle_delete_event_callback, 1);
   rb_define_method (c, "user_cancel", handle_user_cancel, 0);
   rb_define_method (c, "last_errno", handle_last_errno, 0);
-  return c;
 }

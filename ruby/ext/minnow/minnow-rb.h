@@ -10,7 +10,7 @@
 
 /* Defines Minnow::Minnow (new, close, events) and Minnow::Error in the
  * module m; returns the class. */
-extern VALUE minnow_rb_init_handle (VALUE m);
+extern void minnow_rb_init_handle (VALUE m, VALUE c);
 
 /* The minnow_h of a handle; raises Minnow::Error if it was closed. */
 extern minnow_h *minnow_rb_handle (VALUE self, const char *action);
