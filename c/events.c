@@ -98,9 +98,12 @@ call_callbacks (minnow_h *g, uint64_t event, const char *buf, size_t buf_len,
   for (i = 0; i < g->nr_events; ++i) {
     struct event_cb e = g->events[i];
 
-    if (e.bitmask & event)
+    if (e.bitmask & event) {
+      g->in_callback++;
       e.cb (g, e.opaque, event, (int) i, e.flags, buf, buf_len,
             array, array_len);
+      g->in_callback--;
+    }
   }
 }
 

@@ -79,6 +79,13 @@ minnow_close (minnow_h *g)
 
   if (g == NULL)
     return;
+  /* The call that runs the callback still uses the handle: freeing it
+   * here would pull it from under that call. */
+  if (g->in_callback > 0) {
+    minnow_int_error_errno (g, EBUSY, "close: cannot close the handle from "
+                            "inside one of its event callbacks");
+    return;
+  }
 
   if (g->trace)
     minnow_int_trace (g, "close");

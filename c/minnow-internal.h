@@ -55,6 +55,7 @@ struct minnow_h {
 
   struct event_cb *events;
   size_t nr_events;
+  int in_callback;              /* depth of event callbacks running */
 
   struct pda_entry *pda;
   size_t nr_pda;

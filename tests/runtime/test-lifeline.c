@@ -76,7 +76,7 @@ client_main (const char *image)
 {
   minnow_h *g = new_handle ();
 
-  if (minnow_add_drive (g, image, -1) == -1 || minnow_launch (g) == -1)
+  if (minnow_add_drive (g, image) == -1 || minnow_launch (g) == -1)
     return EXIT_FAILURE;
   printf ("%d\n", minnow_get_pid (g));
   fflush (stdout);
@@ -214,8 +214,8 @@ test_killed_daemon (void)
   int i, r = 0, state;
 
   memset (data, 'x', sizeof data);
-  if (minnow_add_drive (g, image, -1) == -1 || minnow_launch (g) == -1 ||
-      minnow_mkfs (g, "ext4", "/dev/sda", -1) == -1 ||
+  if (minnow_add_drive (g, image) == -1 || minnow_launch (g) == -1 ||
+      minnow_mkfs (g, "ext4", "/dev/sda") == -1 ||
       minnow_mount (g, "/dev/sda", "/") == -1) {
     tap_ok (0, "prepare a mounted ext4: %s", minnow_last_error (g));
     minnow_close (g);
