@@ -123,6 +123,11 @@ part_open (size_t index, int write, struct fdisk_context **cxt_r,
     fdisk_unref_context (cxt);
     return r;
   }
+  /* libfdisk keeps the first 1 MiB free on MBR; libguestfs (parted)
+   * lets a partition start at sector 1.  A GPT's limit comes from its
+   * header's first usable LBA, read with the table. */
+  if (fdisk_has_label (cxt) && fdisk_is_label (cxt, DOS))
+    fdisk_set_first_lba (cxt, 1);
   *cxt_r = cxt;
   return 0;
 }
@@ -287,6 +292,9 @@ new_table (size_t index, const char *label, const char *parttype,
   r = part_open (index, 1, cxt_r, &drive, error_r);
   if (r < 0)
     return r;
+  /* As parted makes them: a GPT's first usable sector right after its
+   * 128 entries (34), an MBR's partitions from sector 1 on. */
+  fdisk_set_first_lba (*cxt_r, strcmp (label, "gpt") == 0 ? 34 : 1);
   r = fdisk_create_disklabel (*cxt_r, label);
   if (r < 0) {
     storage_set_error (error_r, "creating the %s partition table: %s",
