@@ -459,16 +459,17 @@ storage_part_disk (size_t index, const char *parttype, char **error_r)
   r = new_table (index, label, parttype, &cxt, error_r);
   if (r < 0)
     return r;
-  /* libguestfs: from sector 2048 (1 MiB) to 64 sectors before the end. */
-  last = (int64_t) fdisk_get_last_lba (cxt);
-  if ((int64_t) fdisk_get_nsectors (cxt) - 64 < last)
-    last = (int64_t) fdisk_get_nsectors (cxt) - 64;
-  if (last < 2048 + 64) {
+  /* libguestfs: from sector 128 to 129 sectors before the end, so that
+   * the last 128 sectors stay free (on MBR and GPT alike). */
+  last = (int64_t) fdisk_get_nsectors (cxt) - 129;
+  if ((int64_t) fdisk_get_last_lba (cxt) < last)
+    last = (int64_t) fdisk_get_last_lba (cxt);
+  if (last < 128 + 64) {
     storage_set_error (error_r, "the disk is too small to partition");
     part_close (cxt, 0, NULL);
     return -ENOSPC;
   }
-  r = add_partition (cxt, 'p', 2048, last, error_r);
+  r = add_partition (cxt, 'p', 128, last, error_r);
   if (r < 0) {
     part_close (cxt, 0, NULL);
     return r;

@@ -62,7 +62,7 @@ test_partitions (void)
   is_int (n, 1, "one partition");
   if (n == 1) {
     is_int (parts[0].partnum, 1, "partition number 1");
-    is_int (parts[0].start, 2048 * 512, "starts at 1 MiB");
+    is_int (parts[0].start, 128 * 512, "starts at sector 128");
   }
   free (parts);
   is_int (storage_part_get_parttype (0, &s, &err), 0, "part_get_parttype");
