@@ -83,6 +83,13 @@ int storage_umount_all (char **error_r);
 int storage_sync_all (void);
 /* The mount (if any) serving device. */
 struct mount *storage_mount_of_device (const char *device);
+/* Flushes and closes the filesystem of mount m, calls fn (which may run
+ * a tool on the device), then opens the filesystem again in place, so
+ * that the engine sees what the tool wrote.  Returns fn's result, or
+ * a negative errno when closing or reopening failed; when reopening
+ * fails the mount is removed from the table (m is then invalid). */
+int storage_mount_offline (struct mount *m, int (*fn) (void *opaque),
+                           void *opaque, char **error_r);
 
 /* ---- Path resolution (mount.c). */
 
