@@ -30,6 +30,11 @@ struct drive {
 static struct drive drives[MAX_DRIVES];
 static size_t nr_drives;
 
+/* blockdev_setro: [drive][0] for the whole drive (its partitions
+ * included), [drive][N] for partition N. */
+#define MAX_PARTNUM 128
+static unsigned char forced_ro[MAX_DRIVES][MAX_PARTNUM + 1];
+
 int
 add_drive_fd (int fd, const char *what)
 {
@@ -88,7 +93,36 @@ drive_size (size_t i)
 int
 drive_is_readonly (size_t i)
 {
+  return i < nr_drives ? drives[i].readonly || forced_ro[i][0] : 1;
+}
+
+int
+drive_added_readonly (size_t i)
+{
   return i < nr_drives ? drives[i].readonly : 1;
+}
+
+int
+device_is_readonly (size_t i, int partnum)
+{
+  if (drive_is_readonly (i))
+    return 1;
+  return partnum > 0 && partnum <= MAX_PARTNUM && forced_ro[i][partnum];
+}
+
+int
+device_set_readonly (size_t i, int partnum, int ro)
+{
+  if (i >= nr_drives || partnum < 0 || partnum > MAX_PARTNUM)
+    return -1;
+  forced_ro[i][partnum] = ro != 0;
+  return 0;
+}
+
+void
+device_clear_readonly (void)
+{
+  memset (forced_ro, 0, sizeof forced_ro);
 }
 
 /* One spelling of names and one parser for the whole daemon: part.c's. */
@@ -123,7 +157,7 @@ device_lookup (const char *device, struct device_range *range)
   range->fd = drives[drive].fd;
   range->offset = offset;
   range->length = length;
-  range->readonly = drives[drive].readonly;
+  range->readonly = device_is_readonly (drive, partnum);
   return 0;
 }
 

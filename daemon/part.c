@@ -246,6 +246,9 @@ storage_device_range (const char *device, struct engine_range *r,
       }
       r->offset = parts[i].start;
       r->length = parts[i].size;
+      if (storage_partition_readonly
+          && storage_partition_readonly (index, partnum))
+        r->readonly = 1;
       free (parts);
       return 0;
     }

@@ -26,6 +26,11 @@ void storage_set_error (char **error_r, const char *fmt, ...)
 size_t storage_drive_count (void);
 int storage_drive_range (size_t index, struct engine_range *r);
 
+/* Whether partition partnum of drive index refuses writes beyond its
+ * drive's flag (blockdev_setro).  Weak: absent in the tests. */
+int storage_partition_readonly (size_t index, int partnum)
+  __attribute__((weak));
+
 /* ---- Device names (part.c). */
 
 /* Parses "/dev/sdX" or "/dev/sdXN" (also hd*, vd*, xvd* like libguestfs's

@@ -19,5 +19,6 @@ storage_core_sources = \
 
 minnowd_SOURCES += $(storage_core_sources) drives.c \
   storage-actions.h do-common.c do-part.c do-fs.c do-mount.c do-file.c \
-  do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c
+  do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c \
+  do-blockdev.c
 minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)
