@@ -719,10 +719,33 @@ test_huge_dir (void)
   unlink (img);
 }
 
+/* part_expand_gpt after the image file grew: the backup GPT moves to
+ * the new end and the space before it can be partitioned. */
+static void
+test_expand_gpt (const char *img)
+{
+  char last[8];
+  int fd = open (img, O_RDWR);
+
+  is_int (storage_part_init (2, "gpt", &err), 0, "part_init gpt /dev/sdc");
+  clear_err ();
+  ok (fd >= 0 && ftruncate (fd, 16 << 20) == 0, "the image grows to 16 MiB");
+  is_int (storage_part_expand_gpt (2, &err), 0, "part_expand_gpt");
+  clear_err ();
+  ok (fd >= 0 && pread (fd, last, 8, (16 << 20) - 512) == 8
+      && memcmp (last, "EFI PART", 8) == 0,
+      "the backup GPT header is in the last sector");
+  is_int (storage_part_add (2, "p", 20000, -1, &err), 0,
+          "the new space can be partitioned");
+  clear_err ();
+  if (fd >= 0)
+    close (fd);
+}
+
 int
 main (void)
 {
-  char sda[512], sdb[512];
+  char sda[512], sdb[512], sdc[512];
   const char *type;
   struct engine_range range;
 
@@ -730,8 +753,11 @@ main (void)
   snprintf (sdb, sizeof sdb, "%s/sdb.img", scratch_dir ());
   harness_add_drive (sda, 256 << 20, 0);
   harness_add_drive (sdb, 64 << 20, 0);
+  snprintf (sdc, sizeof sdc, "%s/sdc.img", scratch_dir ());
+  harness_add_drive (sdc, 8 << 20, 0);
 
   test_partitions ();
+  test_expand_gpt (sdc);
 
   is_int (storage_mkfs ("ext4", "/dev/sda1", 0, NULL, 0, "root", &err), 0,
           "mkfs ext4 /dev/sda1");
