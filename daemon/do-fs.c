@@ -298,6 +298,12 @@ do_set_uuid (const char *device, const char *uuid)
   return tune2fs_change (device, "-U", uuid);
 }
 
+int
+do_set_uuid_random (const char *device)
+{
+  return tune2fs_change (device, "-U", "random");
+}
+
 char **
 do_tune2fs_l (const char *device)
 {

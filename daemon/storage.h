@@ -135,4 +135,15 @@ int storage_mkfs (const char *fstype, const char *device, int blocksize,
 int storage_e2fsck (const char *device, const char *flags, char **output_r,
                     char **error_r);
 
+/* Path of an e2fsprogs tool (beside mke2fs); caller frees. */
+char *storage_e2fsprogs_path (const char *tool);
+/* Runs e2fsprogs' tool with args (NULL-terminated, may be NULL), then
+ * the device's range as "/proc/self/fd/3?offset=N", then after (if
+ * not NULL).  write: EROFS on a read-only device.  Returns the exit
+ * status (>= 0) or a negative errno; output (stdout and stderr) in
+ * *output_r when not NULL. */
+int storage_run_e2tool (const char *tool, const char *device,
+                        const char *const *args, const char *after,
+                        int write, char **output_r, char **error_r);
+
 #endif /* MINNOW_STORAGE_H */
