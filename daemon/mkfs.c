@@ -248,3 +248,56 @@ storage_run_e2tool (const char *tool, const char *device,
     free (out);
   return status;
 }
+
+int
+storage_mke2fs (const char *device, const char *const *args,
+                const char *extended, uint64_t size, char **error_r)
+{
+  struct engine_range range;
+  struct command *cmd;
+  char *out = NULL, *line;
+  size_t i;
+  int r, status;
+
+  if (error_r)
+    *error_r = NULL;
+  r = storage_device_range (device, &range, error_r);
+  if (r < 0)
+    return r;
+  if (range.readonly) {
+    storage_set_error (error_r, "%s: device is read-only", device);
+    return -EROFS;
+  }
+  if (size == 0)
+    size = range.length;
+  if (size > range.length) {
+    storage_set_error (error_r, "%s: %" PRIu64 " bytes asked for, the device "
+                       "has %" PRIu64, device, size, range.length);
+    return -EINVAL;
+  }
+  if (size < 64 * 1024) {
+    storage_set_error (error_r, "%s: device too small for a filesystem", device);
+    return -ENOSPC;
+  }
+  cmd = command_new (MKE2FS);
+  command_add_arg_list (cmd, "-F", "-q", NULL);
+  for (i = 0; args && args[i]; i++)
+    command_add_arg (cmd, args[i]);
+  command_add_arg (cmd, "-E");
+  command_add_arg_format (cmd, "offset=%" PRIu64 ",nodiscard,root_owner=0:0"
+                          "%s%s", range.offset, extended ? "," : "",
+                          extended ? extended : "");
+  command_add_arg (cmd, "/proc/self/fd/3");
+  command_add_arg_format (cmd, "%" PRIu64 "k", size / 1024);
+  if (run_on_drive (cmd, range.fd, "mke2fs", &out, &status, error_r) < 0)
+    return -EIO;
+  if (status != 0) {
+    line = last_line (out);
+    storage_set_error (error_r, "mke2fs failed: %s", line ? line : "");
+    free (line);
+    free (out);
+    return -EIO;
+  }
+  free (out);
+  return 0;
+}

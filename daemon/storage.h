@@ -135,6 +135,11 @@ int storage_mkfs (const char *fstype, const char *device, int blocksize,
 int storage_e2fsck (const char *device, const char *flags, char **output_r,
                     char **error_r);
 
+/* Runs mke2fs -F -q ARGS... on the device's range, with the extended
+ * options (comma-separated, may be NULL) added to minnow's own -E, for
+ * a filesystem of size bytes (0: the whole device; EINVAL beyond it). */
+int storage_mke2fs (const char *device, const char *const *args,
+                    const char *extended, uint64_t size, char **error_r);
 /* Path of an e2fsprogs tool (beside mke2fs); caller frees. */
 char *storage_e2fsprogs_path (const char *tool);
 /* Runs e2fsprogs' tool with args (NULL-terminated, may be NULL), then
