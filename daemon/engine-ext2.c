@@ -2835,3 +2835,49 @@ engine_probe (const struct engine_range *range, const char **type_r)
       return engine_list[i];
   return NULL;
 }
+
+/* ---------------------------------------------------------------- */
+/* chattr flags and generation numbers (issue 9: set_e2attrs,         */
+/* set_e2generation).  Reading them is getattr's flags/generation.    */
+
+int
+engine_ext2_set_inode_flags (struct engine_fs *efs, uint64_t ino,
+                             uint32_t flags)
+{
+  struct ext2_inode_large in;
+  int r;
+
+  if (efs->ops != &engine_ext2_ops)
+    return -ENOTSUP;
+  if (efs->readonly)
+    return -EROFS;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  in.i_flags = flags;
+  touch_times (E2 (efs), &in, 0);
+  return write_inode (efs, ino, &in);
+}
+
+int
+engine_ext2_set_generation (struct engine_fs *efs, uint64_t ino,
+                            uint32_t generation)
+{
+  struct ext2_inode_large in;
+  int r;
+
+  if (efs->ops != &engine_ext2_ops)
+    return -ENOTSUP;
+  if (efs->readonly)
+    return -EROFS;
+  /* With metadata_csum the generation seeds the checksums of the
+   * inode's extent and directory blocks: Linux refuses the change. */
+  if (ext2fs_has_feature_metadata_csum (E2 (efs)->super))
+    return -ENOTTY;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  in.i_generation = generation;
+  touch_times (E2 (efs), &in, 0);
+  return write_inode (efs, ino, &in);
+}

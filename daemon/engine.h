@@ -183,6 +183,15 @@ extern const struct engine_ops engine_ext2_ops;
 int engine_ext2_clear_recover (const struct engine_range *range,
                                char **error_r);
 
+/* ext2/3/4 only (-ENOTSUP for another engine): replace the inode's
+ * flags (chattr's, i_flags) or its generation number; the caller
+ * decides which flags may change.  set_generation fails with -ENOTTY
+ * on a metadata_csum filesystem, as Linux does. */
+int engine_ext2_set_inode_flags (struct engine_fs *fs, uint64_t ino,
+                                 uint32_t flags);
+int engine_ext2_set_generation (struct engine_fs *fs, uint64_t ino,
+                                uint32_t generation);
+
 /* All engines, NULL-terminated, in probing order. */
 extern const struct engine_ops *const engine_list[];
 
