@@ -20,6 +20,7 @@ storage_core_sources = \
 minnowd_SOURCES += $(storage_core_sources) drives.c \
   storage-actions.h do-common.c do-part.c do-fs.c do-mount.c do-file.c \
   do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c \
-  do-blockdev.c do-fsinfo.c do-ext.c do-e2attrs.c
-minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS) $(BLKID_CFLAGS)
-minnowd_LDADD += $(BLKID_LIBS)
+  do-blockdev.c do-fsinfo.c do-ext.c do-e2attrs.c \
+  do-files.c
+minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS) $(BLKID_CFLAGS) $(MAGIC_CFLAGS)
+minnowd_LDADD += $(BLKID_LIBS) $(MAGIC_LIBS)
