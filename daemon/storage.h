@@ -140,6 +140,20 @@ int storage_e2fsck (const char *device, const char *flags, char **output_r,
  * a filesystem of size bytes (0: the whole device; EINVAL beyond it). */
 int storage_mke2fs (const char *device, const char *const *args,
                     const char *extended, uint64_t size, char **error_r);
+/* Free space of an ext2/3/4 filesystem fs on range, written directly
+ * on the device after fs is flushed: STORAGE_FREE_TRIM punches holes
+ * (FALLOC_FL_PUNCH_HOLE, so a sparse image shrinks), _ZERO writes zeroes
+ * where the bytes are not already zero, _RANDOM random bytes.  Only
+ * [offset, offset+length) of the filesystem (length 0: all of it), and
+ * runs of at least minextent bytes.  *done_r: bytes treated.  The
+ * caller then drops fs's caches (storage_mount_offline or close). */
+#define STORAGE_FREE_TRIM   0
+#define STORAGE_FREE_ZERO   1
+#define STORAGE_FREE_RANDOM 2
+int storage_free_space (struct engine_fs *fs, const struct engine_range *range,
+                        int op, uint64_t offset, uint64_t length,
+                        uint64_t minextent, uint64_t *done_r);
+
 /* Path of an e2fsprogs tool (beside mke2fs); caller frees. */
 char *storage_e2fsprogs_path (const char *tool);
 /* Runs e2fsprogs' tool with args (NULL-terminated, may be NULL), then
