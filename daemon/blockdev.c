@@ -129,8 +129,8 @@ do_pwrite_device (const char *device, const char *content,
   if (lookup (device, &range) == -1)
     return -1;
   if (range.readonly) {
-    reply_with_error_errno (EROFS, "%s: the drive was added read-only",
-                            device);
+    reply_with_error_errno (EROFS, "%s: the device is read-only (added "
+                            "read-only, or blockdev_setro)", device);
     return -1;
   }
   if (offset < 0) {
@@ -171,7 +171,7 @@ do_sync (void)
     return -1;
   }
   for (i = 0; i < drive_count (); ++i) {
-    if (drive_is_readonly (i))
+    if (drive_added_readonly (i))
       continue;
     if (fsync (drive_fd (i)) == -1 && errno != EINVAL) {
       char *name = drive_name (i);

@@ -73,7 +73,16 @@ int add_drive_fd (int fd, const char *what);   /* at start-up */
 size_t drive_count (void);
 int drive_fd (size_t i);
 uint64_t drive_size (size_t i);
-int drive_is_readonly (size_t i);
+int drive_is_readonly (size_t i);   /* added read-only, or blockdev_setro */
+int drive_added_readonly (size_t i);
+/* blockdev_setro/setrw: a device (partnum 0: the whole drive, which
+ * covers its partitions) refuses writes; returns 0 or -1 (no such
+ * drive, partnum out of range).  device_is_readonly says whether writes
+ * to the device are refused for any reason; device_clear_readonly
+ * forgets every setro (a new client). */
+int device_is_readonly (size_t i, int partnum);
+int device_set_readonly (size_t i, int partnum, int ro);
+void device_clear_readonly (void);
 /* "/dev/sda" for 0, "/dev/sdz", "/dev/sdaa" for 26 …; caller frees. */
 char *drive_name (size_t i);
 

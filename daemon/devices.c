@@ -1,8 +1,8 @@
 /* minnowd: drives and device names.
  *
  * Drive i is /dev/sd + the letters of i (a … z, aa … az, ba …), as
- * libguestfs names them; /dev/hdX and /dev/vdX given by a caller mean
- * the same drive. */
+ * libguestfs names them; /dev/hdX, /dev/vdX and /dev/xvdX given by a
+ * caller mean the same drive (storage_parse_device in part.c). */
 
 #include <config.h>
 
@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 
 #include "daemon.h"
+#include "storage.h"
 
 #define MAX_DRIVES 255
 
@@ -28,6 +29,11 @@ struct drive {
 
 static struct drive drives[MAX_DRIVES];
 static size_t nr_drives;
+
+/* blockdev_setro: [drive][0] for the whole drive (its partitions
+ * included), [drive][N] for partition N. */
+#define MAX_PARTNUM 128
+static unsigned char forced_ro[MAX_DRIVES][MAX_PARTNUM + 1];
 
 int
 add_drive_fd (int fd, const char *what)
@@ -87,66 +93,43 @@ drive_size (size_t i)
 int
 drive_is_readonly (size_t i)
 {
+  return i < nr_drives ? drives[i].readonly || forced_ro[i][0] : 1;
+}
+
+int
+drive_added_readonly (size_t i)
+{
   return i < nr_drives ? drives[i].readonly : 1;
 }
 
+int
+device_is_readonly (size_t i, int partnum)
+{
+  if (drive_is_readonly (i))
+    return 1;
+  return partnum > 0 && partnum <= MAX_PARTNUM && forced_ro[i][partnum];
+}
+
+int
+device_set_readonly (size_t i, int partnum, int ro)
+{
+  if (i >= nr_drives || partnum < 0 || partnum > MAX_PARTNUM)
+    return -1;
+  forced_ro[i][partnum] = ro != 0;
+  return 0;
+}
+
+void
+device_clear_readonly (void)
+{
+  memset (forced_ro, 0, sizeof forced_ro);
+}
+
+/* One spelling of names and one parser for the whole daemon: part.c's. */
 char *
 drive_name (size_t i)
 {
-  char letters[8];
-  char *name;
-  size_t n = 0, k, j;
-
-  /* Bijective base 26: 0 → a, 25 → z, 26 → aa. */
-  k = i + 1;
-  while (k > 0 && n < sizeof letters) {
-    letters[n++] = 'a' + (k - 1) % 26;
-    k = (k - 1) / 26;
-  }
-  name = malloc (7 + n + 1);
-  if (name == NULL)
-    return NULL;
-  memcpy (name, "/dev/sd", 7);
-  for (j = 0; j < n; ++j)
-    name[7 + j] = letters[n - 1 - j];
-  name[7 + n] = '\0';
-  return name;
-}
-
-/* Parses /dev/[shv]d<letters>[<digits>]. */
-static int
-parse_device (const char *device, size_t *drive, int *partnum)
-{
-  const char *p;
-  size_t index = 0;
-  long part = 0;
-
-  if (strncmp (device, "/dev/", 5) != 0)
-    return -1;
-  p = device + 5;
-  if ((p[0] != 's' && p[0] != 'h' && p[0] != 'v') || p[1] != 'd')
-    return -1;
-  p += 2;
-  if (*p < 'a' || *p > 'z')
-    return -1;
-  for (; *p >= 'a' && *p <= 'z'; ++p) {
-    index = index * 26 + (*p - 'a' + 1);
-    if (index > MAX_DRIVES)
-      return -1;
-  }
-  if (*p) {
-    char *end;
-
-    if (*p < '1' || *p > '9')
-      return -1;
-    errno = 0;
-    part = strtol (p, &end, 10);
-    if (errno || *end || part > 255)
-      return -1;
-  }
-  *drive = index - 1;
-  *partnum = (int) part;
-  return 0;
+  return storage_drive_name (i);
 }
 
 int
@@ -156,7 +139,8 @@ device_lookup (const char *device, struct device_range *range)
   int partnum;
   uint64_t offset = 0, length;
 
-  if (parse_device (device, &drive, &partnum) == -1 || drive >= nr_drives) {
+  if (storage_parse_device (device, &drive, &partnum) < 0
+      || drive >= nr_drives) {
     errno = ENOENT;
     return -1;
   }
@@ -173,7 +157,7 @@ device_lookup (const char *device, struct device_range *range)
   range->fd = drives[drive].fd;
   range->offset = offset;
   range->length = length;
-  range->readonly = drives[drive].readonly;
+  range->readonly = device_is_readonly (drive, partnum);
   return 0;
 }
 

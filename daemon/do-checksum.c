@@ -46,29 +46,30 @@ write_all (int fd, const char *buf, size_t len)
   return 0;
 }
 
-char *
-do_checksum (const char *csumtype, const char *path)
+/* Reads the next piece of the input into buf (at most len bytes):
+ * returns the count, 0 at the end, or a negative errno. */
+typedef ssize_t (*reader) (void *opaque, char *buf, size_t len,
+                           uint64_t off);
+
+/* Feeds everything read to the checksum tool for csumtype; the first
+ * word of its output.  what names the input in errors.  Replies on
+ * failure. */
+static char *
+checksum_stream (const char *csumtype, const char *what, reader read_fn,
+                 void *opaque)
 {
   const char *prog = program_for (csumtype);
   struct command *cmd;
-  struct engine_stat st;
   char *out = NULL, *buf, *ret;
   size_t outlen;
-  int fd = -1, r, status;
-  int64_t off = 0;
+  int fd = -1, status;
+  uint64_t off = 0;
   ssize_t n = 0;
 
   if (prog == NULL) {
     reply_with_error_errno (EINVAL, "%s: unknown checksum type (crc, md5, "
                             "sha1, sha224, sha256, sha384, sha512)",
                             csumtype);
-    return NULL;
-  }
-  r = fsop_stat (path, 0, &st);
-  if (r == 0 && !S_ISREG (st.mode))
-    r = S_ISDIR (st.mode) ? -EISDIR : -EINVAL;
-  if (r < 0) {
-    reply_errno_path (r, path);
     return NULL;
   }
   buf = malloc (1 << 20);
@@ -94,7 +95,7 @@ do_checksum (const char *csumtype, const char *path)
     sigemptyset (&set);
     sigaddset (&set, SIGPIPE);
     pthread_sigmask (SIG_BLOCK, &set, &old);
-    while ((n = fsop_pread (path, buf, 1 << 20, off)) > 0) {
+    while ((n = read_fn (opaque, buf, 1 << 20, off)) > 0) {
       if (write_all (fd, buf, n) == -1) {
         n = -errno;
         break;
@@ -107,9 +108,9 @@ do_checksum (const char *csumtype, const char *path)
   free (buf);
   if (command_wait (cmd, &status) == -1 || status != 0 || n < 0) {
     if (n < 0)
-      reply_errno_path ((int) n, path);
+      reply_errno_path ((int) n, what);
     else
-      reply_with_error_errno (EIO, "%s: %s failed", path, prog);
+      reply_with_error_errno (EIO, "%s: %s failed", what, prog);
     command_free (cmd);
     free (out);
     return NULL;
@@ -121,4 +122,65 @@ do_checksum (const char *csumtype, const char *path)
   if (ret == NULL)
     reply_with_perror ("checksum");
   return ret;
+}
+
+static ssize_t
+read_file (void *opaque, char *buf, size_t len, uint64_t off)
+{
+  return fsop_pread (opaque, buf, len, (int64_t) off);
+}
+
+char *
+do_checksum (const char *csumtype, const char *path)
+{
+  struct engine_stat st;
+  int r;
+
+  if (program_for (csumtype) == NULL)
+    return checksum_stream (csumtype, path, read_file, NULL);
+  r = fsop_stat (path, 0, &st);
+  if (r == 0 && !S_ISREG (st.mode))
+    r = S_ISDIR (st.mode) ? -EISDIR : -EINVAL;
+  if (r < 0) {
+    reply_errno_path (r, path);
+    return NULL;
+  }
+  return checksum_stream (csumtype, path, read_file, (void *) path);
+}
+
+static ssize_t
+read_range (void *opaque, char *buf, size_t len, uint64_t off)
+{
+  const struct engine_range *range = opaque;
+  ssize_t n;
+
+  if (off >= range->length)
+    return 0;
+  if (len > range->length - off)
+    len = range->length - off;
+  do
+    n = pread (range->fd, buf, len, range->offset + off);
+  while (n == -1 && errno == EINTR);
+  return n == -1 ? -errno : n;
+}
+
+char *
+do_checksum_device (const char *csumtype, const char *device)
+{
+  struct engine_range range;
+  char *msg = NULL;
+  int r;
+
+  r = storage_device_range (device, &range, &msg);
+  if (r < 0) {
+    reply_errno_msg (r, device, msg);
+    return NULL;
+  }
+  free (msg);
+  /* A mounted filesystem's changes are in the daemon's cache. */
+  if (device_in_use (device) && storage_sync_all () < 0) {
+    reply_with_perror ("%s: sync", device);
+    return NULL;
+  }
+  return checksum_stream (csumtype, device, read_range, &range);
 }

@@ -249,19 +249,61 @@ run_tune2fs (const char *device, const char *arg, const char *value,
   return 0;
 }
 
+/* tune2fs on a device, for storage_mount_offline. */
+struct tune2fs_call {
+  const char *device, *arg, *value;
+  int replied;                  /* run_tune2fs failed and replied */
+};
+
+static int
+tune2fs_offline (void *opaque)
+{
+  struct tune2fs_call *c = opaque;
+  char *out = NULL;
+
+  if (run_tune2fs (c->device, c->arg, c->value, &out) < 0) {
+    c->replied = 1;
+    return -EIO;
+  }
+  free (out);
+  return 0;
+}
+
+/* Runs tune2fs ARG VALUE on device, mounted or not: a mounted
+ * filesystem is closed around the run (tune2fs may rewrite every
+ * checksum, as for -U) and opened again.  Replies on failure. */
+static int
+tune2fs_change (const char *device, const char *arg, const char *value)
+{
+  struct tune2fs_call c = { device, arg, value, 0 };
+  struct mount *m = storage_mount_of_device (device);
+  char *msg = NULL;
+  int r;
+
+  if (m == NULL)
+    return tune2fs_offline (&c) < 0 ? -1 : 0;
+  r = storage_mount_offline (m, tune2fs_offline, &c, &msg);
+  if (r < 0) {
+    if (c.replied)
+      fprintf (stderr, "minnowd: %s\n", msg ? msg : "");
+    else
+      reply_errno_msg (r, device, msg);
+    return -1;
+  }
+  free (msg);
+  return 0;
+}
+
 int
 do_set_uuid (const char *device, const char *uuid)
 {
-  char *out = NULL;
+  return tune2fs_change (device, "-U", uuid);
+}
 
-  if (device_in_use (device)) {
-    reply_with_error_errno (EBUSY, "%s: device is mounted", device);
-    return -1;
-  }
-  if (run_tune2fs (device, "-U", uuid, &out) < 0)
-    return -1;
-  free (out);
-  return 0;
+int
+do_set_uuid_random (const char *device)
+{
+  return tune2fs_change (device, "-U", "random");
 }
 
 char **

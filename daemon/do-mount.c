@@ -139,3 +139,88 @@ do_mountpoints (void)
     }
   return list;
 }
+
+/* ---------------------------------------------------------------- */
+/* More of libguestfs's mount calls (issue 9).                        */
+
+int
+do_mount_vfs (const char *options, const char *vfstype,
+              const char *mountable, const char *mountpoint)
+{
+  /* The engine reads ext2, ext3 and ext4 alike, as Linux's ext4 driver
+   * does; other types have no engine here. */
+  if (strcmp (vfstype, "ext2") != 0 && strcmp (vfstype, "ext3") != 0
+      && strcmp (vfstype, "ext4") != 0) {
+    reply_with_error_errno (ENODEV, "%s: minnow mounts only ext2, ext3 and "
+                            "ext4 filesystems", vfstype);
+    return -1;
+  }
+  return do_mount_options (options, mountable, mountpoint);
+}
+
+char *
+do_mountable_device (const char *mountable)
+{
+  /* A mountable is a device here (no btrfs subvolumes). */
+  char *ret = strdup (mountable);
+
+  if (ret == NULL)
+    reply_with_perror ("strdup");
+  return ret;
+}
+
+static int
+nothing (void *opaque)
+{
+  (void) opaque;
+  return 0;
+}
+
+/* optargs of remount. */
+#define REMOUNT_RW (1 << 0)
+
+int
+do_remount (const char *mountpoint, int rw)
+{
+  struct engine_range range;
+  struct resolved res;
+  struct mount *m;
+  char *msg = NULL;
+  int r;
+
+  r = resolve_path (mountpoint, 0, &res);
+  if (r == 0 && (!res.exists || !res.is_mountpoint))
+    r = -EINVAL;
+  if (r < 0) {
+    resolved_free (&res);
+    if (r == -EINVAL)
+      reply_with_error_errno (EINVAL, "%s: not a mount point", mountpoint);
+    else
+      reply_errno_path (r, mountpoint);
+    return -1;
+  }
+  m = res.m;
+  resolved_free (&res);
+  if (!(optargs_bitmask & REMOUNT_RW) || !!rw == !m->readonly)
+    return 0;                   /* nothing to change */
+  r = storage_device_range (m->device, &range, &msg);
+  if (r < 0) {
+    reply_errno_msg (r, mountpoint, msg);
+    return -1;
+  }
+  free (msg);
+  msg = NULL;
+  if (rw && range.readonly) {
+    reply_with_error_errno (EROFS, "%s: %s is read-only", mountpoint,
+                            m->device);
+    return -1;
+  }
+  m->readonly = !rw;
+  r = storage_mount_offline (m, nothing, NULL, &msg);
+  if (r < 0) {
+    reply_errno_msg (r, mountpoint, msg);
+    return -1;
+  }
+  free (msg);
+  return 0;
+}

@@ -535,3 +535,73 @@ do_device_index (const char *device)
     return -1;
   return (int) index;
 }
+
+/* ---------------------------------------------------------------- */
+/* More of libguestfs's partition calls (issue 9).                    */
+
+int
+do_part_expand_gpt (const char *device)
+{
+  SETTER (storage_part_expand_gpt (index, &msg));
+}
+
+int64_t
+do_part_get_gpt_attributes (const char *device, int partnum)
+{
+  size_t index;
+  int whole, r;
+  uint64_t attrs = 0;
+  char *msg = NULL;
+
+  if (device_drive (device, &index, &whole, 1, 0) < 0)
+    return -1;
+  r = storage_part_get_gpt_attributes (index, partnum, &attrs, &msg);
+  if (r < 0) {
+    reply_errno_msg (r, device, msg);
+    return -1;
+  }
+  return (int64_t) attrs;
+}
+
+int
+do_part_set_gpt_attributes (const char *device, int partnum,
+                            int64_t attributes)
+{
+  SETTER (storage_part_set_gpt_attributes (index, partnum,
+                                           (uint64_t) attributes, &msg));
+}
+
+char *
+do_part_get_mbr_part_type (const char *device, int partnum)
+{
+  size_t index;
+  int whole, r;
+  char *type = NULL, *msg = NULL;
+
+  if (device_drive (device, &index, &whole, 1, 0) < 0)
+    return NULL;
+  r = storage_part_get_mbr_part_type (index, partnum, &type, &msg);
+  if (r < 0) {
+    reply_errno_msg (r, device, msg);
+    return NULL;
+  }
+  return type;
+}
+
+int
+do_part_resize (const char *device, int partnum, int64_t endsect)
+{
+  SETTER (storage_part_resize (index, partnum, endsect, &msg));
+}
+
+int
+do_part_set_disk_guid (const char *device, const char *guid)
+{
+  SETTER (storage_part_set_disk_guid (index, guid, &msg));
+}
+
+int
+do_part_set_disk_guid_random (const char *device)
+{
+  SETTER (storage_part_set_disk_guid (index, NULL, &msg));
+}

@@ -289,6 +289,13 @@ mknod_common (uint32_t type, int mode, int devmajor, int devminor,
                             path);
     return -1;
   }
+  /* mknod_b, mknod_c and mkfifo give the type: as in libguestfs, their
+   * mode may hold only permission bits. */
+  if (type != 0 && (mode & ~07777) != 0) {
+    reply_with_error_errno (EINVAL, "%s: mode 0%o: mode must specify only "
+                            "file permission bits", path, mode);
+    return -1;
+  }
   if (type == 0)
     type = mode & S_IFMT;
   if (type != S_IFREG && type != S_IFIFO && type != S_IFCHR

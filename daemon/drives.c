@@ -72,4 +72,11 @@ storage_shutdown (void)
 {
   storage_umount_all (NULL);
   storage_umask = 022;
+  device_clear_readonly ();
+}
+
+int
+storage_partition_readonly (size_t index, int partnum)
+{
+  return device_is_readonly (index, partnum);
 }

@@ -2987,3 +2987,88 @@ engine_probe (const struct engine_range *range, const char **type_r)
       return engine_list[i];
   return NULL;
 }
+
+/* ---------------------------------------------------------------- */
+/* chattr flags and generation numbers (issue 9: set_e2attrs,         */
+/* set_e2generation).  Reading them is getattr's flags/generation.    */
+
+int
+engine_ext2_set_inode_flags (struct engine_fs *efs, uint64_t ino,
+                             uint32_t flags)
+{
+  struct ext2_inode_large in;
+  int r;
+
+  if (efs->ops != &engine_ext2_ops)
+    return -ENOTSUP;
+  if (efs->readonly)
+    return -EROFS;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  in.i_flags = flags;
+  touch_times (E2 (efs), &in, 0);
+  return write_inode (efs, ino, &in);
+}
+
+int
+engine_ext2_set_generation (struct engine_fs *efs, uint64_t ino,
+                            uint32_t generation)
+{
+  struct ext2_inode_large in;
+  int r;
+
+  if (efs->ops != &engine_ext2_ops)
+    return -ENOTSUP;
+  if (efs->readonly)
+    return -EROFS;
+  /* With metadata_csum the generation seeds the checksums of the
+   * inode's extent and directory blocks: Linux refuses the change. */
+  if (ext2fs_has_feature_metadata_csum (E2 (efs)->super))
+    return -ENOTTY;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  in.i_generation = generation;
+  touch_times (E2 (efs), &in, 0);
+  return write_inode (efs, ino, &in);
+}
+
+/* ---------------------------------------------------------------- */
+/* Free space (issue 9: fstrim, zero_free_space, zerofree ...).       */
+
+int
+engine_ext2_free_extents (struct engine_fs *efs,
+                          int (*cb) (void *opaque, uint64_t offset,
+                                     uint64_t len),
+                          void *opaque)
+{
+  ext2_filsys fs;
+  blk64_t start, end, first, last;
+  errcode_t err;
+  int r;
+
+  if (efs->ops != &engine_ext2_ops)
+    return -ENOTSUP;
+  fs = E2 (efs);
+  if (fs->block_map == NULL) {
+    err = ext2fs_read_block_bitmap (fs);
+    if (err)
+      return fail (efs, err, "read block bitmap");
+  }
+  first = fs->super->s_first_data_block;
+  last = ext2fs_blocks_count (fs->super) - 1;
+  for (start = first; start <= last; start = end + 1) {
+    if (ext2fs_find_first_zero_block_bitmap2 (fs->block_map, start, last,
+                                              &start) != 0)
+      break;                    /* no free block left */
+    if (ext2fs_find_first_set_block_bitmap2 (fs->block_map, start, last,
+                                             &end) != 0)
+      end = last + 1;
+    r = cb (opaque, (uint64_t) start * fs->blocksize,
+            (uint64_t) (end - start) * fs->blocksize);
+    if (r != 0)
+      return r;
+  }
+  return 0;
+}

@@ -192,6 +192,24 @@ extern const struct engine_ops engine_ext2_ops;
 int engine_ext2_clear_recover (const struct engine_range *range,
                                char **error_r);
 
+/* ext2/3/4 only (-ENOTSUP for another engine): replace the inode's
+ * flags (chattr's, i_flags) or its generation number; the caller
+ * decides which flags may change.  set_generation fails with -ENOTTY
+ * on a metadata_csum filesystem, as Linux does. */
+int engine_ext2_set_inode_flags (struct engine_fs *fs, uint64_t ino,
+                                 uint32_t flags);
+int engine_ext2_set_generation (struct engine_fs *fs, uint64_t ino,
+                                uint32_t generation);
+
+/* ext2/3/4 only: calls cb for each run of free blocks, with its byte
+ * offset from the start of the filesystem and its length in bytes, in
+ * order; a non-zero return stops and is returned.  The caller flushes
+ * the filesystem first when it writes to those bytes directly. */
+int engine_ext2_free_extents (struct engine_fs *fs,
+                              int (*cb) (void *opaque, uint64_t offset,
+                                         uint64_t len),
+                              void *opaque);
+
 /* All engines, NULL-terminated, in probing order. */
 extern const struct engine_ops *const engine_list[];
 

@@ -714,7 +714,8 @@ fsop_chown (const char *path, int nofollow, int uid, int gid)
   return setattr (path, nofollow, &sa);
 }
 
-/* libguestfs's utimens: nsecs -1 means now, -2 leaves the time alone. */
+/* libguestfs's utimens: nsecs -1 means now, -2 leaves the time alone;
+ * a final symlink is not followed. */
 int
 fsop_utimens (const char *path, int64_t atsecs, int64_t atnsecs,
               int64_t mtsecs, int64_t mtnsecs)
@@ -736,7 +737,8 @@ fsop_utimens (const char *path, int64_t atsecs, int64_t atnsecs,
     sa.mtime_sec = mtnsecs == -1 ? ts.tv_sec : mtsecs;
     sa.mtime_nsec = mtnsecs == -1 ? ts.tv_nsec : mtnsecs;
   }
-  return setattr (path, 0, &sa);
+  /* libguestfs: a symlink's own times change, never its target's. */
+  return setattr (path, 1, &sa);
 }
 
 struct xcollect {

@@ -190,3 +190,114 @@ storage_e2fsck (const char *device, const char *flags, char **output_r,
     free (out);
   return status;
 }
+
+/* ---------------------------------------------------------------- */
+/* The other e2fsprogs tools (tune2fs, resize2fs ...).                */
+
+char *
+storage_e2fsprogs_path (const char *tool)
+{
+  const char *slash = strrchr (MKE2FS, '/');
+  char *p;
+
+  /* They live beside mke2fs. */
+  if (asprintf (&p, "%.*s%s", slash ? (int) (slash - MKE2FS + 1) : 0,
+                MKE2FS, tool) == -1)
+    return NULL;
+  return p;
+}
+
+int
+storage_run_e2tool (const char *tool, const char *device,
+                    const char *const *args, const char *after, int write,
+                    char **output_r, char **error_r)
+{
+  struct engine_range range;
+  struct command *cmd;
+  char *out = NULL, *prog;
+  size_t i;
+  int r, status;
+
+  if (error_r)
+    *error_r = NULL;
+  if (output_r)
+    *output_r = NULL;
+  r = storage_device_range (device, &range, error_r);
+  if (r < 0)
+    return r;
+  if (write && range.readonly) {
+    storage_set_error (error_r, "%s: device is read-only", device);
+    return -EROFS;
+  }
+  prog = storage_e2fsprogs_path (tool);
+  if (prog == NULL)
+    return -ENOMEM;
+  cmd = command_new (prog);
+  free (prog);
+  for (i = 0; args && args[i]; i++)
+    command_add_arg (cmd, args[i]);
+  command_add_arg_format (cmd, "/proc/self/fd/3?offset=%" PRIu64,
+                          range.offset);
+  if (after)
+    command_add_arg (cmd, after);
+  if (run_on_drive (cmd, range.fd, tool, &out, &status, error_r) < 0)
+    return -EIO;
+  if (output_r)
+    *output_r = out;
+  else
+    free (out);
+  return status;
+}
+
+int
+storage_mke2fs (const char *device, const char *const *args,
+                const char *extended, uint64_t size, char **error_r)
+{
+  struct engine_range range;
+  struct command *cmd;
+  char *out = NULL, *line;
+  size_t i;
+  int r, status;
+
+  if (error_r)
+    *error_r = NULL;
+  r = storage_device_range (device, &range, error_r);
+  if (r < 0)
+    return r;
+  if (range.readonly) {
+    storage_set_error (error_r, "%s: device is read-only", device);
+    return -EROFS;
+  }
+  if (size == 0)
+    size = range.length;
+  if (size > range.length) {
+    storage_set_error (error_r, "%s: %" PRIu64 " bytes asked for, the device "
+                       "has %" PRIu64, device, size, range.length);
+    return -EINVAL;
+  }
+  if (size < 64 * 1024) {
+    storage_set_error (error_r, "%s: device too small for a filesystem", device);
+    return -ENOSPC;
+  }
+  cmd = command_new (MKE2FS);
+  command_add_arg_list (cmd, "-F", "-q", NULL);
+  for (i = 0; args && args[i]; i++)
+    command_add_arg (cmd, args[i]);
+  command_add_arg (cmd, "-E");
+  command_add_arg_format (cmd, "offset=%" PRIu64 ",nodiscard,root_owner=0:0"
+                          "%s%s", range.offset, extended ? "," : "",
+                          extended ? extended : "");
+  command_add_arg (cmd, "/proc/self/fd/3");
+  command_add_arg_format (cmd, "%" PRIu64 "k", size / 1024);
+  if (run_on_drive (cmd, range.fd, "mke2fs", &out, &status, error_r) < 0)
+    return -EIO;
+  if (status != 0) {
+    line = last_line (out);
+    storage_set_error (error_r, "mke2fs failed: %s", line ? line : "");
+    free (line);
+    free (out);
+    return -EIO;
+  }
+  free (out);
+  return 0;
+}

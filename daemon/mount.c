@@ -566,3 +566,41 @@ storage_sync_all (void)
   }
   return first;
 }
+
+/* ---------------------------------------------------------------- */
+/* Tools that need the filesystem closed.                             */
+
+int
+storage_mount_offline (struct mount *m, int (*fn) (void *opaque),
+                       void *opaque, char **error_r)
+{
+  char *msg = NULL;
+  int r, r2;
+
+  if (error_r)
+    *error_r = NULL;
+  r = m->fs->ops->close (m->fs);
+  m->fs = NULL;
+  if (r < 0)
+    storage_set_error (error_r, "%s: flushing the filesystem: %s",
+                       m->device, strerror (-r));
+  else
+    r = fn (opaque);
+  r2 = open_device (m->device, m->readonly, &m->fs, &msg);
+  if (r2 < 0) {
+    /* Nothing can be served from it any more: it is unmounted. */
+    size_t i = (size_t) (m - mount_table);
+
+    storage_set_error (error_r, "%s: could not be mounted again, so it is "
+                       "now unmounted: %s", m->device,
+                       msg ? msg : strerror (-r2));
+    free (msg);
+    free (m->mountpoint);
+    free (m->device);
+    free (m->options);
+    memmove (m, m + 1, (mount_count - i - 1) * sizeof *m);
+    mount_count--;
+    return r2;
+  }
+  return r;
+}

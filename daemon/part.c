@@ -123,6 +123,11 @@ part_open (size_t index, int write, struct fdisk_context **cxt_r,
     fdisk_unref_context (cxt);
     return r;
   }
+  /* libfdisk keeps the first 1 MiB free on MBR; libguestfs (parted)
+   * lets a partition start at sector 1.  A GPT's limit comes from its
+   * header's first usable LBA, read with the table. */
+  if (fdisk_has_label (cxt) && fdisk_is_label (cxt, DOS))
+    fdisk_set_first_lba (cxt, 1);
   *cxt_r = cxt;
   return 0;
 }
@@ -241,6 +246,9 @@ storage_device_range (const char *device, struct engine_range *r,
       }
       r->offset = parts[i].start;
       r->length = parts[i].size;
+      if (storage_partition_readonly
+          && storage_partition_readonly (index, partnum))
+        r->readonly = 1;
       free (parts);
       return 0;
     }
@@ -287,6 +295,9 @@ new_table (size_t index, const char *label, const char *parttype,
   r = part_open (index, 1, cxt_r, &drive, error_r);
   if (r < 0)
     return r;
+  /* As parted makes them: a GPT's first usable sector right after its
+   * 128 entries (34), an MBR's partitions from sector 1 on. */
+  fdisk_set_first_lba (*cxt_r, strcmp (label, "gpt") == 0 ? 34 : 1);
   r = fdisk_create_disklabel (*cxt_r, label);
   if (r < 0) {
     storage_set_error (error_r, "creating the %s partition table: %s",
@@ -451,16 +462,17 @@ storage_part_disk (size_t index, const char *parttype, char **error_r)
   r = new_table (index, label, parttype, &cxt, error_r);
   if (r < 0)
     return r;
-  /* libguestfs: from sector 2048 (1 MiB) to 64 sectors before the end. */
-  last = (int64_t) fdisk_get_last_lba (cxt);
-  if ((int64_t) fdisk_get_nsectors (cxt) - 64 < last)
-    last = (int64_t) fdisk_get_nsectors (cxt) - 64;
-  if (last < 2048 + 64) {
+  /* libguestfs: from sector 128 to 129 sectors before the end, so that
+   * the last 128 sectors stay free (on MBR and GPT alike). */
+  last = (int64_t) fdisk_get_nsectors (cxt) - 129;
+  if ((int64_t) fdisk_get_last_lba (cxt) < last)
+    last = (int64_t) fdisk_get_last_lba (cxt);
+  if (last < 128 + 64) {
     storage_set_error (error_r, "the disk is too small to partition");
     part_close (cxt, 0, NULL);
     return -ENOSPC;
   }
-  r = add_partition (cxt, 'p', 2048, last, error_r);
+  r = add_partition (cxt, 'p', 128, last, error_r);
   if (r < 0) {
     part_close (cxt, 0, NULL);
     return r;
@@ -524,6 +536,20 @@ storage_part_get_parttype (size_t index, char **type_r, char **error_r)
   return r;
 }
 
+/* libfdisk reports the boot flag of MBR partitions only; on GPT it is
+ * the legacy BIOS bootable attribute (bit 2). */
+static int
+part_is_bootable (struct fdisk_context *cxt, int partnum,
+                  struct fdisk_partition *pa)
+{
+  uint64_t attrs = 0;
+
+  if (fdisk_is_label (cxt, GPT))
+    return fdisk_gpt_get_partition_attrs (cxt, partnum - 1, &attrs) == 0
+      && (attrs & (UINT64_C(1) << 2)) != 0;
+  return fdisk_partition_is_bootable (pa) == 1;
+}
+
 int
 storage_part_get_info (size_t index, int partnum,
                        struct storage_part_info *info, char **error_r)
@@ -548,7 +574,7 @@ storage_part_get_info (size_t index, int partnum,
     goto out;
   }
   info->is_gpt = fdisk_is_label (cxt, GPT);
-  info->bootable = fdisk_partition_is_bootable (pa) == 1;
+  info->bootable = part_is_bootable (cxt, partnum, pa);
   type = fdisk_partition_get_type (pa);
   if (info->is_gpt) {
     const char *name = fdisk_partition_get_name (pa);
@@ -618,7 +644,7 @@ storage_part_set_bootable (size_t index, int partnum, int bootable,
   r = fdisk_get_partition (cxt, partnum - 1, &pa);
   if (r < 0)
     goto fail;
-  now = fdisk_partition_is_bootable (pa) == 1;
+  now = part_is_bootable (cxt, partnum, pa);
   fdisk_unref_partition (pa);
   if (now != !!bootable) {
     r = fdisk_toggle_partition_flag (cxt, partnum - 1,
@@ -777,6 +803,296 @@ storage_part_get_disk_guid (size_t index, char **guid_r, char **error_r)
       r = *guid_r ? 0 : -ENOMEM;
     }
   }
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* More of libguestfs's partition calls (issue 9).                    */
+
+int
+storage_part_expand_gpt (size_t index, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  int r;
+
+  r = part_open (index, 1, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) < 0)
+    goto fail;
+  if (!fdisk_is_label (cxt, GPT)) {
+    storage_set_error (error_r, "this is only possible on a GPT partition table");
+    r = -EINVAL;
+    goto fail;
+  }
+  /* libfdisk moves a backup table that is not at the end of the disk
+   * (and the last usable sector with it) when it reads the table;
+   * writing it out is all that is left. */
+  return part_close (cxt, 1, error_r);
+ fail:
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+int
+storage_part_get_gpt_attributes (size_t index, int partnum, uint64_t *attrs,
+                                 char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  int r;
+
+  r = part_open (index, 0, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) < 0
+      || (r = check_partnum (cxt, partnum, error_r)) < 0)
+    goto out;
+  if (!fdisk_is_label (cxt, GPT)) {
+    storage_set_error (error_r, "this is only possible on a GPT partition table");
+    r = -EINVAL;
+    goto out;
+  }
+  r = fdisk_gpt_get_partition_attrs (cxt, partnum - 1, attrs);
+  if (r < 0)
+    storage_set_error (error_r, "partition %d: reading the attributes: %s",
+                       partnum, strerror (-r));
+ out:
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+int
+storage_part_set_gpt_attributes (size_t index, int partnum, uint64_t attrs,
+                                 char **error_r)
+{
+  struct fdisk_context *cxt;
+  int r;
+
+  r = open_partition (index, partnum, 'g', &cxt, error_r);
+  if (r < 0)
+    return r;
+  r = fdisk_gpt_set_partition_attrs (cxt, partnum - 1, attrs);
+  if (r < 0) {
+    storage_set_error (error_r, "partition %d: setting the attributes: %s",
+                       partnum, strerror (-r));
+    part_close (cxt, 0, NULL);
+    return r;
+  }
+  return part_close (cxt, 1, error_r);
+}
+
+static int
+is_extended_code (unsigned code)
+{
+  return code == 0x05 || code == 0x0f || code == 0x85;
+}
+
+int
+storage_part_get_mbr_part_type (size_t index, int partnum, char **type_r,
+                                char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  struct fdisk_partition *pa = NULL;
+  struct fdisk_parttype *type;
+  const char *what = "primary";
+  int r;
+
+  r = part_open (index, 0, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) < 0
+      || (r = check_partnum (cxt, partnum, error_r)) < 0)
+    goto out;
+  if (fdisk_is_label (cxt, DOS)) {
+    r = fdisk_get_partition (cxt, partnum - 1, &pa);
+    if (r < 0) {
+      storage_set_error (error_r, "reading partition %d: %s", partnum,
+                         strerror (-r));
+      goto out;
+    }
+    type = fdisk_partition_get_type (pa);
+    if (partnum > 4)
+      what = "logical";
+    else if (type && is_extended_code (fdisk_parttype_get_code (type)))
+      what = "extended";
+  }
+  *type_r = strdup (what);
+  r = *type_r ? 0 : -ENOMEM;
+ out:
+  fdisk_unref_partition (pa);
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+int
+storage_part_resize (size_t index, int partnum, int64_t endsect,
+                     char **error_r)
+{
+  struct storage_partition *parts = NULL;
+  struct fdisk_context *cxt;
+  struct fdisk_partition *pa = NULL;
+  uint64_t start, oldend, ext_end = 0;
+  int n, i, r, is_dos, logical, extended = 0;
+
+  r = open_partition (index, partnum, 0, &cxt, error_r);
+  if (r < 0)
+    return r;
+  is_dos = fdisk_is_label (cxt, DOS);
+  if (endsect < 0)
+    endsect = (int64_t) fdisk_get_last_lba (cxt) + 1 + endsect;
+  r = fdisk_get_partition (cxt, partnum - 1, &pa);
+  if (r < 0) {
+    storage_set_error (error_r, "reading partition %d: %s", partnum,
+                       strerror (-r));
+    goto fail;
+  }
+  start = fdisk_partition_get_start (pa);
+  oldend = start + fdisk_partition_get_size (pa) - 1;
+  if (is_dos && partnum <= 4 && fdisk_partition_get_type (pa))
+    extended = is_extended_code (fdisk_parttype_get_code
+                                 (fdisk_partition_get_type (pa)));
+  fdisk_unref_partition (pa);
+  pa = NULL;
+  logical = is_dos && partnum > 4;
+  if (endsect < (int64_t) start
+      || (uint64_t) endsect > fdisk_get_last_lba (cxt)) {
+    storage_set_error (error_r, "partition %d: end sector %" PRIi64 " is "
+                       "not between its start (%" PRIu64 ") and the last "
+                       "usable sector (%" PRIu64 ")", partnum, endsect, start,
+                       (uint64_t) fdisk_get_last_lba (cxt));
+    r = -EINVAL;
+    goto fail;
+  }
+  /* The new end must not run into another partition.  A logical one
+   * stays inside its extended partition; an extended one keeps its
+   * logical ones inside. */
+  n = storage_list_partitions (index, &parts, error_r);
+  if (n < 0) {
+    r = n;
+    goto fail;
+  }
+  for (i = 0; i < n; i++) {
+    uint64_t s = parts[i].start / 512, e = parts[i].end / 512;
+    int other_logical = is_dos && parts[i].partnum > 4, other_extended = 0;
+
+    if (parts[i].partnum == partnum)
+      continue;
+    if (is_dos && !other_logical) {
+      struct storage_part_info info;
+      if (storage_part_get_info (index, parts[i].partnum, &info, NULL) == 0) {
+        other_extended = is_extended_code ((unsigned) info.mbr_id);
+        storage_part_info_free (&info);
+      }
+    }
+    if (logical && other_extended) {
+      ext_end = e;
+      continue;
+    }
+    if (extended && other_logical) {
+      if ((uint64_t) endsect < e) {
+        storage_set_error (error_r, "partition %d: its logical partition "
+                           "%d would end outside it", partnum,
+                           parts[i].partnum);
+        r = -EINVAL;
+        goto fail;
+      }
+      continue;
+    }
+    if (logical != other_logical)
+      continue;
+    if (s > start && s <= (uint64_t) endsect) {
+      storage_set_error (error_r, "partition %d: the new end %" PRIi64
+                         " overlaps partition %d", partnum, endsect,
+                         parts[i].partnum);
+      r = -EINVAL;
+      goto fail;
+    }
+  }
+  if (logical && ext_end && (uint64_t) endsect > ext_end) {
+    storage_set_error (error_r, "partition %d: the new end %" PRIi64 " is "
+                       "outside the extended partition", partnum, endsect);
+    r = -EINVAL;
+    goto fail;
+  }
+  free (parts);
+  parts = NULL;
+  if ((uint64_t) endsect == oldend)
+    return part_close (cxt, 0, error_r);
+  pa = fdisk_new_partition ();
+  if (pa == NULL) {
+    r = -ENOMEM;
+    goto fail;
+  }
+  fdisk_partition_set_size (pa, (uint64_t) endsect - start + 1);
+  r = fdisk_set_partition (cxt, partnum - 1, pa);
+  fdisk_unref_partition (pa);
+  pa = NULL;
+  if (r < 0) {
+    storage_set_error (error_r, "partition %d: resizing: %s", partnum,
+                       strerror (-r));
+    goto fail;
+  }
+  return part_close (cxt, 1, error_r);
+ fail:
+  free (parts);
+  fdisk_unref_partition (pa);
+  part_close (cxt, 0, NULL);
+  return r;
+}
+
+int
+storage_part_set_disk_guid (size_t index, const char *guid, char **error_r)
+{
+  struct fdisk_context *cxt;
+  struct engine_range drive;
+  char random_guid[37];
+  int r;
+
+  if (guid == NULL) {
+    unsigned char b[16];
+    FILE *fp = fopen ("/dev/urandom", "re");
+
+    if (fp == NULL || fread (b, 1, sizeof b, fp) != sizeof b) {
+      if (fp)
+        fclose (fp);
+      storage_set_error (error_r, "reading random bytes: %s",
+                         strerror (errno ? errno : EIO));
+      return -EIO;
+    }
+    fclose (fp);
+    b[6] = (b[6] & 0x0f) | 0x40;      /* version 4: random */
+    b[8] = (b[8] & 0x3f) | 0x80;      /* RFC 4122 variant */
+    snprintf (random_guid, sizeof random_guid,
+              "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
+              "%02X%02X%02X%02X%02X%02X", b[0], b[1], b[2], b[3], b[4],
+              b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+              b[14], b[15]);
+    guid = random_guid;
+  } else if (!valid_guid (guid)) {
+    storage_set_error (error_r, "%s: not a GUID", guid);
+    return -EINVAL;
+  }
+  r = part_open (index, 1, &cxt, &drive, error_r);
+  if (r < 0)
+    return r;
+  if ((r = need_label (cxt, error_r)) < 0)
+    goto fail;
+  if (!fdisk_is_label (cxt, GPT)) {
+    storage_set_error (error_r, "the disk GUID exists only on GPT disks");
+    r = -EINVAL;
+    goto fail;
+  }
+  r = fdisk_set_disklabel_id_from_string (cxt, guid);
+  if (r < 0) {
+    storage_set_error (error_r, "setting the disk GUID: %s", strerror (-r));
+    goto fail;
+  }
+  return part_close (cxt, 1, error_r);
+ fail:
   part_close (cxt, 0, NULL);
   return r;
 }

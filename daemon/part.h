@@ -54,4 +54,23 @@ int storage_part_set_gpt_guid (size_t index, int partnum, const char *guid,
                                char **error_r);
 int storage_part_get_disk_guid (size_t index, char **guid_r, char **error_r);
 
+
+
+/* issue 9: libguestfs's other partition calls. */
+/* Moves the backup GPT to the end of the disk (EINVAL on MBR). */
+int storage_part_expand_gpt (size_t index, char **error_r);
+int storage_part_get_gpt_attributes (size_t index, int partnum,
+                                     uint64_t *attrs, char **error_r);
+int storage_part_set_gpt_attributes (size_t index, int partnum,
+                                     uint64_t attrs, char **error_r);
+/* "primary", "extended" or "logical" (GPT: always "primary"). */
+int storage_part_get_mbr_part_type (size_t index, int partnum,
+                                    char **type_r, char **error_r);
+/* Moves the end of a partition (inclusive sector; negative counts from
+ * the end of the disk), checking it runs into no other partition. */
+int storage_part_resize (size_t index, int partnum, int64_t endsect,
+                         char **error_r);
+/* guid NULL: a random one. */
+int storage_part_set_disk_guid (size_t index, const char *guid,
+                                char **error_r);
 #endif /* MINNOW_PART_H */

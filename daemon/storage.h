@@ -38,6 +38,11 @@ storage_stop_requested (void)
 size_t storage_drive_count (void);
 int storage_drive_range (size_t index, struct engine_range *r);
 
+/* Whether partition partnum of drive index refuses writes beyond its
+ * drive's flag (blockdev_setro).  Weak: absent in the tests. */
+int storage_partition_readonly (size_t index, int partnum)
+  __attribute__((weak));
+
 /* ---- Device names (part.c). */
 
 /* Parses "/dev/sdX" or "/dev/sdXN" (also hd*, vd*, xvd* like libguestfs's
@@ -95,6 +100,13 @@ int storage_umount_all (char **error_r);
 int storage_sync_all (void);
 /* The mount (if any) serving device. */
 struct mount *storage_mount_of_device (const char *device);
+/* Flushes and closes the filesystem of mount m, calls fn (which may run
+ * a tool on the device), then opens the filesystem again in place, so
+ * that the engine sees what the tool wrote.  Returns fn's result, or
+ * a negative errno when closing or reopening failed; when reopening
+ * fails the mount is removed from the table (m is then invalid). */
+int storage_mount_offline (struct mount *m, int (*fn) (void *opaque),
+                           void *opaque, char **error_r);
 
 /* ---- Path resolution (mount.c). */
 
@@ -134,5 +146,35 @@ int storage_mkfs (const char *fstype, const char *device, int blocksize,
  * errno when it could not run.  Output goes to *output_r if not NULL. */
 int storage_e2fsck (const char *device, const char *flags, char **output_r,
                     char **error_r);
+
+/* Runs mke2fs -F -q ARGS... on the device's range, with the extended
+ * options (comma-separated, may be NULL) added to minnow's own -E, for
+ * a filesystem of size bytes (0: the whole device; EINVAL beyond it). */
+int storage_mke2fs (const char *device, const char *const *args,
+                    const char *extended, uint64_t size, char **error_r);
+/* Free space of an ext2/3/4 filesystem fs on range, written directly
+ * on the device after fs is flushed: STORAGE_FREE_TRIM punches holes
+ * (FALLOC_FL_PUNCH_HOLE, so a sparse image shrinks), _ZERO writes zeroes
+ * where the bytes are not already zero, _RANDOM random bytes.  Only
+ * [offset, offset+length) of the filesystem (length 0: all of it), and
+ * runs of at least minextent bytes.  *done_r: bytes treated.  The
+ * caller then drops fs's caches (storage_mount_offline or close). */
+#define STORAGE_FREE_TRIM   0
+#define STORAGE_FREE_ZERO   1
+#define STORAGE_FREE_RANDOM 2
+int storage_free_space (struct engine_fs *fs, const struct engine_range *range,
+                        int op, uint64_t offset, uint64_t length,
+                        uint64_t minextent, uint64_t *done_r);
+
+/* Path of an e2fsprogs tool (beside mke2fs); caller frees. */
+char *storage_e2fsprogs_path (const char *tool);
+/* Runs e2fsprogs' tool with args (NULL-terminated, may be NULL), then
+ * the device's range as "/proc/self/fd/3?offset=N", then after (if
+ * not NULL).  write: EROFS on a read-only device.  Returns the exit
+ * status (>= 0) or a negative errno; output (stdout and stderr) in
+ * *output_r when not NULL. */
+int storage_run_e2tool (const char *tool, const char *device,
+                        const char *const *args, const char *after,
+                        int write, char **output_r, char **error_r);
 
 #endif /* MINNOW_STORAGE_H */

@@ -41,6 +41,13 @@ let valid_ident s =
   (match s.[0] with 'a'..'z' | '_' -> true | _ -> false) &&
   String.for_all (function 'a'..'z' | '0'..'9' | '_' -> true | _ -> false) s
 
+(* Action names may hold capitals after the first letter, as libguestfs's
+   resize2fs_M and mkswap_L do. *)
+let valid_action_name s =
+  s <> "" &&
+  (match s.[0] with 'a'..'z' | '_' -> true | _ -> false) &&
+  String.for_all (function 'a'..'z' | 'A'..'Z' | '0'..'9' | '_' -> true | _ -> false) s
+
 let dups key l =
   let h = Hashtbl.create 16 in
   List.filter (fun x ->
@@ -52,7 +59,7 @@ let dups key l =
 let daemon_definitions dir =
   let found = Hashtbl.create 64 in
   let files = try Sys.readdir dir with Sys_error _ -> [||] in
-  let re = Str.regexp "^do_\\([a-z0-9_]+\\) (" in
+  let re = Str.regexp "^do_\\([a-zA-Z0-9_]+\\) (" in
   Array.iter (fun f ->
     if Filename.check_suffix f ".c" then begin
       let ic = open_in (Filename.concat dir f) in
@@ -196,7 +203,8 @@ let check_call api line fail (c : call) =
 (* --- the checks ------------------------------------------------------- *)
 
 let check_action api defs a =
-  if not (valid_ident a.name) then aerr a "name must be lower case letters, digits and _";
+  if not (valid_action_name a.name) then
+    aerr a "name must be letters, digits and _, starting with a lower case letter";
   if List.mem a.name fixed_api then aerr a "name clashes with the fixed handle API";
   if a.shortdesc = "" then aerr a "no shortdesc";
   if a.longdesc = "" then aerr a "no longdesc";

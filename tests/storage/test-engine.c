@@ -62,7 +62,7 @@ test_partitions (void)
   is_int (n, 1, "one partition");
   if (n == 1) {
     is_int (parts[0].partnum, 1, "partition number 1");
-    is_int (parts[0].start, 2048 * 512, "starts at 1 MiB");
+    is_int (parts[0].start, 128 * 512, "starts at sector 128");
   }
   free (parts);
   is_int (storage_part_get_parttype (0, &s, &err), 0, "part_get_parttype");
@@ -719,10 +719,83 @@ test_huge_dir (void)
   unlink (img);
 }
 
+/* part_expand_gpt after the image file grew: the backup GPT moves to
+ * the new end and the space before it can be partitioned. */
+static void
+test_expand_gpt (const char *img)
+{
+  char last[8];
+  int fd = open (img, O_RDWR);
+
+  is_int (storage_part_init (2, "gpt", &err), 0, "part_init gpt /dev/sdc");
+  clear_err ();
+  ok (fd >= 0 && ftruncate (fd, 80 << 20) == 0, "the image grows to 80 MiB");
+  is_int (storage_part_expand_gpt (2, &err), 0, "part_expand_gpt");
+  clear_err ();
+  ok (fd >= 0 && pread (fd, last, 8, (80 << 20) - 512) == 8
+      && memcmp (last, "EFI PART", 8) == 0,
+      "the backup GPT header is in the last sector");
+  is_int (storage_part_add (2, "p", 2048, -1, &err), 0,
+          "the new space can be partitioned");
+  clear_err ();
+  if (fd >= 0)
+    close (fd);
+}
+
+/* fstrim's core: after a 32 MiB file is removed, punching the free
+ * blocks makes the image file take that much less space on the host. */
+static void
+test_fstrim (const char *img)
+{
+  static char chunk[1 << 20];
+  struct engine_range range;
+  struct mount *m;
+  struct stat before, after;
+  uint64_t done = 0;
+  int i;
+
+  /* Back to the size the harness gave the drive. */
+  ok (truncate (img, 0) == 0 && truncate (img, 64 << 20) == 0,
+      "the image is 64 MiB of zeroes again");
+  is_int (storage_part_disk (2, "gpt", &err), 0, "part_disk /dev/sdc");
+  clear_err ();
+  is_int (storage_mkfs ("ext4", "/dev/sdc1", 0, NULL, 0, NULL, &err), 0,
+          "mkfs ext4 /dev/sdc1");
+  clear_err ();
+  is_int (storage_mount ("/dev/sdc1", "/", "", 0, &err), 0, "mount /dev/sdc1");
+  clear_err ();
+  memset (chunk, 0x5a, sizeof chunk);
+  is_int (fsop_touch ("/big"), 0, "touch /big");
+  for (i = 0; i < 32; i++)
+    if (fsop_pwrite ("/big", chunk, sizeof chunk, (int64_t) i << 20)
+        != (ssize_t) sizeof chunk)
+      break;
+  is_int (i, 32, "wrote 32 MiB");
+  is_int (storage_sync_all (), 0, "sync");
+  is_int (fsop_unlink ("/big"), 0, "rm /big");
+  is_int (storage_sync_all (), 0, "sync");
+  stat (img, &before);
+  m = storage_mount_of_device ("/dev/sdc1");
+  is_int (storage_device_range ("/dev/sdc1", &range, &err), 0, "range");
+  clear_err ();
+  is_int (m ? storage_free_space (m->fs, &range, STORAGE_FREE_TRIM, 0, 0,
+                                  0, &done) : -1, 0, "fstrim");
+  stat (img, &after);
+  tap_diag ("fstrim: image used %lld KiB before, %lld KiB after "
+            "(%llu KiB of free space punched)",
+            (long long) before.st_blocks / 2, (long long) after.st_blocks / 2,
+            (unsigned long long) done / 1024);
+  ok (before.st_blocks - after.st_blocks >= 32 * 2048,
+      "the image shrank by at least the removed 32 MiB");
+  is_int (storage_umount_all (&err), 0, "umount");
+  clear_err ();
+  fsck_clean ("/dev/sdc1", "after fstrim");
+}
+
 int
 main (void)
 {
-  char sda[512], sdb[512];
+  char sda[512], sdb[512], sdc[512];
   const char *type;
   struct engine_range range;
 
@@ -730,8 +803,11 @@ main (void)
   snprintf (sdb, sizeof sdb, "%s/sdb.img", scratch_dir ());
   harness_add_drive (sda, 256 << 20, 0);
   harness_add_drive (sdb, 64 << 20, 0);
+  snprintf (sdc, sizeof sdc, "%s/sdc.img", scratch_dir ());
+  harness_add_drive (sdc, 64 << 20, 0);
 
   test_partitions ();
+  test_expand_gpt (sdc);
 
   is_int (storage_mkfs ("ext4", "/dev/sda1", 0, NULL, 0, "root", &err), 0,
           "mkfs ext4 /dev/sda1");
@@ -759,6 +835,7 @@ main (void)
   is_int (storage_umount_all (&err), 0, "umount_all");
   clear_err ();
   fsck_clean ("/dev/sda1", "after all the writes");
+  test_fstrim (sdc);
 
   test_kernel_view (sda);
   test_journal (sda);

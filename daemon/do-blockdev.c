@@ -1,0 +1,188 @@
+/* minnow: the rest of libguestfs's blockdev_* calls and the device
+ * catalogue (device_name, nr_devices, is_whole_device, drop_caches).
+ *
+ * There is no kernel block layer: a device is a byte range of a drive
+ * the daemon was given.  Read-only flags are the daemon's own (see
+ * devices.c); readahead and the kernel's buffer cache do not exist, and
+ * the calls about them say so in their documentation. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "storage-actions.h"
+#include "actions.h"
+
+static int
+lookup (const char *device, struct device_range *range)
+{
+  if (device_lookup (device, range) == -1) {
+    reply_with_error_errno (ENOENT, "%s: no such device", device);
+    return -1;
+  }
+  return 0;
+}
+
+int
+do_blockdev_getbsz (const char *device)
+{
+  struct device_range range;
+
+  if (lookup (device, &range) == -1)
+    return -1;
+  /* What Linux reports for an unmounted disk with 4 KiB pages. */
+  return 4096;
+}
+
+int
+do_blockdev_getro (const char *device)
+{
+  struct device_range range;
+
+  if (lookup (device, &range) == -1)
+    return -1;
+  return range.readonly;
+}
+
+static int
+set_ro (const char *device, int ro)
+{
+  struct device_range range;
+  struct mount *m;
+
+  if (lookup (device, &range) == -1)
+    return -1;
+  if (!ro && drive_added_readonly (range.drive)) {
+    reply_with_error_errno (EROFS, "%s: the drive was added read-only",
+                            device);
+    return -1;
+  }
+  /* A filesystem mounted read-write keeps its own writable handle: make
+   * the caller unmount it rather than pretend it became read-only. */
+  m = device_in_use (device);
+  if (ro && m && !m->readonly) {
+    reply_with_error_errno (EBUSY, "%s: %s is mounted read-write on %s "
+                            "(unmount it first)", device, m->device,
+                            m->mountpoint);
+    return -1;
+  }
+  if (device_set_readonly (range.drive, range.partnum, ro) == -1) {
+    reply_with_error_errno (EINVAL, "%s: cannot change its read-only flag",
+                            device);
+    return -1;
+  }
+  return 0;
+}
+
+int
+do_blockdev_setro (const char *device)
+{
+  return set_ro (device, 1);
+}
+
+int
+do_blockdev_setrw (const char *device)
+{
+  return set_ro (device, 0);
+}
+
+int
+do_blockdev_rereadpt (const char *device)
+{
+  size_t index;
+  int partnum;
+
+  if (device_drive (device, &index, &partnum, 1, 0) < 0)
+    return -1;
+  if (device_in_use (device)) {
+    reply_with_error_errno (EBUSY, "%s: a filesystem on it is mounted",
+                            device);
+    return -1;
+  }
+  /* The table is read again by every call: nothing is kept to drop. */
+  return 0;
+}
+
+int
+do_blockdev_setra (const char *device, int sectors)
+{
+  struct device_range range;
+
+  if (lookup (device, &range) == -1)
+    return -1;
+  if (sectors < 0) {
+    reply_with_error_errno (EINVAL, "%s: readahead %d: must not be negative",
+                            device, sectors);
+    return -1;
+  }
+  return 0;
+}
+
+char *
+do_device_name (int index)
+{
+  char *name;
+
+  if (index < 0 || (size_t) index >= drive_count ()) {
+    reply_with_error_errno (EINVAL, "%d: no such drive index (there are "
+                            "%zu drives)", index, drive_count ());
+    return NULL;
+  }
+  name = drive_name (index);
+  if (name == NULL)
+    reply_with_perror ("device_name");
+  return name;
+}
+
+int
+do_nr_devices (void)
+{
+  return (int) drive_count ();
+}
+
+int
+do_is_whole_device (const char *device)
+{
+  struct device_range range;
+
+  if (lookup (device, &range) == -1)
+    return -1;
+  return range.partnum == 0;
+}
+
+/* A no-op body for storage_mount_offline: closing and reopening is the
+ * point. */
+static int
+nothing (void *opaque)
+{
+  (void) opaque;
+  return 0;
+}
+
+int
+do_drop_caches (int whattodrop)
+{
+  size_t i;
+  char *msg = NULL;
+  int r;
+
+  if (whattodrop < 1 || whattodrop > 3) {
+    reply_with_error_errno (EINVAL, "whattodrop %d: must be 1, 2 or 3 (as "
+                            "/proc/sys/vm/drop_caches)", whattodrop);
+    return -1;
+  }
+  /* Each mounted filesystem is flushed, closed and opened again: every
+   * block and inode the engine held is read from the image afresh. */
+  for (i = 0; i < mount_count; i++) {
+    r = storage_mount_offline (&mount_table[i], nothing, NULL, &msg);
+    if (r < 0) {
+      reply_errno_msg (r, "drop_caches", msg);
+      return -1;
+    }
+    free (msg);
+    msg = NULL;
+  }
+  return 0;
+}
