@@ -1,0 +1,13 @@
+# tests/transfer: files in and out of the image (issue 10).  All speak TAP.
+transfer_tests = transfer/test-transfer
+check_PROGRAMS += $(transfer_tests)
+TESTS += $(transfer_tests)
+
+transfer_libs = \
+  $(top_builddir)/c/libminnow.la \
+  $(top_builddir)/common/libprotocol.la \
+  $(top_builddir)/common/libcommand.la \
+  $(TIRPC_LIBS) $(PTHREAD_LIBS)
+
+transfer_test_transfer_SOURCES = transfer/test-transfer.c tap.h
+transfer_test_transfer_LDADD = $(transfer_libs)
