@@ -38,14 +38,24 @@ xfer_target_open (struct xfer_target *t, const char *where, int create,
     t->is_device = 1;
     return 0;
   }
-  if (create || truncate) {
-    int r;
+  {
+    int r = 0;
+    struct engine_stat st;
 
     if (truncate)
       r = fsop_write (where, "", 0, 0);
-    else
+    else if (create)
       r = fsop_exists (where) == 0 ? fsop_write (where, "", 0, 0) : 0;
+    if (r == 0)
+      r = resolve_path (where, 0, &t->res);
+    if (r == 0) {
+      t->resolved = 1;
+      r = t->res.m->fs->ops->getattr (t->res.m->fs, t->res.ino, &st);
+      if (r == 0 && !S_ISREG (st.mode))
+        r = S_ISDIR (st.mode) ? -EISDIR : -EINVAL;
+    }
     if (r < 0) {
+      xfer_target_close (t);
       reply_errno_path (r, where);
       return -1;
     }
@@ -53,11 +63,25 @@ xfer_target_open (struct xfer_target *t, const char *where, int create,
   return 0;
 }
 
+void
+xfer_target_close (struct xfer_target *t)
+{
+  if (t->resolved)
+    resolved_free (&t->res);
+  t->resolved = 0;
+}
+
 int
 xfer_target_check_write (struct xfer_target *t)
 {
-  if (!t->is_device)
+  if (!t->is_device) {
+    if (t->res.m->readonly) {
+      reply_with_error_errno (EROFS, "%s: the filesystem is mounted "
+                              "read-only", t->where);
+      return -1;
+    }
     return 0;
+  }
   if (t->range.readonly) {
     reply_with_error_errno (EROFS, "%s: device is read-only", t->where);
     return -1;
@@ -94,8 +118,9 @@ target_pwrite (struct xfer_target *t, const char *p, size_t len, uint64_t off)
    * damaged (found with fill: a later rm fails with EIO and e2fsck
    * reports bitmap differences).  The margin covers extent blocks. */
   {
+    struct engine_fs *fs = t->res.m->fs;
     struct engine_statvfs sv;
-    int r = fsop_statvfs (t->where, &sv);
+    int r = fs->ops->statvfs (fs, &sv);
 
     if (r == 0 && sv.bsize > 0) {
       uint64_t need = (len + sv.bsize - 1) / sv.bsize;
@@ -105,7 +130,10 @@ target_pwrite (struct xfer_target *t, const char *p, size_t len, uint64_t off)
     }
   }
   while (len > 0) {
-    ssize_t n = fsop_pwrite (t->where, p, len, off);
+    struct engine_fs *fs = t->res.m->fs;
+    ssize_t n = fs->ops->write_run
+      ? fs->ops->write_run (fs, t->res.ino, p, len, off)
+      : fs->ops->pwrite (fs, t->res.ino, p, len, off);
 
     if (n < 0)
       return (int) n;
@@ -252,10 +280,11 @@ xfer_writer_finish (struct xfer_writer *w)
     r = flush_run (w);
   /* Holes at the end of a file: its size says where it ends. */
   if (r == 0 && !w->t->is_device) {
+    struct engine_fs *fs = w->t->res.m->fs;
     struct engine_stat st;
-    r = fsop_stat (w->t->where, 0, &st);
+    r = fs->ops->getattr (fs, w->t->res.ino, &st);
     if (r == 0 && st.size < w->pos)
-      r = fsop_truncate (w->t->where, w->pos);
+      r = fs->ops->truncate (fs, w->t->res.ino, w->pos);
   }
   free (w->buf);
   w->buf = NULL;
@@ -301,20 +330,27 @@ upload_at (const char *where, int64_t offset, int whole)
                             where, offset);
     return -1;
   }
-  if (xfer_target_open (&t, where, 1, whole) < 0 ||
-      xfer_target_check_write (&t) < 0) {
+  if (xfer_target_open (&t, where, 1, whole) < 0) {
+    cancel_receive ();
+    return -1;
+  }
+  if (xfer_target_check_write (&t) < 0) {
+    xfer_target_close (&t);
     cancel_receive ();
     return -1;
   }
   /* Holes are kept only in a file that was just emptied: elsewhere the
    * zeroes must overwrite what is there. */
   if (xfer_writer_init (&w, &t, offset, whole && !t.is_device) < 0) {
+    xfer_target_close (&t);
     cancel_receive ();
     return -1;
   }
   rf = receive_file_sparse (xfer_writer_data,
                             w.sparse ? xfer_writer_hole : NULL, &w);
-  return upload_result (&w, rf, where);
+  rf = upload_result (&w, rf, where);
+  xfer_target_close (&t);
+  return rf;
 }
 
 int
@@ -345,9 +381,7 @@ xfer_target_size (struct xfer_target *t, uint64_t *size_r)
     *size_r = t->range.length;
     return 0;
   }
-  r = fsop_stat (t->where, 0, &st);
-  if (r == 0 && !S_ISREG (st.mode))
-    r = S_ISDIR (st.mode) ? -EISDIR : -EINVAL;
+  r = t->res.m->fs->ops->getattr (t->res.m->fs, t->res.ino, &st);
   if (r < 0) {
     reply_errno_path (r, t->where);
     return -1;
@@ -372,7 +406,12 @@ xfer_target_pread (struct xfer_target *t, void *buf, size_t len,
     while (n == -1 && errno == EINTR);
     return n == -1 ? -errno : n;
   }
-  return fsop_pread (t->where, buf, len, off);
+  {
+    struct engine_fs *fs = t->res.m->fs;
+    return fs->ops->read_run
+      ? fs->ops->read_run (fs, t->res.ino, buf, len, off)
+      : fs->ops->pread (fs, t->res.ino, buf, len, off);
+  }
 }
 
 int
@@ -428,10 +467,13 @@ do_download (const char *remotefilename)
   struct xfer_target t;
   uint64_t size;
 
-  if (xfer_target_open (&t, remotefilename, 0, 0) < 0 ||
-      xfer_target_size (&t, &size) < 0)
+  int r;
+
+  if (xfer_target_open (&t, remotefilename, 0, 0) < 0)
     return -1;
-  return xfer_send_range (&t, 0, size);
+  r = xfer_target_size (&t, &size) < 0 ? -1 : xfer_send_range (&t, 0, size);
+  xfer_target_close (&t);
+  return r;
 }
 
 int
@@ -445,15 +487,23 @@ do_download_offset (const char *remotefilename, int64_t offset, int64_t size)
                             "negative", remotefilename);
     return -1;
   }
-  if (xfer_target_open (&t, remotefilename, 0, 0) < 0 ||
-      xfer_target_size (&t, &total) < 0)
+  int r;
+
+  if (xfer_target_open (&t, remotefilename, 0, 0) < 0)
     return -1;
+  if (xfer_target_size (&t, &total) < 0) {
+    xfer_target_close (&t);
+    return -1;
+  }
   if ((uint64_t) offset > total || (uint64_t) size > total - offset) {
+    xfer_target_close (&t);
     reply_with_error_errno (EINVAL, "%s: the region at offset %" PRId64
                             " of %" PRId64 " bytes goes beyond its end "
                             "(%" PRIu64 " bytes)", remotefilename, offset,
                             size, total);
     return -1;
   }
-  return xfer_send_range (&t, offset, size);
+  r = xfer_send_range (&t, offset, size);
+  xfer_target_close (&t);
+  return r;
 }

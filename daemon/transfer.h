@@ -21,12 +21,15 @@ struct xfer_target {
   const char *where;            /* the path or device as given */
   int is_device;
   struct engine_range range;    /* devices */
+  struct resolved res;          /* files: resolved once per call */
+  int resolved;
 };
 
 /* A path or a device (already translated by the stub).  create: make a
  * missing file; truncate: empty it.  0, or -1 after a reply. */
 int xfer_target_open (struct xfer_target *t, const char *where, int create,
                       int truncate);
+void xfer_target_close (struct xfer_target *t);
 /* Devices: not read-only, not mounted.  0, or -1 after a reply. */
 int xfer_target_check_write (struct xfer_target *t);
 /* The size of the file or device (flushing a mounted device's cache

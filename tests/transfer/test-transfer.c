@@ -23,7 +23,7 @@
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/minnow-transfer-XXXXXX";
-static char *in_path, *out_path;
+static char *in_path, *out_path, *big_path;
 
 /* tap_is_int with a formatted description. */
 static void
@@ -198,15 +198,16 @@ main (void)
   int eh, r, i;
   int fd;
 
-  tap_plan (83);
+  tap_plan (86);
   if (mkdtemp (tmpdir) == NULL)
     abort ();
   if (asprintf (&in_path, "%s/in", tmpdir) == -1 ||
       asprintf (&out_path, "%s/out", tmpdir) == -1 ||
+      asprintf (&big_path, "%s/big", tmpdir) == -1 ||
       asprintf (&img, "%s/disk.img", tmpdir) == -1)
     abort ();
   fd = open (img, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd == -1 || ftruncate (fd, INT64_C(1) << 30) == -1)
+  if (fd == -1 || ftruncate (fd, INT64_C(2) << 30) == -1)
     abort ();
   close (fd);
 
@@ -306,7 +307,9 @@ main (void)
             "a failed download creates no host file");
   }
 
-  /* PROGRESS on every path. */
+  /* PROGRESS on every path; cancel (from a callback) with a larger
+   * file, so that the transfer lasts beyond the first PROGRESS event. */
+  make_random (big_path, 400 * 1048576);
   make_random (in_path, 100 * 1048576);
   for (r = 0; r < 2; r++) {
     set_stream (r);
@@ -330,22 +333,25 @@ main (void)
     /* Cancel from the progress callback, in both directions. */
     memset (&p, 0, sizeof p);
     p.cancel_at = 1;
-    tap_ok (minnow_upload (g, in_path, "/c") == -1 &&
+    tap_ok (minnow_upload (g, big_path, "/c") == -1 &&
             minnow_last_errno (g) == EINTR,
             "user_cancel from a callback stops an upload with EINTR (%s)",
             r ? "stream" : "descriptor");
-    tap_ok (p.last_pos < 100 * 1048576,
+    tap_ok (p.last_pos < 400 * 1048576,
             "the upload stopped early (at %" PRIu64 ")", p.last_pos);
-    is_int (minnow_filesize (g, "/p"), 100 * 1048576,
+    tap_is_int (minnow_filesize (g, "/p"), 100 * 1048576,
                 "the handle works after the cancel");
+    p.cancel_at = 0;
+    tap_is_int (minnow_upload (g, big_path, "/c"), 0, "upload it whole");
     memset (&p, 0, sizeof p);
     p.cancel_at = 1;
-    tap_ok (minnow_download (g, "/p", out_path) == -1 &&
+    tap_ok (minnow_download (g, "/c", out_path) == -1 &&
             minnow_last_errno (g) == EINTR,
             "user_cancel from a callback stops a download with EINTR (%s)",
             r ? "stream" : "descriptor");
-    is_int (minnow_filesize (g, "/p"), 100 * 1048576,
+    tap_is_int (minnow_filesize (g, "/p"), 100 * 1048576,
                 "the handle works after the cancel");
+    minnow_rm (g, "/c");
     minnow_delete_event_callback (g, eh);
   }
   set_stream (0);
@@ -357,20 +363,19 @@ main (void)
     int64_t t0;
     struct timespec ts;
 
-    /* Make the image file large enough that the copy takes a while. */
-    make_random (in_path, 400 * 1048576);
     clock_gettime (CLOCK_MONOTONIC, &ts);
     t0 = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     pthread_create (&th, NULL, cancel_later, &c);
-    r = minnow_upload (g, in_path, "/t");
+    r = minnow_upload (g, big_path, "/t");
     pthread_join (th, NULL);
     clock_gettime (CLOCK_MONOTONIC, &ts);
     tap_ok (r == -1 && minnow_last_errno (g) == EINTR,
             "user_cancel from another thread stops an upload (after %" PRId64
             " ms)", ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0);
     is_int (minnow_is_ready (g), 1, "the handle is ready again");
+    tap_is_int (minnow_upload (g, big_path, "/t"), 0, "upload it whole");
     pthread_create (&th, NULL, cancel_later, &c);
-    r = minnow_download (g, "/p", out_path);
+    r = minnow_download (g, "/t", out_path);
     pthread_join (th, NULL);
     tap_ok (r == -1 ? minnow_last_errno (g) == EINTR : 1,
             "user_cancel from another thread during a download: %s",
@@ -429,10 +434,12 @@ main (void)
 
   unlink (in_path);
   unlink (out_path);
+  unlink (big_path);
   unlink (img);
   rmdir (tmpdir);
   free (in_path);
   free (out_path);
+  free (big_path);
   free (img);
   return tap_done ();
 }
