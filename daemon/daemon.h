@@ -50,6 +50,14 @@ int receive_file_sparse (int (*cb) (void *opaque, const void *buf,
                                     size_t len),
                          int (*hole_cb) (void *opaque, uint64_t len),
                          void *opaque);
+/* A FileIn read piece by piece (for libarchive): file_in_begin once,
+ * then file_in_next until it returns 0 (the end), -1 (errno) or -2
+ * (the client cancelled); data stays valid until the next call.
+ * file_in_end always, last: it stops and drains a stream not read to
+ * its end.  PROGRESS as with receive_file_sparse. */
+int file_in_begin (void);
+int file_in_next (const void **data, size_t *len);
+void file_in_end (void);
 /* do_X of a FileIn action failing before receive_file: drains the
  * stream (after telling the client to stop). */
 int cancel_receive (void);

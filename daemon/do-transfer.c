@@ -271,8 +271,19 @@ xfer_writer_hole (void *opaque, uint64_t len)
   return 0;
 }
 
+void
+xfer_writer_reset (struct xfer_writer *w, struct xfer_target *t,
+                   uint64_t start, int sparse)
+{
+  w->t = t;
+  w->pos = w->buf_off = start;
+  w->sparse = sparse;
+  w->buf_len = 0;
+  w->err = 0;
+}
+
 int
-xfer_writer_finish (struct xfer_writer *w)
+xfer_writer_flush (struct xfer_writer *w)
 {
   int r = w->err;
 
@@ -286,6 +297,16 @@ xfer_writer_finish (struct xfer_writer *w)
     if (r == 0 && st.size < w->pos)
       r = fs->ops->truncate (fs, w->t->res.ino, w->pos);
   }
+  if (r < 0 && w->err == 0)
+    w->err = r;
+  return r;
+}
+
+int
+xfer_writer_finish (struct xfer_writer *w)
+{
+  int r = w->buf ? xfer_writer_flush (w) : w->err;
+
   free (w->buf);
   w->buf = NULL;
   return r;

@@ -407,6 +407,105 @@ receive_file (int (*cb) (void *opaque, const void *buf, size_t len),
   return receive_file_sparse (cb, NULL, opaque);
 }
 
+/* The pull interface.  Fast path: reads of the passed descriptor into
+ * in_buf; stream: the chunks themselves, straight from the read
+ * buffer. */
+static int in_fd = -1;
+static char *in_buf;
+static uint64_t in_pos, in_total;
+static int in_done;
+
+int
+file_in_begin (void)
+{
+  struct stat st;
+
+  in_done = 0;
+  in_pos = in_total = 0;
+  in_fd = received_fd ();
+  if (in_fd >= 0) {
+    if (fstat (in_fd, &st) == 0 && S_ISREG (st.st_mode))
+      in_total = st.st_size;
+    posix_fadvise (in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (in_buf == NULL && (in_buf = malloc (XFER_BUF_SIZE)) == NULL)
+      return -1;
+  }
+  return 0;
+}
+
+int
+file_in_next (const void **data, size_t *len)
+{
+  if (in_done)
+    return 0;
+  if (in_fd >= 0) {
+    ssize_t n;
+
+    if (client_cancelled ())
+      return -2;
+    do
+      n = read (in_fd, in_buf, XFER_BUF_SIZE);
+    while (n == -1 && errno == EINTR);
+    if (n == -1)
+      return -1;
+    if (n == 0) {
+      in_done = 1;
+      notify_progress (in_pos, in_pos);
+      return 0;
+    }
+    in_pos += n;
+    notify_progress (in_pos, in_total > in_pos ? in_total : in_pos);
+    *data = in_buf;
+    *len = n;
+    return 1;
+  }
+  for (;;) {
+    enum minnow_wire_kind kind;
+    const char *msg, *p;
+    uint32_t mlen;
+    size_t plen;
+    int cancel;
+
+    if (!next_item (&kind, &msg, &mlen)) {
+      in_done = 1;
+      errno = EPIPE;
+      return -1;
+    }
+    if (kind == MINNOW_WIRE_CANCEL)
+      continue;
+    if (kind != MINNOW_WIRE_MESSAGE ||
+        minnow_decode_chunk (msg, mlen, &cancel, &p, &plen) == -1) {
+      fprintf (stderr, "minnowd: expected a file chunk: closing the "
+               "connection\n");
+      conn_dead = conn_broken = 1;
+      in_done = 1;
+      errno = EPIPE;
+      return -1;
+    }
+    in_done = cancel || plen == 0;
+    if (cancel)
+      return -2;
+    if (plen == 0)
+      return 0;
+    *data = p;
+    *len = plen;
+    return 1;
+  }
+}
+
+void
+file_in_end (void)
+{
+  if (in_fd >= 0) {
+    close (in_fd);
+    in_fd = -1;
+  }
+  else if (!in_done) {
+    in_done = 1;
+    cancel_receive ();
+  }
+}
+
 int
 cancel_receive (void)
 {

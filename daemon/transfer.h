@@ -59,8 +59,13 @@ int xfer_writer_init (struct xfer_writer *w, struct xfer_target *t,
  * with errno set and w->err recorded. */
 int xfer_writer_data (void *opaque, const void *data, size_t len);
 int xfer_writer_hole (void *opaque, uint64_t len);
-/* Writes what is pending, sets the size of a file that ends in a hole,
- * frees the buffer.  0 or the first negative errno. */
+/* Writes what is pending and sets the size of a file that ends in a
+ * hole.  0 or the first negative errno. */
+int xfer_writer_flush (struct xfer_writer *w);
+/* The same, and frees the buffer. */
 int xfer_writer_finish (struct xfer_writer *w);
+/* Starts on another target, keeping the buffer (after a flush). */
+void xfer_writer_reset (struct xfer_writer *w, struct xfer_target *t,
+                        uint64_t start, int sparse);
 
 #endif /* MINNOWD_TRANSFER_H */
