@@ -378,8 +378,16 @@ set_xattrs (struct tar_in *c, struct archive_entry *e, struct engine_fs *fs,
 
       if (archive_entry_acl_reset (e, acl_types[i].type) == 0)
         continue;
-      if (posix_acl_from_archive (e, acl_types[i].type, buf, sizeof buf,
-                                  &len) < 0)
+      r = posix_acl_from_archive (e, acl_types[i].type, buf, sizeof buf,
+                                  &len);
+      if (r == -2) {
+        /* As GNU tar when a name does not resolve: the ACL is left out. */
+        if (verbose)
+          fprintf (stderr, "minnowd: tar_in: %s: an ACL names a user or "
+                   "group without its number: not restored\n", rel);
+        continue;
+      }
+      if (r < 0)
         return fail_entry (c, EINVAL, "%s: an ACL of the archive cannot be "
                            "stored", rel);
       if (len == 0)
@@ -667,6 +675,17 @@ tar_in (const char *directory, const char *compress, int xattrs,
                 "read: %s", archive_error_string (a));
     goto out;
   }
+  /* libarchive passes data that is not compressed as it is: GNU tar
+   * would refuse it. */
+  if (archive_filter_code (a, 0) != code) {
+    if (code == ARCHIVE_FILTER_NONE)
+      fail_entry (&c, EINVAL, "the archive is compressed (%s): say so with "
+                  "the compress option", archive_filter_name (a, 0));
+    else
+      fail_entry (&c, EINVAL, "the archive is not %s-compressed (found: "
+                  "%s)", compress, archive_filter_name (a, 0));
+    goto out;
+  }
   for (;;) {
     r = archive_read_next_header (a, &e);
     if (r == ARCHIVE_EOF)
@@ -694,7 +713,7 @@ tar_in (const char *directory, const char *compress, int xattrs,
   if (a)
     archive_read_free (a);
   file_in_end ();
-  xfer_writer_finish (&c.w);
+  free (c.w.buf);
   free (c.dirs);
   free (c.cached_rel);
   free (c.tpath);

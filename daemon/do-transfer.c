@@ -290,7 +290,7 @@ xfer_writer_flush (struct xfer_writer *w)
   if (r == 0)
     r = flush_run (w);
   /* Holes at the end of a file: its size says where it ends. */
-  if (r == 0 && !w->t->is_device) {
+  if (r == 0 && !w->t->is_device && w->t->res.m) {
     struct engine_fs *fs = w->t->res.m->fs;
     struct engine_stat st;
     r = fs->ops->getattr (fs, w->t->res.ino, &st);

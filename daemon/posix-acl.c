@@ -91,8 +91,21 @@ posix_acl_from_archive (struct archive_entry *e, int type, char *buf,
       return -1;
     ents[n].tag = ptag;
     ents[n].perm = perm & 7;
-    ents[n].id = (ptag == TAG_USER || ptag == TAG_GROUP) ? (uint32_t) id
-      : NO_ID;
+    ents[n].id = NO_ID;
+    if (ptag == TAG_USER || ptag == TAG_GROUP) {
+      /* A name alone (GNU tar stores names) is usable when it is a
+       * number: the daemon has no user database to look names up in. */
+      if (id == -1 && name && *name) {
+        char *end;
+        unsigned long v = strtoul (name, &end, 10);
+        if (*end != '\0' || v >= NO_ID)
+          return -2;
+        id = (int) v;
+      }
+      if (id < 0)
+        return -2;
+      ents[n].id = id;
+    }
     n++;
   }
   if (n == 0)
@@ -110,36 +123,71 @@ posix_acl_from_archive (struct archive_entry *e, int type, char *buf,
   return 0;
 }
 
-int
-posix_acl_to_archive (struct archive_entry *e, int type, const void *value,
-                      size_t len)
+/* Entries of a value: the VFS format (version 2, 8-byte entries) or
+ * ext4's on-disk one (version 1; the entries without an id are 4 bytes),
+ * which is what libext2fs's xattr iteration hands back.  Returns the
+ * count, or -1 when malformed; fills ents (up to max). */
+static int
+parse_value (const unsigned char *p, size_t len, struct acl_ent *ents,
+             size_t max)
 {
-  const unsigned char *p = value;
-  size_t i, j, n;
+  size_t off = 4, n = 0, j;
+  uint32_t version;
 
-  if (len < 4 || (len - 4) % 8 != 0 || get32 (p) != XATTR_VERSION)
+  if (len < 4)
     return -1;
-  n = (len - 4) / 8;
-  for (i = 0; i < n; i++) {
-    uint16_t tag = p[4 + i * 8] | p[5 + i * 8] << 8;
+  version = get32 (p);
+  if (version != 1 && version != XATTR_VERSION)
+    return -1;
+  while (off < len) {
+    uint16_t tag, perm;
+    uint32_t id = NO_ID;
     int known = 0;
 
+    if (off + 4 > len || n == max)
+      return -1;
+    tag = p[off] | p[off + 1] << 8;
+    perm = p[off + 2] | p[off + 3] << 8;
+    if (version == XATTR_VERSION || tag == TAG_USER || tag == TAG_GROUP) {
+      if (off + 8 > len)
+        return -1;
+      id = get32 (p + off + 4);
+      off += 8;
+    }
+    else
+      off += 4;
     for (j = 0; j < sizeof tags / sizeof tags[0]; j++)
       known |= tags[j].posix == tag;
     if (!known)
       return -1;
+    ents[n].tag = tag;
+    ents[n].perm = perm;
+    ents[n].id = id;
+    n++;
   }
+  return (int) n;
+}
+
+int
+posix_acl_to_archive (struct archive_entry *e, int type, const void *value,
+                      size_t len)
+{
+  struct acl_ent ents[64];
+  int n = parse_value (value, len, ents, 64), i;
+  size_t j;
+
+  if (n < 0)
+    return -1;
   for (i = 0; i < n; i++) {
-    const unsigned char *q = p + 4 + i * 8;
-    uint16_t tag = q[0] | q[1] << 8, perm = q[2] | q[3] << 8;
     int atag = 0;
 
     for (j = 0; j < sizeof tags / sizeof tags[0]; j++)
-      if (tags[j].posix == tag)
+      if (tags[j].posix == ents[i].tag)
         atag = tags[j].archive;
-    archive_entry_acl_add_entry (e, type, perm & 7, atag,
-                                 (tag == TAG_USER || tag == TAG_GROUP)
-                                 ? (int) get32 (q + 4) : -1, NULL);
+    archive_entry_acl_add_entry (e, type, ents[i].perm & 7, atag,
+                                 (ents[i].tag == TAG_USER ||
+                                  ents[i].tag == TAG_GROUP)
+                                 ? (int) ents[i].id : -1, NULL);
   }
   return 0;
 }

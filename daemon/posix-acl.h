@@ -14,7 +14,9 @@
 
 /* The entry's ACL of type (ARCHIVE_ENTRY_ACL_TYPE_ACCESS or _DEFAULT)
  * as an xattr value into buf; *len_r 0 when it has none.  0, or -1
- * when it does not fit or holds an entry POSIX ACLs cannot. */
+ * when it does not fit or holds an entry POSIX ACLs cannot, -2 when a
+ * named user or group has no number (a name the daemon cannot look
+ * up). */
 int posix_acl_from_archive (struct archive_entry *e, int type, char *buf,
                             size_t cap, size_t *len_r);
 /* Adds the ACL in an xattr value to the entry.  0, or -1 when the value

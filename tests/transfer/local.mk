@@ -11,3 +11,10 @@ transfer_libs = \
 
 transfer_test_transfer_SOURCES = transfer/test-transfer.c tap.h
 transfer_test_transfer_LDADD = $(transfer_libs)
+
+# tar_in/tar_out against GNU tar, bsdtar and loop mounts (root), and
+# hostile archives; Python, through the binding.
+if HAVE_PYTHON
+TESTS += transfer/test-tar.py
+endif
+EXTRA_DIST += transfer/test-tar.py
