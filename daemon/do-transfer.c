@@ -161,18 +161,13 @@ is_zero (const char *p, size_t n)
   return 1;
 }
 
-/* Writes the pending run, leaving holes for aligned zero blocks when
+/* Writes len bytes at off, leaving holes for aligned zero blocks when
  * the target was empty. */
 static int
-flush_run (struct xfer_writer *w)
+write_run (struct xfer_writer *w, const char *p, size_t len, uint64_t off)
 {
-  const char *p = w->buf;
-  size_t len = w->buf_len;
-  uint64_t off = w->buf_off;
   int r;
 
-  w->buf_len = 0;
-  w->buf_off = w->pos;
   while (len > 0) {
     size_t n = len;
 
@@ -207,6 +202,18 @@ flush_run (struct xfer_writer *w)
   return 0;
 }
 
+/* Writes the pending run. */
+static int
+flush_run (struct xfer_writer *w)
+{
+  size_t len = w->buf_len;
+  uint64_t off = w->buf_off;
+
+  w->buf_len = 0;
+  w->buf_off = w->pos;
+  return write_run (w, w->buf, len, off);
+}
+
 int
 xfer_writer_init (struct xfer_writer *w, struct xfer_target *t,
                   uint64_t start, int sparse)
@@ -231,6 +238,21 @@ xfer_writer_data (void *opaque, const void *data, size_t len)
 
   if (w->err)
     return -1;
+  /* Whole runs straight from the caller's buffer: no copy. */
+  if (w->buf_len == 0 && len >= XFER_WRITE_RUN) {
+    size_t n = len / XFER_WRITE_RUN * XFER_WRITE_RUN;
+    int r = write_run (w, p, n, w->pos);
+
+    if (r < 0) {
+      w->err = r;
+      errno = -r;
+      return -1;
+    }
+    w->pos += n;
+    w->buf_off = w->pos;
+    p += n;
+    len -= n;
+  }
   while (len > 0) {
     size_t n = XFER_WRITE_RUN - w->buf_len;
     if (n > len)
