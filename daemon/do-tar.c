@@ -852,6 +852,41 @@ add_out_xattrs (struct tar_out *c, struct archive_entry *e,
 static int write_tree (struct tar_out *c, struct mount *m, uint64_t dir,
                        char *path, size_t plen, const char *rel, int depth);
 
+/* Writes a header and, for a regular file with a size, its data, read
+ * from the inode the entry names (dev is the mount's index + 1), so
+ * that entries the link resolver held back can be written later. */
+static int
+write_entry (struct tar_out *c, struct archive_entry *e)
+{
+  const char *name = archive_entry_pathname (e);
+  struct engine_fs *fs = mount_table[archive_entry_dev (e) - 1].fs;
+  uint64_t ino = archive_entry_ino64 (e), size, off = 0;
+  int r;
+
+  r = archive_write_header (c->a, e);
+  if (r < ARCHIVE_WARN)
+    return out_fail (c, c->err ? c->err : EIO, "%s: %s", name,
+                     archive_error_string (c->a));
+  if (archive_entry_filetype (e) != AE_IFREG || !archive_entry_size_is_set (e))
+    return 0;
+  size = archive_entry_size (e);
+  while (off < size) {
+    size_t want = size - off < XFER_WRITE_RUN ? size - off : XFER_WRITE_RUN;
+    ssize_t n = fs->ops->read_run
+      ? fs->ops->read_run (fs, ino, c->dbuf, want, off)
+      : fs->ops->pread (fs, ino, c->dbuf, want, off);
+
+    if (n <= 0)
+      return out_fail (c, n == 0 ? EIO : (int) -n, "%s: %s", name,
+                       n == 0 ? "the file shrank" : strerror ((int) -n));
+    if (archive_write_data (c->a, c->dbuf, n) != n)
+      return out_fail (c, c->err ? c->err : EIO, "%s: %s", name,
+                       archive_error_string (c->a));
+    off += n;
+  }
+  return 0;
+}
+
 /* One member: its header, its data, then (directories) its contents. */
 static int
 write_member (struct tar_out *c, struct mount *m, uint64_t ino,
@@ -889,8 +924,7 @@ write_member (struct tar_out *c, struct mount *m, uint64_t ino,
   archive_entry_set_dev (e, (dev_t) (m - mount_table) + 1);
   archive_entry_set_ino64 (e, st.ino);
   archive_entry_set_nlink (e, st.nlink);
-  if (S_ISREG (st.mode))
-    archive_entry_set_size (e, st.size);
+  archive_entry_set_size (e, S_ISREG (st.mode) ? st.size : 0);
   if (S_ISCHR (st.mode) || S_ISBLK (st.mode))
     archive_entry_set_rdev (e, st.rdev);
   if (S_ISLNK (st.mode)) {
@@ -909,41 +943,15 @@ write_member (struct tar_out *c, struct mount *m, uint64_t ino,
   }
   if (!S_ISDIR (st.mode))
     archive_entry_linkify (c->lr, &e, &spare);
-  if (e) {
-    r = archive_write_header (c->a, e);
-    if (r < ARCHIVE_WARN) {
-      archive_entry_free (e);
-      archive_entry_free (spare);
-      return out_fail (c, c->err ? c->err : EIO, "%s: %s", path,
-                       archive_error_string (c->a));
-    }
-    /* A hard link to an earlier member has no data. */
-    if (S_ISREG (st.mode) && archive_entry_size (e) > 0) {
-      uint64_t off = 0;
-      while (off < st.size) {
-        size_t want = st.size - off < XFER_WRITE_RUN ? st.size - off
-          : XFER_WRITE_RUN;
-        ssize_t n = fs->ops->read_run
-          ? fs->ops->read_run (fs, ino, c->dbuf, want, off)
-          : fs->ops->pread (fs, ino, c->dbuf, want, off);
-        if (n <= 0) {
-          archive_entry_free (e);
-          archive_entry_free (spare);
-          return out_fail (c, n == 0 ? EIO : (int) -n, "%s: %s", path,
-                           n == 0 ? "the file shrank" : strerror (-n));
-        }
-        if (archive_write_data (c->a, c->dbuf, n) != n) {
-          archive_entry_free (e);
-          archive_entry_free (spare);
-          return out_fail (c, c->err ? c->err : EIO, "%s: %s", path,
-                           archive_error_string (c->a));
-        }
-        off += n;
-      }
-    }
-    archive_entry_free (e);
-  }
+  r = 0;
+  if (e)
+    r = write_entry (c, e);
+  if (r == 0 && spare)
+    r = write_entry (c, spare);
+  archive_entry_free (e);
   archive_entry_free (spare);
+  if (r < 0)
+    return -1;
   if (S_ISDIR (st.mode))
     return write_tree (c, m, ino, path, plen, rel, depth + 1);
   return 0;
@@ -1067,9 +1075,74 @@ add_out_xattrs (struct tar_out *c, struct archive_entry *e,
   return 0;
 }
 
+/* Sets up the archive of a FileOut: format, compression (level < 0:
+ * the filter's default), our write callback.  0, or -1 after a reply. */
 static int
-tar_out (const char *directory, const char *compress, int numericowner,
-         char *const *excludes, int xattrs, int selinux, int acls)
+archive_out_begin (struct tar_out *c, int format, const char *compress,
+                   int level)
+{
+  char lv[16];
+
+  c->obuf = malloc (OUT_BUF_SIZE);
+  c->dbuf = malloc (XFER_WRITE_RUN);
+  c->a = archive_write_new ();
+  if (c->obuf == NULL || c->dbuf == NULL || c->a == NULL ||
+      archive_write_set_format (c->a, format) != ARCHIVE_OK ||
+      archive_write_add_filter (c->a, filter_code (compress)) != ARCHIVE_OK) {
+    reply_with_error_errno (ENOMEM, "libarchive: %s",
+                            c->a ? archive_error_string (c->a)
+                            : "out of memory");
+    return -1;
+  }
+  if (level >= 0) {
+    snprintf (lv, sizeof lv, "%d", level);
+    if (archive_write_set_filter_option (c->a, NULL, "compression-level",
+                                         lv) != ARCHIVE_OK) {
+      reply_with_error_errno (EINVAL, "%d: not a compression level for %s",
+                              level, compress);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* After the data: closes the archive and ends the stream, or ends it
+ * with the error.  0 or -1. */
+static int
+archive_out_end (struct tar_out *c)
+{
+  if (c->err == 0 && archive_write_close (c->a) != ARCHIVE_OK)
+    out_fail (c, c->err ? c->err : EIO, "libarchive: %s",
+              archive_error_string (c->a));
+  if (c->err == 0)
+    out_flush (c);
+  if (c->err == 0)
+    send_file_end (0);
+  else if (!c->send_failed) {
+    if (file_out_is_fd ())
+      reply_with_error_errno (c->err, "%s", c->msg);
+    else if (verbose)
+      fprintf (stderr, "minnowd: %s\n", c->msg);
+    send_file_end (1);
+  }
+  return c->err ? -1 : 0;
+}
+
+static void
+archive_out_free (struct tar_out *c)
+{
+  if (c->a)
+    archive_write_free (c->a);
+  if (c->lr)
+    archive_entry_linkresolver_free (c->lr);
+  free (c->obuf);
+  free (c->dbuf);
+}
+
+static int
+tree_out (const char *directory, int format, const char *compress,
+          int numericowner, char *const *excludes, int xattrs, int selinux,
+          int acls)
 {
   struct tar_out c;
   struct resolved res;
@@ -1099,16 +1172,13 @@ tar_out (const char *directory, const char *compress, int numericowner,
     return -1;
   }
   snprintf (path, sizeof path, "%s", strcmp (res.path, "/") ? res.path : "");
-  c.obuf = malloc (OUT_BUF_SIZE);
-  c.dbuf = malloc (XFER_WRITE_RUN);
-  c.a = archive_write_new ();
   c.lr = archive_entry_linkresolver_new ();
-  if (c.obuf == NULL || c.dbuf == NULL || c.a == NULL || c.lr == NULL ||
-      archive_write_set_format_pax_restricted (c.a) != ARCHIVE_OK ||
-      archive_write_add_filter (c.a, filter_code (compress)) != ARCHIVE_OK) {
-    reply_with_error_errno (ENOMEM, "libarchive: %s",
-                            c.a ? archive_error_string (c.a) : "out of memory");
-    goto free;
+  if (c.lr == NULL || archive_out_begin (&c, format, compress, -1) < 0) {
+    if (c.lr == NULL)
+      reply_with_perror ("malloc");
+    archive_out_free (&c);
+    resolved_free (&res);
+    return -1;
   }
   archive_entry_linkresolver_set_strategy (c.lr, archive_format (c.a));
   reply (NULL, NULL);
@@ -1116,31 +1186,34 @@ tar_out (const char *directory, const char *compress, int numericowner,
    * call's error reply). */
   if (archive_write_open (c.a, &c, NULL, tar_write_cb, NULL) != ARCHIVE_OK)
     out_fail (&c, EIO, "libarchive: %s", archive_error_string (c.a));
-  else
-    write_member (&c, res.m, res.ino, path, strlen (path), "", 0);
-  if (c.err == 0 && archive_write_close (c.a) != ARCHIVE_OK)
-    out_fail (&c, c.err ? c.err : EIO, "libarchive: %s",
-              archive_error_string (c.a));
-  if (c.err == 0)
-    out_flush (&c);
-  if (c.err == 0)
-    send_file_end (0);
-  else if (!c.send_failed) {
-    if (file_out_is_fd ())
-      reply_with_error_errno (c.err, "%s", c.msg);
-    else if (verbose)
-      fprintf (stderr, "minnowd: tar_out: %s\n", c.msg);
-    send_file_end (1);
+  else if (write_member (&c, res.m, res.ino, path, strlen (path), "", 0)
+           == 0) {
+    /* Links the resolver still holds (cpio writes them last). */
+    struct archive_entry *e = NULL, *spare = NULL;
+
+    for (;;) {
+      archive_entry_linkify (c.lr, &e, &spare);
+      if (e == NULL)
+        break;
+      r = write_entry (&c, e);
+      archive_entry_free (e);
+      e = NULL;
+      if (r < 0)
+        break;
+    }
   }
- free:
-  if (c.a)
-    archive_write_free (c.a);
-  if (c.lr)
-    archive_entry_linkresolver_free (c.lr);
-  free (c.obuf);
-  free (c.dbuf);
+  r = archive_out_end (&c);
+  archive_out_free (&c);
   resolved_free (&res);
-  return c.err || !c.obuf ? -1 : 0;
+  return r;
+}
+
+static int
+tar_out (const char *directory, const char *compress, int numericowner,
+         char *const *excludes, int xattrs, int selinux, int acls)
+{
+  return tree_out (directory, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, compress,
+                   numericowner, excludes, xattrs, selinux, acls);
 }
 
 int
@@ -1167,4 +1240,94 @@ int
 do_txz_out (const char *directory)
 {
   return tar_out (directory, "xz", 0, NULL, 0, 0, 0);
+}
+
+int
+do_cpio_out (const char *directory, const char *format)
+{
+  if ((optargs_bitmask & 1) && strcmp (format, "newc") != 0) {
+    reply_with_error_errno (strcmp (format, "crc") == 0 ? ENOTSUP : EINVAL,
+                            "%s: %s", format, strcmp (format, "crc") == 0
+                            ? "this libarchive cannot write that format"
+                            : "unknown cpio format (newc or crc)");
+    return -1;
+  }
+  return tree_out (directory, ARCHIVE_FORMAT_CPIO_SVR4_NOCRC, NULL, 1, NULL,
+                   0, 0, 0);
+}
+
+/* ---------------------------------------------------------------- */
+/* compress_out, compress_device_out                                  */
+
+static int
+compress_out (const char *ctype, const char *where, int level)
+{
+  struct tar_out c;
+  struct xfer_target t;
+  struct archive_entry *e;
+  uint64_t size, off = 0;
+  int r;
+
+  memset (&c, 0, sizeof c);
+  if (filter_code (ctype) == ARCHIVE_FILTER_NONE) {
+    reply_with_error_errno (EINVAL, "%s: not a compression", ctype);
+    return -1;
+  }
+  if (check_compress (ctype) < 0)
+    return -1;
+  if (xfer_target_open (&t, where, 0, 0) < 0)
+    return -1;
+  if (xfer_target_size (&t, &size) < 0 ||
+      archive_out_begin (&c, ARCHIVE_FORMAT_RAW, ctype, level) < 0) {
+    archive_out_free (&c);
+    xfer_target_close (&t);
+    return -1;
+  }
+  reply (NULL, NULL);
+  e = archive_entry_new ();
+  if (e == NULL)
+    out_fail (&c, ENOMEM, "out of memory");
+  else {
+    archive_entry_set_filetype (e, AE_IFREG);
+    archive_entry_set_size (e, size);
+    archive_entry_set_pathname (e, "data");
+  }
+  if (c.err == 0 &&
+      (archive_write_open (c.a, &c, NULL, tar_write_cb, NULL) != ARCHIVE_OK ||
+       archive_write_header (c.a, e) != ARCHIVE_OK))
+    out_fail (&c, EIO, "libarchive: %s", archive_error_string (c.a));
+  while (c.err == 0 && off < size) {
+    size_t want = size - off < XFER_WRITE_RUN ? size - off : XFER_WRITE_RUN;
+    ssize_t n = xfer_target_pread (&t, c.dbuf, want, off);
+
+    if (n <= 0) {
+      out_fail (&c, n == 0 ? EIO : (int) -n, "%s: %s", where,
+                n == 0 ? "unexpected end of file" : strerror ((int) -n));
+      break;
+    }
+    if (archive_write_data (c.a, c.dbuf, n) != n) {
+      out_fail (&c, c.err ? c.err : EIO, "%s: %s", where,
+                archive_error_string (c.a));
+      break;
+    }
+    off += n;
+    notify_progress (off, size);
+  }
+  archive_entry_free (e);
+  r = archive_out_end (&c);
+  archive_out_free (&c);
+  xfer_target_close (&t);
+  return r;
+}
+
+int
+do_compress_out (const char *ctype, const char *file, int level)
+{
+  return compress_out (ctype, file, (optargs_bitmask & 1) ? level : -1);
+}
+
+int
+do_compress_device_out (const char *ctype, const char *device, int level)
+{
+  return compress_out (ctype, device, (optargs_bitmask & 1) ? level : -1);
 }

@@ -238,7 +238,9 @@ for archive, compress, what in ((oldgnu, None, "GNU tar gnu format"),
     if archive == bsd and not have_bsdtar:
         skip("bsdtar archives", "bsdtar is not installed (libarchive-tools)")
         continue
-    image = os.path.join(tmp, "disk.img")
+    # A new file each time: a loop device just detached may still serve
+    # the pages of the previous image under the same name.
+    image = os.path.join(tmp, "disk-%s.img" % what.replace(" ", "-"))
     g = new_image(image)
     opts = {"xattrs": True, "acls": True}
     if compress:
