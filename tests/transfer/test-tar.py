@@ -284,6 +284,32 @@ ok("./a/" not in listing and "./a/f" not in listing and "./empty" in listing,
 g.close()
 
 
+# copy_in of the source tree, copy_out of it again.
+image = os.path.join(tmp, "copy.img")
+g = new_image(image)
+g.mkdir("/in")
+g.copy_in(src, "/in")
+base = os.path.basename(src)
+back = os.path.join(tmp, "back")
+os.mkdir(back)
+g.copy_out("/in/" + base, back)
+fsck_clean(g, "copy_in")
+g.close()
+# As in libguestfs, copy_in/copy_out carry no xattrs or ACLs.
+loop_compare(image, "in/" + base, "copy_in", xattrs=False)
+compare(src, os.path.join(back, base), "copy_out", False)
+try:
+    g = new_image(image, 64 << 20)
+    g.copy_in(os.path.join(src, "a", "f"), "/")
+    ok(g.filesize("/f") == 100000, "copy_in of a single file")
+    g.copy_out("/f", back)
+    ok(digest(os.path.join(back, "f")) == digest(os.path.join(src, "a", "f")),
+       "copy_out of a single file")
+    g.close()
+except minnow.Error as e:
+    ok(False, "copy_in/copy_out of a single file", e)
+
+
 # ---------------------------------------------------------------- hostile
 
 def tar_bytes(members, fmt=tarfile.PAX_FORMAT):
