@@ -18,3 +18,10 @@ if HAVE_PYTHON
 TESTS += transfer/test-tar.py transfer/test-events.py
 endif
 EXTRA_DIST += transfer/test-tar.py transfer/test-events.py
+if HAVE_PERL
+TESTS += transfer/test-events.pl
+endif
+if HAVE_RUBY
+TESTS += transfer/test-events.rb
+endif
+EXTRA_DIST += transfer/test-events.pl transfer/test-events.rb
