@@ -2,6 +2,7 @@
 transfer_tests = transfer/test-transfer
 check_PROGRAMS += $(transfer_tests)
 TESTS += $(transfer_tests)
+VALGRIND_TESTS += $(transfer_tests)
 
 transfer_libs = \
   $(top_builddir)/c/libminnow.la \
