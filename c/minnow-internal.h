@@ -146,7 +146,6 @@ int minnow_int_send (minnow_h *g, int proc, unsigned progress_hint,
 int minnow_int_send_with_fd (minnow_h *g, int proc, unsigned progress_hint,
                              uint64_t optargs_bitmask, int fd,
                              xdrproc_t xdrp, char *args);
-int minnow_int_send_file (minnow_h *g, const char *filename);
 int minnow_int_recv (minnow_h *g, const char *name,
                      minnow_message_header *hdr, minnow_message_error *err,
                      xdrproc_t xdrp, char *ret);
@@ -155,15 +154,15 @@ int minnow_int_check_reply_header (minnow_h *g,
                                    unsigned proc, unsigned serial);
 void minnow_int_reply_error (minnow_h *g, const char *name,
                              minnow_message_error *err);
-int minnow_int_recv_file (minnow_h *g, const char *filename);
 
 /* FileIn and FileOut as the generated stubs use them (see
  * docs/internals.md, "Transfers").  file_in_open opens the host file
  * before the call; *pass_r says whether its descriptor goes with the
  * call (a regular file, unless MINNOW_NO_FD_TRANSFER is set).
  * file_in_send, after the call: on the fast path only closes fd; else
- * streams it (and closes it), with PROGRESS events; returns like
- * minnow_int_send_file. */
+ * streams it (and closes it), with PROGRESS events.  0, -1 (error set;
+ * a stream was cancelled and the daemon's reply read), or -2 (the
+ * daemon cancelled the stream: read its reply, which says why). */
 int minnow_int_file_in_open (minnow_h *g, const char *filename, int *pass_r);
 int minnow_int_file_in_send (minnow_h *g, int fd, int pass, int proc,
                              unsigned serial, const char *filename);
