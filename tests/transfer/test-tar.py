@@ -434,6 +434,19 @@ for what, data, compress in (
     fsck_clean(g, "%s archive" % what)
     g.close()
 
+# A full filesystem: ENOSPC, and the image stays clean.
+with open(path, "wb") as f:
+    f.write(tar_bytes([member("big%d" % i, data=os.urandom(6 << 20))
+                       for i in range(5)]))
+g = new_image(image, 16 << 20)
+try:
+    g.tar_in(path, "/")
+    ok(False, "tar_in into a full filesystem fails")
+except minnow.Error as e:
+    ok(e.errno == errno.ENOSPC, "tar_in into a full filesystem: ENOSPC", e)
+fsck_clean(g, "full filesystem")
+g.close()
+
 shutil.rmtree(tmp, ignore_errors=True)
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
