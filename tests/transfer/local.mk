@@ -16,9 +16,10 @@ transfer_test_transfer_LDADD = $(transfer_libs)
 # tar_in/tar_out against GNU tar, bsdtar and loop mounts (root), and
 # hostile archives; Python, through the binding.
 if HAVE_PYTHON
-TESTS += transfer/test-tar.py transfer/test-events.py
+TESTS += transfer/test-tar.py transfer/test-events.py transfer/test-offset.py
 endif
-EXTRA_DIST += transfer/test-tar.py transfer/test-events.py
+EXTRA_DIST += transfer/test-tar.py transfer/test-events.py \
+  transfer/test-offset.py
 if HAVE_PERL
 TESTS += transfer/test-events.pl
 endif
