@@ -27,3 +27,16 @@ if HAVE_RUBY
 TESTS += transfer/test-events.rb
 endif
 EXTRA_DIST += transfer/test-events.pl transfer/test-events.rb
+if HAVE_OCAML
+transfer/test_events_ml.opt: transfer/test_events_ml.ml \
+    $(top_builddir)/ocaml/mlminnow.cmxa
+	$(AM_V_GEN)$(OCAMLFIND) ocamlopt -package unix -linkpkg \
+	  -I $(top_builddir)/ocaml -ccopt -L$(top_builddir)/ocaml \
+	  -ccopt -L$(abs_top_builddir)/c/.libs \
+	  $(top_builddir)/ocaml/mlminnow.cmxa $< -o $@
+check_SCRIPTS += transfer/test_events_ml.opt
+TESTS += transfer/test_events_ml.opt
+CLEANFILES += transfer/test_events_ml.opt transfer/test_events_ml.cm[iox] \
+  transfer/test_events_ml.o
+endif
+EXTRA_DIST += transfer/test_events_ml.ml
