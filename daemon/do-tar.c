@@ -80,7 +80,7 @@ filter_code (const char *compress)
  * program (libarchive falls back to running one when it was built
  * without the library: never in the daemon). */
 static int
-check_compress (const char *compress)
+check_compress (const char *compress, int reading)
 {
   struct archive *a;
   int code = filter_code (compress), r;
@@ -93,13 +93,24 @@ check_compress (const char *compress)
   }
   if (code == ARCHIVE_FILTER_NONE)
     return 0;
-  a = archive_write_new ();
-  if (a == NULL) {
-    reply_with_perror ("archive_write_new");
-    return -1;
+  if (reading) {
+    a = archive_read_new ();
+    if (a == NULL) {
+      reply_with_perror ("archive_read_new");
+      return -1;
+    }
+    r = archive_read_support_filter_by_code (a, code);
+    archive_read_free (a);
   }
-  r = archive_write_add_filter (a, code);
-  archive_write_free (a);
+  else {
+    a = archive_write_new ();
+    if (a == NULL) {
+      reply_with_perror ("archive_write_new");
+      return -1;
+    }
+    r = archive_write_add_filter (a, code);
+    archive_write_free (a);
+  }
   if (r != ARCHIVE_OK) {
     reply_with_error_errno (ENOTSUP, "%s: this libarchive has no built-in "
                             "support for that compression", compress);
@@ -627,7 +638,7 @@ tar_in (const char *directory, const char *compress, int xattrs,
   c.xattrs = xattrs;
   c.selinux = selinux;
   c.acls = acls;
-  if (check_compress (compress) < 0) {
+  if (check_compress (compress, 1) < 0) {
     cancel_receive ();
     return -1;
   }
@@ -1094,6 +1105,11 @@ archive_out_begin (struct tar_out *c, int format, const char *compress,
                             : "out of memory");
     return -1;
   }
+  /* libarchive pads the last block after the compressor: zeroes that
+   * gzip ignores but zstd and others take for a broken frame. */
+  if (filter_code (compress) != ARCHIVE_FILTER_NONE || format ==
+      ARCHIVE_FORMAT_RAW)
+    archive_write_set_bytes_in_last_block (c->a, 1);
   if (level >= 0) {
     snprintf (lv, sizeof lv, "%d", level);
     if (archive_write_set_filter_option (c->a, NULL, "compression-level",
@@ -1157,7 +1173,7 @@ tree_out (const char *directory, int format, const char *compress,
   c.xattrs = xattrs;
   c.selinux = selinux;
   c.acls = acls;
-  if (check_compress (compress) < 0)
+  if (check_compress (compress, 0) < 0)
     return -1;
   r = resolve_path (directory, 0, &res);
   if (r == 0) {
@@ -1273,7 +1289,7 @@ compress_out (const char *ctype, const char *where, int level)
     reply_with_error_errno (EINVAL, "%s: not a compression", ctype);
     return -1;
   }
-  if (check_compress (ctype) < 0)
+  if (check_compress (ctype, 0) < 0)
     return -1;
   if (xfer_target_open (&t, where, 0, 0) < 0)
     return -1;
