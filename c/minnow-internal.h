@@ -94,6 +94,11 @@ struct minnow_h {
   char *hv;                          /* never NULL */
   char *append;                      /* may be NULL */
   int memsize, smp, network, recovery_proc, pgroup;
+  /* A transfer through a passed descriptor is running in the daemon:
+   * the wait for the reply watches user_cancel and sends the cancel flag
+   * (once). */
+  int transfer_fd_active;
+  int transfer_cancel_sent;
 };
 
 /* A backend: how the daemon is reached. */
@@ -157,7 +162,6 @@ int minnow_int_send (minnow_h *g, int proc, unsigned progress_hint,
 int minnow_int_send_with_fd (minnow_h *g, int proc, unsigned progress_hint,
                              uint64_t optargs_bitmask, int fd,
                              xdrproc_t xdrp, char *args);
-int minnow_int_send_file (minnow_h *g, const char *filename);
 int minnow_int_recv (minnow_h *g, const char *name,
                      minnow_message_header *hdr, minnow_message_error *err,
                      xdrproc_t xdrp, char *ret);
@@ -166,7 +170,30 @@ int minnow_int_check_reply_header (minnow_h *g,
                                    unsigned proc, unsigned serial);
 void minnow_int_reply_error (minnow_h *g, const char *name,
                              minnow_message_error *err);
-int minnow_int_recv_file (minnow_h *g, const char *filename);
+
+/* FileIn and FileOut as the generated stubs use them (see
+ * docs/internals.md, "Transfers").  file_in_open opens the host file
+ * before the call; *pass_r says whether its descriptor goes with the
+ * call (a regular file, unless MINNOW_NO_FD_TRANSFER is set).
+ * file_in_send, after the call: on the fast path only closes fd; else
+ * streams it (and closes it), with PROGRESS events.  0, -1 (error set;
+ * a stream was cancelled and the daemon's reply read), or -2 (the
+ * daemon cancelled the stream: read its reply, which says why). */
+int minnow_int_file_in_open (minnow_h *g, const char *filename, int *pass_r);
+int minnow_int_file_in_send (minnow_h *g, int fd, int pass, int proc,
+                             unsigned serial, const char *filename);
+/* file_out_open opens (creating, not truncating) the host file;
+ * *created_r says whether it did not exist.  file_out_finish, after an
+ * OK reply: on the fast path nothing is left to do; else truncates and
+ * receives the stream.  file_out_close closes fd and, when the call
+ * failed and the file was created by file_out_open, removes it;
+ * returns -1 (error set) only when closing a file after success failed. */
+int minnow_int_file_out_open (minnow_h *g, const char *filename, int *pass_r,
+                              int *created_r);
+int minnow_int_file_out_finish (minnow_h *g, int fd, int pass,
+                                const char *filename);
+int minnow_int_file_out_close (minnow_h *g, int fd, int failed, int created,
+                               const char *filename);
 void minnow_int_end_busy (minnow_h *g);
 /* Waits for the launch flag (timeout in ms); -1 and error set. */
 int minnow_int_wait_launch_flag (minnow_h *g, int timeout_ms);

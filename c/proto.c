@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "minnow-internal.h"
@@ -56,6 +57,8 @@ minnow_int_check_ready (minnow_h *g, const char *name)
 void
 minnow_int_end_busy (minnow_h *g)
 {
+  g->transfer_fd_active = 0;
+  g->transfer_cancel_sent = 0;
   if (g->state == STATE_BUSY)
     g->state = STATE_READY;
 }
@@ -110,7 +113,20 @@ wait_readable (minnow_h *g, int timeout_ms)
 {
   for (;;) {
     struct pollfd pfd[2];
-    int n = 1, r;
+    int n = 1, r, t = timeout_ms;
+
+    /* A transfer through a passed descriptor: the daemon does all the
+     * work while we wait, so user_cancel (from another thread or a
+     * callback) is noticed here and passed on. */
+    if (g->transfer_fd_active) {
+      if (g->user_cancel && !g->transfer_cancel_sent) {
+        g->transfer_cancel_sent = 1;
+        if (minnow_send_flag (g->sock, MINNOW_CANCEL_FLAG) == -1)
+          return -1;
+      }
+      if (!g->transfer_cancel_sent && (t < 0 || t > 20))
+        t = 20;
+    }
 
     pfd[0].fd = g->sock;
     pfd[0].events = POLLIN;
@@ -121,14 +137,17 @@ wait_readable (minnow_h *g, int timeout_ms)
       pfd[1].revents = 0;
       n = 2;
     }
-    r = poll (pfd, n, timeout_ms);
+    r = poll (pfd, n, t);
     if (r == -1) {
       if (errno == EINTR)
         continue;
       return -1;
     }
-    if (r == 0)
+    if (r == 0) {
+      if (t != timeout_ms)
+        continue;               /* only our own short wait ended */
       return 0;
+    }
     if (n == 2 && pfd[1].revents)
       minnow_int_drain_stderr (g);
     if (pfd[0].revents)
@@ -425,18 +444,72 @@ progress_cb (void *opaque, const char *rec)
   deliver_progress (opaque, rec);
 }
 
-int
-minnow_int_send_file (minnow_h *g, const char *filename)
+/* ---------------------------------------------------------------- */
+/* Transfers as the generated stubs use them.                        */
+
+static int
+fd_transfer_allowed (void)
 {
-  char *buf;
-  int fd, ret = 0;
+  const char *e = getenv ("MINNOW_NO_FD_TRANSFER");
+
+  return e == NULL || *e == '\0' || strcmp (e, "0") == 0;
+}
+
+int
+minnow_int_file_in_open (minnow_h *g, const char *filename, int *pass_r)
+{
+  struct stat st;
+  int fd;
 
   fd = open (filename, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd == -1) {
     minnow_int_perrorf (g, "%s", filename);
-    ret = -1;
-    goto cancel;
+    return -1;
   }
+  *pass_r = fd_transfer_allowed () && fstat (fd, &st) == 0 &&
+    S_ISREG (st.st_mode);
+  return fd;
+}
+
+/* PROGRESS of a stream we send ourselves: the daemon cannot know the
+ * total. */
+static void
+local_progress (minnow_h *g, int proc, unsigned serial, uint64_t pos,
+                uint64_t total, int64_t *last_ns)
+{
+  uint64_t array[4];
+  int64_t now;
+
+  if (!minnow_int_has_callback (g, MINNOW_EVENT_PROGRESS))
+    return;
+  now = minnow_int_now_ns ();
+  if (pos < total && now - *last_ns < 100 * 1000000LL)
+    return;
+  *last_ns = now;
+  array[0] = proc;
+  array[1] = serial;
+  array[2] = pos;
+  array[3] = total;
+  minnow_int_call_callbacks_array (g, MINNOW_EVENT_PROGRESS, array, 4);
+}
+
+int
+minnow_int_file_in_send (minnow_h *g, int fd, int pass, int proc,
+                         unsigned serial, const char *filename)
+{
+  struct stat st;
+  uint64_t total = 0, pos = 0;
+  int64_t last_ns = minnow_int_now_ns ();
+  char *buf;
+  int ret = 0;
+
+  if (pass) {
+    close (fd);
+    g->transfer_fd_active = 1;
+    return 0;
+  }
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+    total = st.st_size;
   buf = minnow_int_safe_malloc (g, SEND_CHUNK_SIZE);
   for (;;) {
     ssize_t n = read (fd, buf, SEND_CHUNK_SIZE);
@@ -467,13 +540,15 @@ minnow_int_send_file (minnow_h *g, const char *filename)
     if (n == 0) {               /* the end-of-stream chunk went */
       free (buf);
       close (fd);
+      local_progress (g, proc, serial, pos, pos, &last_ns);
       return 0;
     }
+    pos += n;
+    local_progress (g, proc, serial, pos, total > pos ? total : pos,
+                    &last_ns);
   }
   free (buf);
   close (fd);
-
- cancel:
   if (minnow_send_chunk (g->sock, 1, NULL, 0) == -1) {
     connection_lost (g, "send_file", errno);
     return -1;
@@ -484,17 +559,82 @@ minnow_int_send_file (minnow_h *g, const char *filename)
 }
 
 int
-minnow_int_recv_file (minnow_h *g, const char *filename)
+minnow_int_file_out_open (minnow_h *g, const char *filename, int *pass_r,
+                          int *created_r)
 {
-  int fd, ret = 0, cancel_sent = 0;
+  struct stat st;
+  int fd;
 
-  fd = open (filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+  *created_r = 0;
+  fd = open (filename, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
              0666);
+  if (fd >= 0)
+    *created_r = 1;
+  else if (errno == EEXIST)
+    fd = open (filename, O_WRONLY | O_CLOEXEC | O_NOCTTY);
   if (fd == -1) {
     minnow_int_perrorf (g, "%s", filename);
+    return -1;
+  }
+  *pass_r = fd_transfer_allowed () && fstat (fd, &st) == 0 &&
+    S_ISREG (st.st_mode);
+  if (*pass_r)
+    g->transfer_fd_active = 1;
+  return fd;
+}
+
+/* Writes a chunk of a stream, leaving holes for aligned zero blocks of
+ * a regular file. */
+static int
+write_sparse (int fd, int sparse, const char *p, size_t len, uint64_t *pos)
+{
+  static const char zero[4096];
+
+  while (len > 0) {
+    size_t n = len;
+    ssize_t w;
+
+    if (sparse && *pos % 4096 == 0 && len >= 4096 &&
+        memcmp (p, zero, 4096) == 0) {
+      *pos += 4096;
+      p += 4096;
+      len -= 4096;
+      continue;
+    }
+    if (sparse) {
+      n = 4096 - *pos % 4096;
+      if (n > len)
+        n = len;
+    }
+    w = pwrite (fd, p, n, *pos);
+    if (w == -1 && errno == ESPIPE && !sparse)
+      w = write (fd, p, n);
+    if (w == -1 && errno == EINTR)
+      continue;
+    if (w == -1)
+      return -1;
+    *pos += w;
+    p += w;
+    len -= w;
+  }
+  return 0;
+}
+
+int
+minnow_int_file_out_finish (minnow_h *g, int fd, int pass,
+                            const char *filename)
+{
+  struct stat st;
+  int ret = 0, cancel_sent = 0, sparse;
+  uint64_t pos = 0;
+
+  if (pass)
+    return 0;
+  sparse = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
+  if (sparse && ftruncate (fd, 0) == -1) {
+    minnow_int_perrorf (g, "%s: truncate", filename);
     ret = -1;
   }
-
   for (;;) {
     enum minnow_wire_kind kind;
     const char *msg, *data;
@@ -510,45 +650,45 @@ minnow_int_recv_file (minnow_h *g, const char *filename)
       cancel_sent = 1;
       if (minnow_send_flag (g->sock, MINNOW_CANCEL_FLAG) == -1) {
         connection_lost (g, "receive_file", errno);
-        break;
+        return -1;
       }
     }
-    if (next_item (g, "receive_file", &kind, &msg, &len) == -1) {
-      ret = -1;
-      break;
-    }
+    if (next_item (g, "receive_file", &kind, &msg, &len) == -1)
+      return -1;
     if (kind != MINNOW_WIRE_MESSAGE ||
         minnow_decode_chunk (msg, len, &cancel, &data, &data_len) == -1) {
       protocol_error (g, "receive_file", "expected a file chunk");
-      ret = -1;
-      break;
+      return -1;
     }
     if (cancel) {
       if (ret == 0)
         minnow_int_error_errno (g, EIO, "%s: the daemon cancelled the "
                                 "transfer", filename);
-      ret = -1;
-      break;
+      return -1;
     }
     if (data_len == 0)
       break;
-    while (ret == 0 && data_len > 0) {
-      ssize_t n = write (fd, data, data_len);
-
-      if (n == -1 && errno == EINTR)
-        continue;
-      if (n == -1) {
-        minnow_int_perrorf (g, "%s: write", filename);
-        ret = -1;
-        break;
-      }
-      data += n;
-      data_len -= n;
+    if (ret == 0 && write_sparse (fd, sparse, data, data_len, &pos) == -1) {
+      minnow_int_perrorf (g, "%s: write", filename);
+      ret = -1;
     }
   }
-  if (fd >= 0 && close (fd) == -1 && ret == 0) {
-    minnow_int_perrorf (g, "%s: close", filename);
+  if (ret == 0 && sparse && ftruncate (fd, pos) == -1) {
+    minnow_int_perrorf (g, "%s: truncate", filename);
     ret = -1;
   }
   return ret;
+}
+
+int
+minnow_int_file_out_close (minnow_h *g, int fd, int failed, int created,
+                           const char *filename)
+{
+  if (close (fd) == -1 && !failed) {
+    minnow_int_perrorf (g, "%s: close", filename);
+    return -1;
+  }
+  if (failed && created)
+    unlink (filename);
+  return 0;
 }

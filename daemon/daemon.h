@@ -48,6 +48,23 @@ void reply (xdrproc_t xdrp, char *ret);
  * and do_X still sends one reply. */
 int receive_file (int (*cb) (void *opaque, const void *buf, size_t len),
                   void *opaque);
+/* The same, and when the data comes from the host file's descriptor
+ * (passed with the call), its holes are not read but given to hole_cb
+ * (which may be NULL: then they are read as zeroes).  PROGRESS is sent
+ * on the fast path (the total is the file's size); on the chunk stream
+ * the library reports it. */
+int receive_file_sparse (int (*cb) (void *opaque, const void *buf,
+                                    size_t len),
+                         int (*hole_cb) (void *opaque, uint64_t len),
+                         void *opaque);
+/* A FileIn read piece by piece (for libarchive): file_in_begin once,
+ * then file_in_next until it returns 0 (the end), -1 (errno) or -2
+ * (the client cancelled); data stays valid until the next call.
+ * file_in_end always, last: it stops and drains a stream not read to
+ * its end.  PROGRESS as with receive_file_sparse. */
+int file_in_begin (void);
+int file_in_next (const void **data, size_t *len);
+void file_in_end (void);
 /* do_X of a FileIn action failing before receive_file: drains the
  * stream (after telling the client to stop). */
 int cancel_receive (void);
@@ -58,6 +75,14 @@ int cancel_receive (void);
  * (a cancel chunk has then been sent: do_X just returns -1). */
 int send_file_write (const void *buf, size_t len);
 int send_file_end (int cancel);
+/* Called by the generated stub of every FileOut action before do_X:
+ * when the host file's descriptor came with the call, the data goes
+ * straight to it (aligned zero blocks of a regular file become holes),
+ * do_X's reply (NULL, NULL) is held back until send_file_end (0), and
+ * an error on the way (including the client's cancel: EINTR) is sent as
+ * the call's error reply.  do_X is written the same for both paths. */
+void file_out_prepare (void);
+int file_out_is_fd (void);
 
 /* Progress of the current call, rate-limited. */
 void notify_progress (uint64_t position, uint64_t total);

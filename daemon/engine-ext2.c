@@ -2941,6 +2941,204 @@ ext2_set_label (struct engine_fs *efs, const char *label)
   return 0;
 }
 
+/* ---------------------------------------------------------------- */
+/* Large runs, for transfers (upload, tar_in, download …).           */
+
+/* Whether the inode maps its blocks with extents (and has no inline
+ * data): only then do the run functions work on whole extents; other
+ * files go through ext2_pread/ext2_pwrite. */
+static int
+uses_extents (const struct ext2_inode_large *in)
+{
+  return (in->i_flags & EXT4_EXTENTS_FL) && !(in->i_flags & EXT4_INLINE_DATA_FL);
+}
+
+/* Transfers the whole blocks [start, start+count) of ino to or from buf
+ * through the extent map, one I/O per piece of an extent.  Blocks in a
+ * hole read as zeroes; writing needs every block mapped and
+ * initialised (else -EAGAIN: the caller falls back). */
+static int
+extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
+           char *buf, blk64_t start, blk64_t count, int write)
+{
+  ext2_filsys fs = E2 (efs);
+  ext2_extent_handle_t h;
+  blk64_t lblk = start, end = start + count;
+  errcode_t err;
+  int ret = 0;
+
+  err = ext2fs_extent_open2 (fs, ino, (struct ext2_inode *) in, &h);
+  if (err)
+    return fail (efs, err, "extent map");
+  while (lblk < end) {
+    struct ext2fs_extent ex;
+    blk64_t n;
+    char *p = buf + (size_t) (lblk - start) * fs->blocksize;
+
+    err = ext2fs_extent_goto (h, lblk);
+    if (err == 0)
+      err = ext2fs_extent_get (h, EXT2_EXTENT_CURRENT, &ex);
+    if (err == EXT2_ET_EXTENT_NOT_FOUND ||
+        (err == 0 && (lblk < ex.e_lblk || lblk >= ex.e_lblk + ex.e_len))) {
+      if (write) {
+        ret = -EAGAIN;
+        break;
+      }
+      memset (p, 0, fs->blocksize);
+      lblk++;
+      continue;
+    }
+    if (err) {
+      ret = fail (efs, err, "extent map");
+      break;
+    }
+    n = ex.e_lblk + ex.e_len - lblk;
+    if (n > end - lblk)
+      n = end - lblk;
+    if (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) {
+      if (write) {
+        ret = -EAGAIN;
+        break;
+      }
+      memset (p, 0, (size_t) n * fs->blocksize);
+    }
+    else {
+      blk64_t pblk = ex.e_pblk + (lblk - ex.e_lblk);
+      err = write ? io_channel_write_blk64 (fs->io, pblk, (int) n, p)
+        : io_channel_read_blk64 (fs->io, pblk, (int) n, p);
+      if (err) {
+        ret = fail (efs, err, write ? "write" : "read");
+        break;
+      }
+    }
+    lblk += n;
+  }
+  ext2fs_extent_free (h);
+  return ret;
+}
+
+ssize_t
+engine_ext2_write_run (struct engine_fs *efs, uint64_t ino, const void *buf,
+                       size_t count, uint64_t offset)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  uint64_t bs = fs->blocksize, head, mid, start;
+  const char *p = buf;
+  errcode_t err;
+  ssize_t n;
+  int r;
+
+  if (efs->readonly)
+    return -EROFS;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (!LINUX_S_ISREG (in.i_mode))
+    return LINUX_S_ISDIR (in.i_mode) ? -EISDIR : -EINVAL;
+  head = (bs - offset % bs) % bs;
+  if (head > count)
+    head = count;
+  mid = (count - head) / bs * bs;
+  if (!uses_extents (&in) || mid == 0)
+    return ext2_pwrite (efs, ino, buf, count, offset);
+  if (head > 0) {
+    n = ext2_pwrite (efs, ino, p, head, offset);
+    if (n < 0 || (uint64_t) n != head)
+      return n < 0 ? n : (ssize_t) n;
+  }
+  start = (offset + head) / bs;
+  /* Whole extents at once: allocated (already mapped blocks stay),
+   * marked initialised without zeroing, since every block is written
+   * right after.  Given no inode, ext2fs_fallocate reads and writes it
+   * itself (given one, it updates only the caller's copy). */
+  err = ext2fs_fallocate (fs, EXT2_FALLOCATE_FORCE_INIT
+                          | EXT2_FALLOCATE_INIT_BEYOND_EOF, ino,
+                          NULL, ~0ULL, start, mid / bs);
+  if (err)
+    return fail (efs, err, "allocate");
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  r = extent_io (efs, ino, &in, (char *) p + head, start, mid / bs, 1);
+  if (r == -EAGAIN) {
+    n = ext2_pwrite (efs, ino, p + head, mid, offset + head);
+    if (n < 0)
+      return n;
+    r = 0;
+  }
+  if (r < 0)
+    return r;
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (offset + head + mid > EXT2_I_SIZE (&in)) {
+    err = ext2fs_inode_size_set (fs, (struct ext2_inode *) &in,
+                                 offset + head + mid);
+    if (err)
+      return fail (efs, err, "write");
+  }
+  touch_times (fs, &in, 1);
+  r = write_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (head + mid < count) {
+    n = ext2_pwrite (efs, ino, p + head + mid, count - head - mid,
+                     offset + head + mid);
+    if (n < 0)
+      return n;
+    return head + mid + n;
+  }
+  return count;
+}
+
+ssize_t
+engine_ext2_read_run (struct engine_fs *efs, uint64_t ino, void *buf,
+                      size_t count, uint64_t offset)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  uint64_t bs = fs->blocksize, size, head, mid;
+  char *p = buf;
+  ssize_t n;
+  int r;
+
+  r = read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  if (LINUX_S_ISDIR (in.i_mode))
+    return -EISDIR;
+  if (!LINUX_S_ISREG (in.i_mode))
+    return -EINVAL;
+  size = EXT2_I_SIZE (&in);
+  if (offset >= size)
+    return 0;
+  if (count > size - offset)
+    count = size - offset;
+  head = (bs - offset % bs) % bs;
+  if (head > count)
+    head = count;
+  mid = (count - head) / bs * bs;
+  if (!uses_extents (&in) || mid == 0)
+    return ext2_pread (efs, ino, buf, count, offset);
+  if (head > 0) {
+    n = ext2_pread (efs, ino, p, head, offset);
+    if (n < 0 || (uint64_t) n != head)
+      return n;
+  }
+  r = extent_io (efs, ino, &in, p + head, (offset + head) / bs, mid / bs, 0);
+  if (r < 0)
+    return r;
+  if (head + mid < count) {
+    n = ext2_pread (efs, ino, p + head + mid, count - head - mid,
+                    offset + head + mid);
+    if (n < 0)
+      return n;
+    return head + mid + n;
+  }
+  return count;
+}
+
 const struct engine_ops engine_ext2_ops = {
   .name = "ext2",
   .probe = ext2_probe,
@@ -2973,6 +3171,8 @@ const struct engine_ops engine_ext2_ops = {
   .get_label = ext2_get_label,
   .get_uuid = ext2_get_uuid,
   .set_label = ext2_set_label,
+  .read_run = engine_ext2_read_run,
+  .write_run = engine_ext2_write_run,
 };
 
 const struct engine_ops *const engine_list[] = { &engine_ext2_ops, NULL };

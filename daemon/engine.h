@@ -166,6 +166,14 @@ struct engine_ops {
   int (*get_uuid) (struct engine_fs *fs, unsigned char uuid[16]);
   /* ERANGE when the label is too long for the filesystem. */
   int (*set_label) (struct engine_fs *fs, const char *label);
+
+  /* Like pread/pwrite, for large runs (transfers): whole extents are
+   * allocated at once and each piece of an extent is one I/O.  May be
+   * NULL: callers use pread/pwrite then. */
+  ssize_t (*read_run) (struct engine_fs *fs, uint64_t ino, void *buf,
+                       size_t count, uint64_t offset);
+  ssize_t (*write_run) (struct engine_fs *fs, uint64_t ino, const void *buf,
+                        size_t count, uint64_t offset);
 };
 
 /* open's answer when the journal holds transactions that must be
@@ -184,6 +192,11 @@ struct engine_fs {
 const char *engine_last_error (struct engine_fs *fs);
 
 extern const struct engine_ops engine_ext2_ops;
+ssize_t engine_ext2_read_run (struct engine_fs *fs, uint64_t ino, void *buf,
+                              size_t count, uint64_t offset);
+ssize_t engine_ext2_write_run (struct engine_fs *fs, uint64_t ino,
+                               const void *buf, size_t count,
+                               uint64_t offset);
 
 /* ext2/3/4: after e2fsck replayed the journal but could not finish (it
  * loses the partition offset when it re-opens the filesystem), clears

@@ -18,7 +18,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "daemon.h"
 
@@ -36,6 +38,21 @@ static int conn_dead;           /* the client went away or broke the stream */
 static int conn_broken;         /* ... by breaking the protocol */
 static int call_fd = -1;        /* descriptor passed with the current call */
 static int64_t progress_last_ns;
+
+/* FileOut with the host file's descriptor (the fast path): the daemon
+ * writes the file itself, and the OK reply that do_X sends before the
+ * data is held back until send_file_end (0), so that an error on the
+ * way is a real error reply. */
+static int out_fd = -1;         /* the host file, or -1: chunk stream */
+static int out_reply_held;      /* do_X's reply (NULL, NULL) is held */
+static uint64_t out_pos;        /* where the next byte goes */
+static int out_sparse;          /* zero blocks become holes */
+static int out_started;         /* the host file has been truncated */
+
+/* Transfers through a descriptor move this much per read or write. */
+#define XFER_BUF_SIZE (2 * 1024 * 1024)
+/* Zero runs of this size (aligned in the file) become holes. */
+#define HOLE_BLOCK 4096
 
 static int64_t
 now_ns (void)
@@ -107,6 +124,10 @@ send_error (int err, const char *msg)
 void
 reply (xdrproc_t xdrp, char *ret)
 {
+  if (out_fd >= 0 && xdrp == NULL && !replied) {
+    out_reply_held = 1;
+    return;
+  }
   if (replied) {
     fprintf (stderr, "minnowd: proc %u: a second reply was dropped\n",
              proc_nr);
@@ -267,12 +288,108 @@ drain_chunks (int (*cb) (void *opaque, const void *buf, size_t len),
   }
 }
 
-int
-receive_file (int (*cb) (void *opaque, const void *buf, size_t len),
-              void *opaque)
+/* Whether the client sent a cancel flag (without blocking). */
+static int
+client_cancelled (void)
 {
-  int cb_failed = 0, cb_errno = 0;
-  int r = drain_chunks (cb, opaque, &cb_failed, &cb_errno);
+  if (conn_dead)
+    return 0;
+  return minnow_rbuf_poll_cancel (&rbuf, sock, NULL, NULL);
+}
+
+/* The fast path of receive_file: the host file's descriptor came with
+ * the call.  Holes of a regular file are skipped without being read
+ * (SEEK_DATA/SEEK_HOLE) and given to hole_cb when there is one. */
+static int
+receive_from_fd (int fd,
+                 int (*cb) (void *opaque, const void *buf, size_t len),
+                 int (*hole_cb) (void *opaque, uint64_t len),
+                 void *opaque)
+{
+  struct stat st;
+  uint64_t pos = 0, total = 0;
+  int regular, ret = 0;
+  char *buf;
+
+  if (fstat (fd, &st) == -1)
+    return -1;
+  regular = S_ISREG (st.st_mode);
+  if (regular)
+    total = st.st_size;
+  posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  buf = malloc (XFER_BUF_SIZE);
+  if (buf == NULL)
+    return -1;
+  for (;;) {
+    size_t want = XFER_BUF_SIZE;
+    ssize_t n;
+
+    if (client_cancelled ()) {
+      ret = -2;
+      break;
+    }
+    if (regular && hole_cb) {
+      off_t data = lseek (fd, pos, SEEK_DATA), hole;
+
+      if (data == -1 && errno == ENXIO)
+        data = total > pos ? (off_t) total : (off_t) pos;
+      if (data >= 0 && (uint64_t) data > pos) {
+        if (hole_cb (opaque, data - pos) == -1) {
+          ret = -1;
+          break;
+        }
+        pos = data;
+        notify_progress (pos, total > pos ? total : pos);
+      }
+      hole = lseek (fd, pos, SEEK_HOLE);
+      if (hole > (off_t) pos && (uint64_t) (hole - pos) < want)
+        want = hole - pos;
+    }
+    n = regular ? pread (fd, buf, want, pos) : read (fd, buf, want);
+    if (n == -1 && errno == EINTR)
+      continue;
+    if (n == -1) {
+      ret = -1;
+      break;
+    }
+    if (n == 0)
+      break;
+    if (cb (opaque, buf, n) == -1) {
+      ret = -1;
+      break;
+    }
+    pos += n;
+    notify_progress (pos, total > pos ? total : pos);
+  }
+  if (ret == 0)
+    notify_progress (pos, pos);
+  {
+    int saved = errno;
+    free (buf);
+    errno = saved;
+  }
+  return ret;
+}
+
+int
+receive_file_sparse (int (*cb) (void *opaque, const void *buf, size_t len),
+                     int (*hole_cb) (void *opaque, uint64_t len),
+                     void *opaque)
+{
+  int cb_failed = 0, cb_errno = 0, r;
+
+  if (call_fd >= 0) {
+    int fd = received_fd ();
+
+    r = receive_from_fd (fd, cb, hole_cb, opaque);
+    {
+      int saved = errno;
+      close (fd);
+      errno = saved;
+    }
+    return r;
+  }
+  r = drain_chunks (cb, opaque, &cb_failed, &cb_errno);
 
   if (cb_failed) {
     errno = cb_errno;
@@ -284,9 +401,121 @@ receive_file (int (*cb) (void *opaque, const void *buf, size_t len),
 }
 
 int
+receive_file (int (*cb) (void *opaque, const void *buf, size_t len),
+              void *opaque)
+{
+  return receive_file_sparse (cb, NULL, opaque);
+}
+
+/* The pull interface.  Fast path: reads of the passed descriptor into
+ * in_buf; stream: the chunks themselves, straight from the read
+ * buffer. */
+static int in_fd = -1;
+static char *in_buf;
+static uint64_t in_pos, in_total;
+static int in_done;
+
+int
+file_in_begin (void)
+{
+  struct stat st;
+
+  in_done = 0;
+  in_pos = in_total = 0;
+  in_fd = received_fd ();
+  if (in_fd >= 0) {
+    if (fstat (in_fd, &st) == 0 && S_ISREG (st.st_mode))
+      in_total = st.st_size;
+    posix_fadvise (in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (in_buf == NULL && (in_buf = malloc (XFER_BUF_SIZE)) == NULL)
+      return -1;
+  }
+  return 0;
+}
+
+int
+file_in_next (const void **data, size_t *len)
+{
+  if (in_done)
+    return 0;
+  if (in_fd >= 0) {
+    ssize_t n;
+
+    if (client_cancelled ())
+      return -2;
+    do
+      n = read (in_fd, in_buf, XFER_BUF_SIZE);
+    while (n == -1 && errno == EINTR);
+    if (n == -1)
+      return -1;
+    if (n == 0) {
+      in_done = 1;
+      notify_progress (in_pos, in_pos);
+      return 0;
+    }
+    in_pos += n;
+    notify_progress (in_pos, in_total > in_pos ? in_total : in_pos);
+    *data = in_buf;
+    *len = n;
+    return 1;
+  }
+  for (;;) {
+    enum minnow_wire_kind kind;
+    const char *msg, *p;
+    uint32_t mlen;
+    size_t plen;
+    int cancel;
+
+    if (!next_item (&kind, &msg, &mlen)) {
+      in_done = 1;
+      errno = EPIPE;
+      return -1;
+    }
+    if (kind == MINNOW_WIRE_CANCEL)
+      continue;
+    if (kind != MINNOW_WIRE_MESSAGE ||
+        minnow_decode_chunk (msg, mlen, &cancel, &p, &plen) == -1) {
+      fprintf (stderr, "minnowd: expected a file chunk: closing the "
+               "connection\n");
+      conn_dead = conn_broken = 1;
+      in_done = 1;
+      errno = EPIPE;
+      return -1;
+    }
+    in_done = cancel || plen == 0;
+    if (cancel)
+      return -2;
+    if (plen == 0)
+      return 0;
+    *data = p;
+    *len = plen;
+    return 1;
+  }
+}
+
+void
+file_in_end (void)
+{
+  if (in_fd >= 0) {
+    close (in_fd);
+    in_fd = -1;
+  }
+  else if (!in_done) {
+    in_done = 1;
+    cancel_receive ();
+  }
+}
+
+int
 cancel_receive (void)
 {
   int cb_failed = 0, cb_errno = 0;
+
+  if (call_fd >= 0) {
+    /* The fast path: there is no stream to drain. */
+    close (received_fd ());
+    return 0;
+  }
 
   if (minnow_send_flag (sock, MINNOW_CANCEL_FLAG) == -1) {
     conn_dead = 1;
@@ -295,10 +524,112 @@ cancel_receive (void)
   return drain_chunks (NULL, NULL, &cb_failed, &cb_errno) == -1 ? -1 : 0;
 }
 
+void
+file_out_prepare (void)
+{
+  struct stat st;
+
+  out_fd = received_fd ();
+  out_reply_held = 0;
+  out_pos = 0;
+  out_sparse = 0;
+  out_started = 0;
+  if (out_fd >= 0 && fstat (out_fd, &st) == 0 && S_ISREG (st.st_mode))
+    out_sparse = 1;
+}
+
+/* The library does not truncate an existing file before the call: when
+ * the call fails before its data, the file is left as it was. */
+static int
+out_start (void)
+{
+  if (out_started)
+    return 0;
+  out_started = 1;
+  if (out_sparse && ftruncate (out_fd, 0) == -1)
+    return -1;
+  return 0;
+}
+
+int
+file_out_is_fd (void)
+{
+  return out_fd >= 0;
+}
+
+static int
+is_zero (const char *p, size_t n)
+{
+  static const char zero[HOLE_BLOCK];
+
+  return memcmp (p, zero, n) == 0;
+}
+
+static int
+out_fd_write (const char *p, size_t len)
+{
+  while (len > 0) {
+    size_t n = len;
+    ssize_t w;
+
+    /* A whole aligned zero block is skipped: the file keeps a hole. */
+    if (out_sparse && out_pos % HOLE_BLOCK == 0 && len >= HOLE_BLOCK &&
+        is_zero (p, HOLE_BLOCK)) {
+      out_pos += HOLE_BLOCK;
+      p += HOLE_BLOCK;
+      len -= HOLE_BLOCK;
+      continue;
+    }
+    if (out_sparse) {
+      /* Up to the next zero block. */
+      size_t k = HOLE_BLOCK - out_pos % HOLE_BLOCK;
+      if (k > len)
+        k = len;
+      while (k < len && !(len - k >= HOLE_BLOCK &&
+                          is_zero (p + k, HOLE_BLOCK)))
+        k += len - k >= HOLE_BLOCK ? HOLE_BLOCK : len - k;
+      n = k;
+    }
+    w = out_sparse ? pwrite (out_fd, p, n, out_pos) : write (out_fd, p, n);
+    if (w == -1 && errno == EINTR)
+      continue;
+    if (w == -1)
+      return -1;
+    out_pos += w;
+    p += w;
+    len -= w;
+  }
+  return 0;
+}
+
+static void
+out_fd_done (void)
+{
+  if (out_fd >= 0)
+    close (out_fd);
+  out_fd = -1;
+  out_reply_held = 0;
+}
+
 int
 send_file_write (const void *buf, size_t len)
 {
   const char *p = buf;
+
+  if (out_fd >= 0) {
+    if (client_cancelled ()) {
+      out_fd_done ();
+      reply_with_error_errno (EINTR, "operation cancelled by the user");
+      return -2;
+    }
+    if (out_start () == -1 || out_fd_write (buf, len) == -1) {
+      int err = errno;
+      out_fd_done ();
+      reply_with_perror_errno (err, "write to the host file");
+      return -1;
+    }
+    return 0;
+  }
 
   while (len > 0) {
     size_t n = len < MINNOW_CHUNK_MAX ? len : MINNOW_CHUNK_MAX;
@@ -322,6 +653,27 @@ send_file_write (const void *buf, size_t len)
 int
 send_file_end (int cancel)
 {
+  if (out_fd >= 0) {
+    int held = out_reply_held;
+
+    /* Holes at the end: the size is set by ftruncate. */
+    if (!cancel && (out_start () == -1 ||
+                    (out_sparse && ftruncate (out_fd, out_pos) == -1))) {
+      int err = errno;
+      out_fd_done ();
+      reply_with_perror_errno (err, "write to the host file");
+      return -1;
+    }
+    out_fd_done ();
+    if (cancel) {
+      if (!replied)
+        reply_with_error_errno (EIO, "the daemon cancelled the transfer");
+      return 0;
+    }
+    if (held)
+      reply (NULL, NULL);
+    return 0;
+  }
   if (conn_dead)
     return -1;
   if (minnow_send_chunk (sock, cancel, NULL, 0) == -1) {
@@ -383,6 +735,13 @@ serve_message (const char *msg, uint32_t len)
   dispatch_incoming_message (&xdr);
   xdr_destroy (&xdr);
 
+  if (out_fd >= 0) {
+    /* do_X returned without ending its FileOut transfer. */
+    int held = out_reply_held;
+    out_fd_done ();
+    if (held && !replied)
+      reply_with_error_errno (EIO, "the transfer ended before its end");
+  }
   if (!replied && !conn_dead)
     reply_with_error_errno (ENOSYS, "procedure %u did not reply", proc_nr);
   if (call_fd >= 0) {

@@ -183,28 +183,45 @@ let pr_daemon_action a =
   let n = a.name in
   let has_args = has_xdr_args a and has_ret = has_xdr_ret a in
   let proc = "MINNOW_PROC_" ^ upper n in
+  let file_in = List.find_opt (fun (t, _) -> t = FileIn) a.args in
+  let file_out = List.find_opt (fun (t, _) -> t = FileOut) a.args in
   pr "%s\n{\n" (c_proto (form a) a);
   if a.optargs <> [] then
     pr "  const %s no_optargs = { .bitmask = 0 };\n" (argv_struct a);
   if has_args then pr "  struct minnow_%s_args args;\n" n;
   if has_ret then pr "  struct minnow_%s_ret ret;\n" n;
   pr "  minnow_message_header hdr;\n  minnow_message_error err;\n  int serial;\n";
+  if file_in <> None then pr "  int xfer_fd = -1, xfer_pass = 0;\n";
+  if file_out <> None then
+    pr "  int xfer_fd = -1, xfer_pass = 0, xfer_created = 0, xfer_failed = 1;\n";
   pr "  %s = %s;\n\n" (ret_decl a) (err_value a);
   pr_entry a;
   pr "  if (minnow_int_check_ready (g, \"%s\") == -1)\n    return %s;\n" n (err_value a);
   pr "  if (g->trace)\n    trace_call_%s (%s);\n\n" n (c_call_args ~optargs:"optargs" { a with ret = RErr });
   if has_args then pr_set_args a;
-  pr "  serial = minnow_int_send (g, %s, 0, %s,\n" proc
-    (if a.optargs = [] then "0" else "optargs->bitmask");
+  (* The host file is opened before the call: a regular file's
+     descriptor travels with it (docs/internals.md, "Transfers"). *)
+  (match file_in, file_out with
+   | Some (_, fn), _ ->
+     pr "  xfer_fd = minnow_int_file_in_open (g, %s, &xfer_pass);\n" fn;
+     pr "  if (xfer_fd == -1)\n    goto out;\n"
+   | None, Some (_, fn) ->
+     pr "  xfer_fd = minnow_int_file_out_open (g, %s, &xfer_pass, &xfer_created);\n" fn;
+     pr "  if (xfer_fd == -1)\n    goto out;\n"
+   | None, None -> ());
+  let fd_arg = if file_in <> None || file_out <> None then "xfer_pass ? xfer_fd : -1" else "-1" in
+  pr "  serial = minnow_int_send_with_fd (g, %s, 0, %s, %s,\n" proc
+    (if a.optargs = [] then "0" else "optargs->bitmask") fd_arg;
   if has_args then
-    pr "                           (xdrproc_t) xdr_minnow_%s_args, (char *) &args);\n" n
-  else pr "                           NULL, NULL);\n";
+    pr "                                   (xdrproc_t) xdr_minnow_%s_args, (char *) &args);\n" n
+  else pr "                                   NULL, NULL);\n";
   pr "  if (serial == -1)\n    goto out;\n";
-  List.iter (fun (t, fn) ->
-    if t = FileIn then begin
-      pr "  /* -2: the daemon cancelled the stream; its reply says why. */\n";
-      pr "  if (minnow_int_send_file (g, %s) == -1)\n    goto out;\n" fn
-    end) a.args;
+  (match file_in with
+   | Some (_, fn) ->
+     pr "  /* -2: the daemon cancelled the stream; its reply says why. */\n";
+     pr "  {\n    int fd = xfer_fd;\n\n    xfer_fd = -1;\n";
+     pr "    if (minnow_int_file_in_send (g, fd, xfer_pass, %s, serial, %s) == -1)\n      goto out;\n  }\n" proc fn
+   | None -> ());
   pr "\n  memset (&hdr, 0, sizeof hdr);\n  memset (&err, 0, sizeof err);\n";
   if has_ret then pr "  memset (&ret, 0, sizeof ret);\n";
   pr "  if (minnow_int_recv (g, \"%s\", &hdr, &err, %s) == -1)\n    goto out;\n" n
@@ -217,14 +234,23 @@ let pr_daemon_action a =
   pr "    goto out;\n  }\n";
   pr "  if (hdr.status == MINNOW_STATUS_ERROR) {\n";
   pr "    minnow_int_reply_error (g, \"%s\", &err);\n    goto out;\n  }\n" n;
-  List.iter (fun (t, fn) ->
-    if t = FileOut then begin
-      pr "  if (minnow_int_recv_file (g, %s) == -1) {\n" fn;
-      if has_ret then pr "    xdr_free ((xdrproc_t) xdr_minnow_%s_ret, (char *) &ret);\n" n;
-      pr "    goto out;\n  }\n"
-    end) a.args;
+  (match file_out with
+   | Some (_, fn) ->
+     pr "  if (minnow_int_file_out_finish (g, xfer_fd, xfer_pass, %s) == -1) {\n" fn;
+     if has_ret then pr "    xdr_free ((xdrproc_t) xdr_minnow_%s_ret, (char *) &ret);\n" n;
+     pr "    goto out;\n  }\n";
+     pr "  xfer_failed = 0;\n"
+   | None -> ());
   pr_take_ret a;
-  pr "\n out:\n  minnow_int_end_busy (g);\n";
+  pr "\n out:\n";
+  (match file_in, file_out with
+   | Some _, _ -> pr "  if (xfer_fd >= 0)\n    close (xfer_fd);\n"
+   | None, Some (_, fn) ->
+     pr "  if (xfer_fd >= 0 &&\n";
+     pr "      minnow_int_file_out_close (g, xfer_fd, xfer_failed, xfer_created, %s) == -1)\n" fn;
+     pr "    ret_v = %s;\n" (err_value a)
+   | None, None -> ());
+  pr "  minnow_int_end_busy (g);\n";
   pr_trace_return a;
   pr "  return ret_v;\n}\n\n"
 
@@ -235,7 +261,7 @@ let generate api =
   pr " * sequence is described in docs/internals.md, \"The library\". */\n\n";
   pr "#include <config.h>\n\n";
   pr "#include <errno.h>\n#include <inttypes.h>\n#include <stdio.h>\n";
-  pr "#include <stdlib.h>\n#include <string.h>\n\n";
+  pr "#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n\n";
   pr "#include \"minnow-internal.h\"\n#include \"actions-internal.h\"\n\n";
   List.iter (fun a ->
     pr_trace_call a;

@@ -156,6 +156,8 @@ let pr_stub a =
     match t with
     | OStringList -> pr_null_terminate a on 2
     | OBool | OInt | OInt64 | OString -> ()) a.optargs;
+  if List.exists (fun (t, _) -> t = FileOut) a.args then
+    pr "  file_out_prepare ();   /* the fast path, when the host file came with the call */\n";
   let head = sprintf "  r = do_%s (" n in
   pr "\n%s%s);\n" head (wrap_list ~indent:(String.length head) (call_args a));
   (match daemon_ret_type a.ret, a.ret with
