@@ -21,3 +21,9 @@ minnowd_SOURCES += $(storage_core_sources) drives.c \
   storage-actions.h do-common.c do-part.c do-fs.c do-mount.c do-file.c \
   do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c
 minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)
+
+# Inspection (issue 13): what operating system is in the drives.
+minnowd_SOURCES += inspect.h inspect-util.c inspect-fs.c inspect-apps.c \
+  do-inspect.c do-file-arch.c
+minnowd_CFLAGS += $(SQLITE3_CFLAGS)
+minnowd_LDADD += $(SQLITE3_LIBS)
