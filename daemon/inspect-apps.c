@@ -449,7 +449,7 @@ list_rpm (struct app_list *l, char **error_r)
   sqlite3_stmt *st = NULL;
   int r;
 
-  r = inspect_read_file (path, INSPECT_MAX_PKG_DB, &buf, &len);
+  r = inspect_read_raw (path, INSPECT_MAX_PKG_DB, &buf, &len);
   if (r < 0) {
     storage_set_error (error_r, "%s: %s (only the sqlite rpm database "
                        "is read)", path, strerror (-r));

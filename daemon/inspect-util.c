@@ -58,9 +58,25 @@ inspect_with_device (const char *device,
 int
 inspect_read_file (const char *path, size_t max, char **buf_r, size_t *len_r)
 {
+  size_t len, i;
+  int r = inspect_read_raw (path, max, buf_r, &len);
+
+  if (r < 0)
+    return r;
+  for (i = 0; i < len; i++)
+    if ((*buf_r)[i] == '\0')
+      (*buf_r)[i] = ' ';
+  if (len_r)
+    *len_r = len;
+  return 0;
+}
+
+int
+inspect_read_raw (const char *path, size_t max, char **buf_r, size_t *len_r)
+{
   struct engine_stat st;
   char *buf;
-  size_t len, i;
+  size_t len;
   int r;
 
   r = fsop_stat (path, 0, &st);
@@ -73,12 +89,8 @@ inspect_read_file (const char *path, size_t max, char **buf_r, size_t *len_r)
   r = fsop_read_all (path, &buf, &len, max);
   if (r < 0)
     return r;
-  for (i = 0; i < len; i++)
-    if (buf[i] == '\0')
-      buf[i] = ' ';
   *buf_r = buf;
-  if (len_r)
-    *len_r = len;
+  *len_r = len;
   return 0;
 }
 

@@ -73,6 +73,9 @@ int inspect_with_device (const char *device,
  * *buf_r is NUL-terminated (embedded NULs are turned into spaces). */
 int inspect_read_file (const char *path, size_t max, char **buf_r,
                        size_t *len_r);
+/* The same, bytes as they are (for binary databases). */
+int inspect_read_raw (const char *path, size_t max, char **buf_r,
+                      size_t *len_r);
 
 /* 1 when path is a regular file (following symlinks), a directory, a
  * symlink (not followed); 0 otherwise. */

@@ -1,0 +1,78 @@
+"""One text rendering of everything inspection says about an image, the
+same for minnow and for libguestfs (whose Python binding has the same
+call names), so that their answers can be compared line by line.
+
+  python3 render.py --guestfs IMAGE...    libguestfs's answers (the oracle)
+  python3 render.py IMAGE...              minnow's answers
+"""
+
+import sys
+
+
+def open_handle(image, use_guestfs):
+    if use_guestfs:
+        import guestfs
+        g = guestfs.GuestFS(python_return_dict=True)
+        g.add_drive_opts(image, readonly=1, format="raw")
+    else:
+        import minnow
+        g = minnow.Minnow()
+        g.add_drive(image, readonly=True, format="raw")
+    g.launch()
+    return g
+
+
+GETTERS = ["type", "distro", "product_name", "product_variant",
+           "major_version", "minor_version", "arch", "hostname",
+           "package_format", "package_management", "osinfo", "build_id"]
+
+
+def report(g):
+    """The lines that describe the image open in g."""
+    lines = []
+    roots = g.inspect_os()
+    lines.append("roots: %s" % " ".join(roots))
+    for root in roots:
+        lines.append("root %s" % root)
+        for name in GETTERS:
+            value = getattr(g, "inspect_get_" + name)(root)
+            lines.append("  %s: %s" % (name, value))
+        mps = g.inspect_get_mountpoints(root)
+        for mp in sorted(mps):
+            lines.append("  mountpoint %s %s" % (mp, mps[mp]))
+        for fs in g.inspect_get_filesystems(root):
+            lines.append("  filesystem %s" % fs)
+        # Mount the guest read-only as its fstab says, shortest first,
+        # skipping what is not there, then list its applications.
+        for mp in sorted(mps, key=len):
+            try:
+                g.mount_ro(mps[mp], mp)
+            except RuntimeError:
+                pass
+        try:
+            apps = g.inspect_list_applications2(root)
+            lines.append("  applications: %d" % len(apps))
+            for a in apps:
+                lines.append("  app %s %d %s %s %s %s | %s | %s" % (
+                    a["app2_name"], a["app2_epoch"], a["app2_version"],
+                    a["app2_release"], a["app2_arch"], a["app2_url"],
+                    a["app2_source_package"], a["app2_summary"]))
+        except RuntimeError as e:
+            lines.append("  applications: error")
+        g.umount_all()
+    return lines
+
+
+def main(argv):
+    use_guestfs = False
+    if argv and argv[0] == "--guestfs":
+        use_guestfs = True
+        argv = argv[1:]
+    for image in argv:
+        g = open_handle(image, use_guestfs)
+        print("\n".join(report(g)))
+        g.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
