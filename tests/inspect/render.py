@@ -35,7 +35,9 @@ def report(g):
     for root in roots:
         lines.append("root %s" % root)
         for name in GETTERS:
-            value = getattr(g, "inspect_get_" + name)(root)
+            get = getattr(g, "inspect_get_" + name, None)
+            # inspect_get_build_id came in libguestfs 1.49.
+            value = get(root) if get else "(no such call)"
             lines.append("  %s: %s" % (name, value))
         mps = g.inspect_get_mountpoints(root)
         for mp in sorted(mps):
