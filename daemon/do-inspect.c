@@ -399,8 +399,8 @@ do_inspect_get_roots (void)
 }
 
 /* The cached root for a root device, or NULL after a reply. */
-static struct inspect_root *
-find_root (const char *root)
+struct inspect_root *
+inspect_find_root (const char *root)
 {
   size_t i;
 
@@ -431,7 +431,7 @@ dup_reply (const char *s)
 char *
 do_inspect_get_type (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->type) : NULL;
 }
@@ -439,7 +439,7 @@ do_inspect_get_type (const char *root)
 char *
 do_inspect_get_distro (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->distro) : NULL;
 }
@@ -447,7 +447,7 @@ do_inspect_get_distro (const char *root)
 char *
 do_inspect_get_product_name (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->product_name) : NULL;
 }
@@ -455,7 +455,7 @@ do_inspect_get_product_name (const char *root)
 char *
 do_inspect_get_product_variant (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->product_variant) : NULL;
 }
@@ -463,7 +463,7 @@ do_inspect_get_product_variant (const char *root)
 char *
 do_inspect_get_arch (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->arch) : NULL;
 }
@@ -471,7 +471,7 @@ do_inspect_get_arch (const char *root)
 char *
 do_inspect_get_hostname (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->hostname) : NULL;
 }
@@ -479,7 +479,7 @@ do_inspect_get_hostname (const char *root)
 char *
 do_inspect_get_package_format (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->package_format) : NULL;
 }
@@ -487,7 +487,7 @@ do_inspect_get_package_format (const char *root)
 char *
 do_inspect_get_package_management (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->package_management) : NULL;
 }
@@ -495,7 +495,7 @@ do_inspect_get_package_management (const char *root)
 char *
 do_inspect_get_osinfo (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->osinfo) : NULL;
 }
@@ -503,7 +503,7 @@ do_inspect_get_osinfo (const char *root)
 char *
 do_inspect_get_build_id (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? dup_reply (r->build_id) : NULL;
 }
@@ -511,7 +511,7 @@ do_inspect_get_build_id (const char *root)
 int
 do_inspect_get_major_version (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? r->major : -1;
 }
@@ -519,7 +519,7 @@ do_inspect_get_major_version (const char *root)
 int
 do_inspect_get_minor_version (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
 
   return r ? r->minor : -1;
 }
@@ -527,7 +527,7 @@ do_inspect_get_minor_version (const char *root)
 char **
 do_inspect_get_mountpoints (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
   char **list;
   size_t i, n = 0;
 
@@ -564,7 +564,7 @@ do_inspect_get_mountpoints (const char *root)
 char **
 do_inspect_get_filesystems (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
   char **list;
   size_t i;
 
@@ -588,7 +588,7 @@ do_inspect_get_filesystems (const char *root)
 minnow_int_application2_list *
 do_inspect_list_applications2 (const char *root)
 {
-  struct inspect_root *r = find_root (root);
+  struct inspect_root *r = inspect_find_root (root);
   struct inspect_app *apps = NULL;
   minnow_int_application2_list *ret;
   size_t n = 0, i;

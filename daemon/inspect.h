@@ -95,6 +95,12 @@ void inspect_unquote (char *value);
 /* strdup bounded to INSPECT_MAX_FIELD bytes; NULL when out of memory. */
 char *inspect_strdup_field (const char *s);
 
+/* ---- do-inspect.c ---- */
+
+/* The cached inspection of root, or NULL after replying with the error
+ * (no inspection yet, or not a root found by the last inspect_os). */
+struct inspect_root *inspect_find_root (const char *root);
+
 /* ---- inspect-fs.c ---- */
 
 /* Looks at the filesystem mounted alone at "/" (called inside

@@ -24,6 +24,6 @@ minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)
 
 # Inspection (issue 13): what operating system is in the drives.
 minnowd_SOURCES += inspect.h inspect-util.c inspect-fs.c inspect-apps.c \
-  do-inspect.c do-file-arch.c
+  inspect-icon.c do-inspect.c do-file-arch.c
 minnowd_CFLAGS += $(SQLITE3_CFLAGS)
 minnowd_LDADD += $(SQLITE3_LIBS)

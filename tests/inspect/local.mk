@@ -19,3 +19,10 @@ inspect-oracle:
 	    || exit 1; \
 	done; rm -rf $$d
 .PHONY: inspect-oracle
+
+# A real Debian root by debootstrap (slow: downloads a system; skips
+# when the mirror is unreachable).  Not part of check.
+EXTRA_DIST += inspect/test-debian.sh
+check-inspect-debian:
+	$(top_builddir)/run $(SHELL) $(srcdir)/inspect/test-debian.sh
+.PHONY: check-inspect-debian

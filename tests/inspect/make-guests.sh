@@ -101,6 +101,9 @@ UUID=5d1c2b7e-0a4e-4c1e-9d55-6e6d9f0b1a01 /               ext4    errors=remount
 EOF
 cp "$hostls" "$t/usr/bin/ls"
 cp "$data/dpkg-status" "$t/var/lib/dpkg/status"
+# Debian's logo as debconf installs it (inspect_get_icon).
+mkdir -p "$t/usr/share/pixmaps"
+cp "$data/debian-logo.png" "$t/usr/share/pixmaps/debian-logo.png"
 mkfs_tree "$t" "$work/debian-p1" 16 5d1c2b7e-0a4e-4c1e-9d55-6e6d9f0b1a01
 disk "$out/debian.img" dos 0x5d1c2b7e "$work/debian-p1" ""
 

@@ -51,6 +51,9 @@ def report(g):
                 g.mount_ro(mps[mp], mp)
             except RuntimeError:
                 pass
+        icon = g.inspect_get_icon(root)
+        lines.append("  icon: %d bytes%s" % (
+            len(icon), ", PNG" if icon[:4] == b"\x89PNG" else ""))
         try:
             apps = g.inspect_list_applications2(root)
             lines.append("  applications: %d" % len(apps))

@@ -53,7 +53,7 @@ def main():
     subprocess.run([os.path.join(here, "make-guests.sh"), work], check=True,
                    stdout=subprocess.DEVNULL)
     known = known_differences()
-    print("1..%d" % (len(GUESTS) * 2 + 4))
+    print("1..%d" % (len(GUESTS) * 2 + 10))
 
     for name in GUESTS:
         image = os.path.join(work, name + ".img")
@@ -103,8 +103,99 @@ def main():
            "file_architecture of a text file fails", str(e))
     g.close()
 
+    hostile()
     subprocess.run(["rm", "-rf", work])
     return 1 if failed else 0
+
+
+def rpm_header(tags):
+    """An rpm header blob (il, dl, index, data) of (tag, type, bytes)."""
+    import struct
+    index, data = b"", b""
+    for tag, typ, value in tags:
+        if typ == 4:
+            data += b"\0" * (-len(data) % 4)
+        index += struct.pack(">IIII", tag, typ, len(data), 1)
+        data += value
+    return struct.pack(">II", len(tags), len(data)) + index + data
+
+
+def hostile():
+    """Guest files that try to hurt: bounded, skipped, never trusted."""
+    import sqlite3
+    import struct
+    g = minnow.Minnow()
+    g.add_drive_scratch(64 * 1024 * 1024)
+    g.launch()
+    g.part_disk("/dev/sda", "mbr")
+    g.mkfs("ext4", "/dev/sda1")
+    g.mount("/dev/sda1", "/")
+    for d in ["/etc", "/bin", "/var/lib/rpm"]:
+        g.mkdir_p(d)
+    g.write("/etc/os-release",
+            b'ID=rocky\nVERSION_ID="9.3"\nPRETTY_NAME="Rocky Linux 9.3"\n')
+    # 3000 fstab entries: only the first 1024 are kept.
+    g.write("/etc/fstab", b"".join(b"/dev/sda1 /m%d ext4 defaults 0 0\n" % i
+                                    for i in range(3000)))
+    # A symlink loop where the hostname should be.
+    g.ln_s("hostname", "/etc/hostname")
+    roots = g.inspect_os()
+    ok(roots == ["/dev/sda1"] and g.inspect_get_distro("/dev/sda1") == "rocky"
+       and g.inspect_get_osinfo("/dev/sda1") == "rocky9",
+       "a rocky guest with a hostile fstab and hostname is inspected",
+       "got %r" % roots)
+    ok(len(g.inspect_get_filesystems("/dev/sda1")) == 1024,
+       "fstab entries past the 1024th are not kept",
+       "got %d" % len(g.inspect_get_filesystems("/dev/sda1")))
+    ok(g.inspect_get_hostname("/dev/sda1") == "unknown",
+       "a symlink loop as /etc/hostname gives unknown")
+
+    # An fstab of 2 MiB is not read at all: the root alone at /.
+    g.fill(0x20, 2 * 1024 * 1024, "/etc/fstab")
+    g.inspect_os()
+    ok(g.inspect_get_mountpoints("/dev/sda1") == {"/": "/dev/sda1"},
+       "an fstab above 1 MiB is not read",
+       "got %r" % g.inspect_get_mountpoints("/dev/sda1"))
+
+    # An rpm database whose headers lie about their sizes and offsets:
+    # the one honest header is listed, the others are skipped.
+    db = os.path.join(tempfile.mkdtemp(prefix="minnow-rpmdb-"), "rpmdb.sqlite")
+    c = sqlite3.connect(db)
+    c.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY "
+              "AUTOINCREMENT, blob BLOB NOT NULL)")
+    good = rpm_header([(1000, 6, b"good\0"), (1001, 6, b"1.0\0"),
+                       (1002, 6, b"1\0"), (1003, 4, struct.pack(">i", 3)),
+                       (1022, 6, b"x86_64\0")])
+    bad = [
+        struct.pack(">II", 0xffffffff, 0xffffffff) + b"\0" * 64,  # huge il
+        struct.pack(">II", 1, 1 << 30) + b"\0" * 16,              # huge dl
+        rpm_header([(1000, 6, b"noterm"), (1001, 6, b"1"),
+                    (1002, 6, b"1")]),                             # no NULs
+        struct.pack(">IIIIII", 1, 4, 1000, 6, 1 << 20, 1) + b"bad\0",
+        b"",
+        b"\0\0",
+    ]
+    for blob in [good] + bad:
+        c.execute("INSERT INTO Packages (blob) VALUES (?)", (blob,))
+    c.commit()
+    c.close()
+    with open(db, "rb") as f:
+        g.write("/var/lib/rpm/rpmdb.sqlite", f.read())
+    subprocess.run(["rm", "-rf", os.path.dirname(db)])
+    g.inspect_os()
+    apps = g.inspect_list_applications2("/dev/sda1")
+    ok([(a["app2_name"], a["app2_epoch"], a["app2_version"],
+         a["app2_release"], a["app2_arch"]) for a in apps]
+       == [("good", 3, "1.0", "1", "x86_64")],
+       "rpm headers with lying sizes are skipped", "got %r" % apps)
+    g.write("/var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0" + b"\xff" * 4000)
+    try:
+        g.inspect_list_applications2("/dev/sda1")
+        ok(False, "a corrupt sqlite file is an error")
+    except RuntimeError as e:
+        ok("rpmdb.sqlite" in str(e), "a corrupt sqlite file is an error",
+           str(e))
+    g.close()
 
 
 def render_host_arch():
