@@ -544,7 +544,8 @@ do_inspect_get_mountpoints (const char *root)
   }
   if ((list = strlist_new (2 * r->nfstab)) == NULL)
     return NULL;
-  for (i = 0; i < r->nfstab; i++) {
+  /* Last fstab entry first: the order libguestfs answers in. */
+  for (i = r->nfstab; i-- > 0; ) {
     if (r->fstab[i].mountpoint[0] != '/')
       continue;                 /* swap and other unmounted entries */
     if ((list[n] = strdup (r->fstab[i].mountpoint)) == NULL)
@@ -574,8 +575,8 @@ do_inspect_get_filesystems (const char *root)
     return NULL;
   if (r->nfstab == 0)
     list[0] = strdup (r->device);
-  for (i = 0; i < r->nfstab; i++)
-    if ((list[i] = strdup (r->fstab[i].device)) == NULL)
+  for (i = 0; i < r->nfstab; i++)     /* last fstab entry first */
+    if ((list[i] = strdup (r->fstab[r->nfstab - 1 - i].device)) == NULL)
       break;
   if ((r->nfstab == 0 && list[0] == NULL) || (r->nfstab && i < r->nfstab)) {
     strlist_free (list);

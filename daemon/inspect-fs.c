@@ -56,6 +56,15 @@ parse_major_minor (const char *s, struct facts *f)
     }
 }
 
+/* A version number of the guest, clamped: never an overflow. */
+static int
+version_number (const char *p)
+{
+  long v = strtol (p, NULL, 10);
+
+  return v < 0 ? 0 : v > 1000000 ? 1000000 : (int) v;
+}
+
 /* Matches s against an extended regex with up to two groups: major and
  * minor.  Returns 1 on a match (version set from the groups). */
 static int
@@ -69,8 +78,8 @@ match_version (const char *s, const char *re, struct facts *f)
     return 0;
   ok = regexec (&rx, s, 3, m, 0) == 0;
   if (ok && m[1].rm_so >= 0) {
-    f->major = atoi (s + m[1].rm_so);
-    f->minor = m[2].rm_so >= 0 ? atoi (s + m[2].rm_so) : 0;
+    f->major = version_number (s + m[1].rm_so);
+    f->minor = m[2].rm_so >= 0 ? version_number (s + m[2].rm_so) : 0;
     f->have_version = 1;
   }
   regfree (&rx);
