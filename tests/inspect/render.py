@@ -30,7 +30,10 @@ GETTERS = ["type", "distro", "product_name", "product_variant",
 def report(g):
     """The lines that describe the image open in g."""
     lines = []
-    roots = g.inspect_os()
+    try:
+        roots = g.inspect_os()
+    except RuntimeError as e:
+        return ["inspect_os: error: %s" % e]
     lines.append("roots: %s" % " ".join(roots))
     for root in roots:
         lines.append("root %s" % root)

@@ -53,7 +53,7 @@ def main():
     subprocess.run([os.path.join(here, "make-guests.sh"), work], check=True,
                    stdout=subprocess.DEVNULL)
     known = known_differences()
-    print("1..%d" % (len(GUESTS) * 2 + 10))
+    print("1..%d" % (len(GUESTS) * 2 + 11))
 
     for name in GUESTS:
         image = os.path.join(work, name + ".img")
@@ -104,8 +104,31 @@ def main():
     g.close()
 
     hostile()
+    unreadable()
     subprocess.run(["rm", "-rf", work])
     return 1 if failed else 0
+
+
+def unreadable():
+    """A filesystem minnow recognises but cannot read is named, not
+    silently skipped."""
+    g = minnow.Minnow()
+    g.add_drive_scratch(16 * 1024 * 1024)
+    g.launch()
+    g.part_disk("/dev/sda", "mbr")
+    g.pwrite_device("/dev/sda1", b"XFSB" + b"\0" * 508, 0)
+    said = []
+    g.set_event_callback(lambda ev, eh, buf, arr: said.append(buf),
+                         minnow.EVENT_APPLIANCE)
+    g.set_verbose(True)
+    roots = g.inspect_os()
+    g.set_verbose(False)
+    text = b"".join(said).decode(errors="replace")
+    ok(roots == [] and "/dev/sda1: found a xfs filesystem that minnow "
+       "cannot read" in text,
+       "an xfs filesystem is reported as found but unreadable",
+       "roots %r, daemon said: %s" % (roots, text[-500:]))
+    g.close()
 
 
 def rpm_header(tags):
