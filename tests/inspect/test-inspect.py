@@ -49,6 +49,7 @@ def known_differences():
 
 
 def main():
+    global n
     work = tempfile.mkdtemp(prefix="minnow-inspect-")
     subprocess.run([os.path.join(here, "make-guests.sh"), work], check=True,
                    stdout=subprocess.DEVNULL)
@@ -57,6 +58,13 @@ def main():
 
     for name in GUESTS:
         image = os.path.join(work, name + ".img")
+        if os.path.exists(os.path.join(work, name + ".no-rpmdb")):
+            for what in ["answers as libguestfs's",
+                         "every known difference still occurs"]:
+                n += 1
+                print("ok %d - %s: %s # SKIP rpm/rpmbuild not installed"
+                      % (n, name, what))
+            continue
         g = render.open_handle(image, False)
         got = render.report(g)
         g.close()
