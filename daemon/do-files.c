@@ -21,6 +21,7 @@
 #include "command.h"
 #include "storage-actions.h"
 #include "actions.h"
+#include "inspect.h"
 
 /* Largest file these calls read whole. */
 #define MAX_READ (256 * 1024 * 1024)
@@ -784,6 +785,17 @@ macho_arch (const unsigned char *h, size_t len)
   return NULL;
 }
 
+/* Also inspection's way to tell a guest's architecture (inspect.h). */
+const char *
+inspect_binary_arch (const unsigned char *buf, size_t len)
+{
+  if (len >= 4 && memcmp (buf, "\x7f" "ELF", 4) == 0)
+    return elf_arch (buf, len);
+  if (len >= 2 && memcmp (buf, "MZ", 2) == 0)
+    return pe_arch (buf, len);
+  return macho_arch (buf, len);
+}
+
 char *
 do_file_architecture (const char *filename)
 {
@@ -795,12 +807,7 @@ do_file_architecture (const char *filename)
   buf = (unsigned char *) head_of (filename, 64 * 1024, &len);
   if (buf == NULL)
     return NULL;
-  if (len >= 4 && memcmp (buf, "\x7f" "ELF", 4) == 0)
-    arch = elf_arch (buf, len);
-  else if (len >= 2 && memcmp (buf, "MZ", 2) == 0)
-    arch = pe_arch (buf, len);
-  else
-    arch = macho_arch (buf, len);
+  arch = inspect_binary_arch (buf, len);
   free (buf);
   if (arch == NULL) {
     reply_with_error_errno (EINVAL, "%s: not an ELF, PE or Mach-O binary "

@@ -24,3 +24,9 @@ minnowd_SOURCES += $(storage_core_sources) drives.c \
   do-files.c do-acl.c do-space.c do-deprecated.c
 minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS) $(BLKID_CFLAGS) $(MAGIC_CFLAGS)
 minnowd_LDADD += $(BLKID_LIBS) $(MAGIC_LIBS)
+
+# Inspection (issue 13): what operating system is in the drives.
+minnowd_SOURCES += inspect.h inspect-util.c inspect-fs.c inspect-apps.c \
+  inspect-icon.c do-inspect.c
+minnowd_CFLAGS += $(SQLITE3_CFLAGS)
+minnowd_LDADD += $(SQLITE3_LIBS)
