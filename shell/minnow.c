@@ -39,7 +39,7 @@ struct drive {
   char *file;
   const char *format;
   int readonly;
-  const char *prepare;          /* -N: "disk", "part:..", "fs:..", else NULL */
+  char *prepare;                /* -N: "part ..", "fs ..", else NULL */
 };
 static struct drive *drives;
 static size_t nr_drives;
@@ -300,7 +300,6 @@ add_prepared (const char *spec, int n)
     if (*p == ':')
       *p = ' ';
   f = shell_split_words (colons, &err);
-  free (colons);
   if (f == NULL || f[0] == NULL) {
     fprintf (stderr, "minnow: -N %s: no type (disk, part or fs)\n", spec);
     exit (EXIT_FAILURE);
@@ -338,7 +337,10 @@ add_prepared (const char *spec, int n)
   d->file = file;
   d->format = "raw";
   d->readonly = 0;             /* made here, to be written */
-  d->prepare = strcmp (type, "disk") && strncmp (type, "disk:", 5) ? type : NULL;
+  /* The words of TYPE, space-separated, for prepare_drive. */
+  d->prepare = strcmp (type, "disk") && strncmp (type, "disk:", 5) ? colons : NULL;
+  if (d->prepare == NULL)
+    free (colons);
 }
 
 static void
@@ -1001,8 +1003,18 @@ shell_execute_line (const char *line, int lineno)
     return 0;
   }
   if (pipeline) {
-    struct command *c = command_new_args ("/bin/sh", "-c", pipeline, NULL);
+    struct command *c;
     int wfd = -1, saved, status = 0;
+    const struct shell_command *act = shell_find_action (words[0]);
+
+    /* Launch first: the daemon must not inherit the pipe as its stdout
+     * (the pipeline would never see the end of its input). */
+    if (act && act->daemon && needs_launch (words[0]) == -1) {
+      shell_free_list (words);
+      free (copy);
+      return ignore_error ? 0 : -1;
+    }
+    c = command_new_args ("/bin/sh", "-c", pipeline, NULL);
 
     command_set_input_pipe (c, &wfd);
     command_set_output_fd (c, 1);
@@ -1202,7 +1214,11 @@ main (int argc, char *argv[])
       }
       files[i] = drives[i].file;
     }
-    r = remote_listen (files);
+    long pid = 0;
+    char pidstr[32];
+
+    r = remote_listen (files, &pid);
+    snprintf (pidstr, sizeof pidstr, "%ld", pid);
     if (r == 0 && nr_mounts) {
       /* Mount the -m filesystems in a first remote session: the state
        * file keeps them for the next ones. */
@@ -1215,7 +1231,7 @@ main (int argc, char *argv[])
         cmds[n++] = mounts[i].dev;
         cmds[n++] = mounts[i].mountpoint ? mounts[i].mountpoint : (char *) "/";
       }
-      r = remote_session (NULL, n, cmds, NULL);
+      r = remote_session (pidstr, n, cmds, NULL);
       free (cmds);
     }
     free (files);

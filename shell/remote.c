@@ -72,7 +72,7 @@ path_in (const char *dir, const char *what, long pid)
 }
 
 int
-remote_listen (char **files)
+remote_listen (char **files, long *pid_r)
 {
   char *dir = state_dir (), *tmpsock, *pidfile, *sock;
   const char *daemon = getenv ("MINNOW_DAEMON");
@@ -147,6 +147,7 @@ remote_listen (char **files)
     return -1;
   }
   printf ("MINNOW_PID=%ld; export MINNOW_PID\n", pid);
+  *pid_r = pid;
   fflush (stdout);
   free (tmpsock);
   free (pidfile);
