@@ -5,15 +5,118 @@
 
 #include <config.h>
 
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <readline/readline.h>
 #include <readline/history.h>
 
 #include "shell.h"
+
+/* Ctrl-C during a call.  The terminal would send SIGINT to the whole
+ * foreground process group, the daemon included (the library starts it
+ * in the shell's group), killing it.  So while a call runs, the terminal
+ * is put in non-canonical mode without signals, and a thread reads it:
+ * the interrupt character cancels the call (minnow_user_cancel), other
+ * keys typed ahead are kept for readline. */
+static int interactive_tty;
+static int call_depth;
+static struct termios saved_termios;
+static int wake_pipe[2] = { -1, -1 };
+static pthread_t watcher;
+static char pending[4096];
+static size_t pending_len, pending_pos;
+
+static void *
+watch_terminal (void *arg)
+{
+  struct pollfd p[2] = { { 0, POLLIN, 0 }, { wake_pipe[0], POLLIN, 0 } };
+
+  for (;;) {
+    char buf[256];
+    ssize_t n;
+
+    if (poll (p, 2, -1) == -1) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (p[1].revents)
+      break;
+    if (!(p[0].revents & POLLIN))
+      break;
+    n = read (0, buf, sizeof buf);
+    if (n <= 0)
+      break;
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buf[i] == (char) saved_termios.c_cc[VINTR]) {
+        shell_interrupted = 1;
+        minnow_user_cancel (g);
+        if (write (2, "^C\n", 3) == -1) { /* nothing to do */ }
+      }
+      else if (pending_len < sizeof pending)
+        pending[pending_len++] = buf[i];
+    }
+  }
+  return NULL;
+}
+
+void
+shell_call_begin (void)
+{
+  struct termios t;
+
+  if (!interactive_tty || call_depth++ > 0)
+    return;
+  if (tcgetattr (0, &saved_termios) == -1 || pipe (wake_pipe) == -1) {
+    call_depth = 0;
+    interactive_tty = 0;
+    return;
+  }
+  t = saved_termios;
+  t.c_lflag &= ~(ISIG | ICANON | ECHO);
+  t.c_cc[VMIN] = 1;
+  t.c_cc[VTIME] = 0;
+  tcsetattr (0, TCSANOW, &t);
+  if (pthread_create (&watcher, NULL, watch_terminal, NULL) != 0) {
+    tcsetattr (0, TCSANOW, &saved_termios);
+    close (wake_pipe[0]);
+    close (wake_pipe[1]);
+    call_depth = 0;
+  }
+}
+
+void
+shell_call_end (void)
+{
+  if (!interactive_tty || call_depth == 0 || --call_depth > 0)
+    return;
+  if (write (wake_pipe[1], "", 1) == -1) { /* the thread ends at EOF */ }
+  pthread_join (watcher, NULL);
+  close (wake_pipe[0]);
+  close (wake_pipe[1]);
+  tcsetattr (0, TCSANOW, &saved_termios);
+}
+
+/* readline reads what was typed during a call first. */
+static int
+getc_with_pending (FILE *fp)
+{
+  if (pending_pos < pending_len) {
+    int c = (unsigned char) pending[pending_pos++];
+
+    if (pending_pos == pending_len)
+      pending_pos = pending_len = 0;
+    return c;
+  }
+  return rl_getc (fp);
+}
 
 static const char *const shell_words[] = {
   "help", "quit", "exit", "lcd", "echo", "time", "glob", "alloc", "allocate",
@@ -223,6 +326,8 @@ shell_interactive (void)
   int r = 0;
 
   rl_readline_name = "minnow";
+  rl_getc_function = getc_with_pending;
+  interactive_tty = isatty (0);
   rl_attempted_completion_function = attempted_completion;
   rl_completer_word_break_characters = (char *) " \t\n\"'";
   if (home && asprintf (&history, "%s/.minnow_history", home) != -1) {

@@ -918,7 +918,9 @@ dispatch (int argc, char *argv[], int lineno)
   if (c->daemon && needs_launch (argv[0]) == -1)
     return -1;
   shell_interrupted = 0;
+  shell_call_begin ();
   r = c->run (argv[0], argc - 1, argv + 1);
+  shell_call_end ();
   fflush (stdout);
   if (shell_interrupted) {
     fprintf (stderr, "minnow: %s: interrupted\n", argv[0]);

@@ -95,6 +95,10 @@ char **shell_split_words (const char *line, const char **err);
 
 /* Interactive use (interactive.c). */
 int shell_interactive (void);
+/* Around every call at the terminal: Ctrl-C cancels the call instead of
+ * signalling the daemon too. */
+void shell_call_begin (void);
+void shell_call_end (void);
 
 /* Runs one command line; lineno for messages (0: interactive). */
 int shell_execute_line (const char *line, int lineno);
