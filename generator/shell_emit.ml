@@ -272,7 +272,6 @@ let generate_pod api =
   List.iter (fun a ->
     if not (List.mem Not_in_docs a.flags) then begin
       pr "=head2 %s\n\n" (dashed a.name);
-      if String.contains a.name '_' then pr "=head2 %s\n\n" a.name;
       pr " %s\n\n" (synopsis a);
       pr "%s\n\n" (pod_for_shell (unindent a.longdesc));
       if List.exists (fun (t, _) -> t = Key) a.args then

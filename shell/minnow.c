@@ -895,7 +895,7 @@ dispatch (int argc, char *argv[], int lineno)
   const struct shell_command *c;
   int r;
 
-  if (echo_commands) {
+  if (echo_commands && lineno == -1) {
     for (int i = 0; i < argc; ++i)
       fprintf (stderr, "%s%s", i ? " " : "", argv[i]);
     fprintf (stderr, "\n");
@@ -975,6 +975,10 @@ shell_execute_line (const char *line, int lineno)
     ++line;
   if (*line == '\0' || *line == '#' || *line == '\n')
     return 0;
+  if (echo_commands) {
+    fflush (stdout);
+    fprintf (stderr, "%s\n", line);
+  }
   if (*line == '!') {
     int status;
 
@@ -1100,7 +1104,7 @@ run_args (int argc, char *argv[])
 
       for (int i = start; i < end; ++i)
         words[i - start] = argv[i];
-      r = dispatch (end - start, words, 0);
+      r = dispatch (end - start, words, -1);
       free (words);
       if (r == 1)
         return 0;

@@ -6,6 +6,7 @@ $(shell_generated): $(top_builddir)/generator/stamp-generator
 	@test -f $@ || { echo "$@ missing: run make in generator/"; exit 1; }
 
 TESTS += shell/test-commands.sh shell/test-scripts.sh shell/test-remote.sh \
+  shell/test-quickstart.sh shell/test-man.sh \
   shell/test-interactive.sh
-EXTRA_DIST += shell/test-scripts.sh shell/test-remote.sh \
+EXTRA_DIST += shell/test-scripts.sh shell/test-remote.sh shell/test-quickstart.sh shell/test-man.sh \
   shell/test-interactive.sh
