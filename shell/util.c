@@ -145,7 +145,7 @@ shell_wrong_args (const char *cmd, int nr_args, int nr_optargs, int got)
              "got %d (see 'help %s')\n", cmd, nr_args, got, cmd);
   else
     fprintf (stderr, "minnow: %s: wrong number of arguments: it takes %d, "
-             "then up to %d name:value options, got %d words (see 'help %s')\n",
+             "then up to %d name:value options, got %d (see 'help %s')\n",
              cmd, nr_args, nr_optargs, got, cmd);
   return -1;
 }
