@@ -179,6 +179,17 @@ unset EDITOR
 case_ "-N fs:ext4:32M prepares a disk with a filesystem" 0 'ext4' '' \
   -N fs.img=fs:ext4:32M -m /dev/sda1 vfs-type /dev/sda1
 
+script 'add-drive disk.img' 'run' 'mount /dev/sda1 /' 'touch /x'
+case_ "the add-drive command is read-only too without --rw" 1 '' \
+  'run minnow with --rw (or -w) to change them'
+
+script 'add-drive disk.img readonly:false' 'run' 'mount /dev/sda1 /' 'touch /x' 'rm /x'
+case_ "add-drive readonly:false writes" 0 '' ''
+
+: > in
+case_ "--format=FORMAT applies to the following -a" 1 '' \
+  'format "nosuchformat" is not supported' --format=nosuchformat -a disk.img run
+
 # ---------------------------------------------------------------- errors
 
 script 'echo first' 'frobnicate /x' 'echo not reached'
