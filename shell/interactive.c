@@ -318,6 +318,22 @@ attempted_completion (const char *text, int start, int end)
   return matches;
 }
 
+/* Ctrl-C at the prompt abandons the line being typed, as in bash.
+ * readline catches the signal (and passes it to the shell's handler),
+ * then calls this hook because its read was interrupted. */
+static int
+abandon_line (void)
+{
+  if (call_depth == 0 && shell_interrupted) {
+    shell_interrupted = 0;
+    rl_replace_line ("", 0);
+    rl_crlf ();
+    rl_on_new_line ();
+    rl_redisplay ();
+  }
+  return 0;
+}
+
 int
 shell_interactive (void)
 {
@@ -327,6 +343,7 @@ shell_interactive (void)
 
   rl_readline_name = "minnow";
   rl_getc_function = getc_with_pending;
+  rl_signal_event_hook = abandon_line;
   interactive_tty = isatty (0);
   rl_attempted_completion_function = attempted_completion;
   rl_completer_word_break_characters = (char *) " \t\n\"'";

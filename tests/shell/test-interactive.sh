@@ -131,6 +131,15 @@ tm send-keys -t minnow 'internal-test-progress 40' Enter
 wait_for '] 100%' 10
 t $? "a progress bar is drawn for a call that reports progress" "] 100%"
 
+tm send-keys -t minnow 'echo abandoned'
+wait_for '><minnow> echo abandoned'
+tm send-keys -t minnow C-c
+wait_for 'echo abandoned^C'
+tm send-keys -t minnow 'echo kept' Enter
+wait_for_prompt
+screen | grep -qx 'kept' && ! screen | grep -qx 'abandoned'
+t $? "Ctrl-C at the prompt abandons the line being typed" "kept, and no abandoned line"
+
 tm send-keys -t minnow 'quit' Enter
 i=0
 while tm has-session -t minnow 2>/dev/null && [ $i -lt 100 ]; do
