@@ -190,6 +190,13 @@ case_ "add-drive readonly:false writes" 0 '' ''
 case_ "--format=FORMAT applies to the following -a" 1 '' \
   'format "nosuchformat" is not supported' --format=nosuchformat -a disk.img run
 
+mkdir -p sub
+script 'glob echo /dev/sd*' 'lcd sub' '!basename "$PWD"' 'reopen' 'is-config'
+case_ "glob of device names, lcd, reopen" 0 '/dev/sda
+/dev/sda1
+sub
+true' '' -a disk.img
+
 # ---------------------------------------------------------------- errors
 
 script 'echo first' 'frobnicate /x' 'echo not reached'
