@@ -45,6 +45,10 @@ let outputs = [
   "ruby/ext/minnow/actions-rb.c", Ruby.generate_ext;
   "ruby/t/actions.rb", Ruby.generate_tests;
   "ruby/t/bindtests.rb", Ruby.generate_bindtests;
+  "shell/actions.c", Shell_emit.generate_commands;
+  "shell/minnow-commands.pod", Shell_emit.generate_pod;
+  "shell/minnow.bash", Shell_emit.generate_bash_completion;
+  "tests/shell/test-commands.sh", Shell_emit.generate_test;
 ]
 
 let () =

@@ -1,0 +1,71 @@
+# minnow --listen / --remote: one daemon, three shell invocations that
+# each run one command on it (mounts kept between them), then exit stops
+# it.  Also: --listen refuses read-only images, --remote without a
+# daemon says how to start one.  TAP.
+
+set -u
+minnow="${MINNOW_SHELL:-$MINNOW_BUILDDIR/shell/minnow}"
+tmp=$(mktemp -d)
+export TMPDIR="$tmp"
+pid=
+cleanup () {
+  [ -n "$pid" ] && "$minnow" --remote="$pid" exit 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp" || exit 1
+n=0
+failed=0
+t () {
+  n=$((n + 1))
+  if [ "$1" = 0 ]; then echo "ok $n - $2"
+  else echo "not ok $n - $2"; shift 2; for l in "$@"; do echo "# $l"; done; failed=1; fi
+}
+
+"$minnow" -N disk.img=fs:ext4:32M exit > out 2>&1
+t $? "prepare an image" "$(cat out)"
+
+"$minnow" --listen -a disk.img > out 2> err
+rc=$?
+grep -q 'add --rw' err
+t $(( rc == 1 && $? == 0 ? 0 : 1 )) "--listen without --rw refuses" "$(cat err)"
+
+env -u MINNOW_PID "$minnow" --remote ls / > out 2> err
+rc=$?
+grep -q 'no daemon' err
+t $(( rc == 1 && $? == 0 ? 0 : 1 )) "--remote without MINNOW_PID says how" "$(cat err)"
+
+"$minnow" --listen --rw -a disk.img -m /dev/sda1 > env.sh 2> err
+t $? "--listen starts a daemon" "$(cat err)"
+grep -q '^MINNOW_PID=[0-9]*; export MINNOW_PID$' env.sh
+t $? "--listen prints MINNOW_PID=N; export MINNOW_PID" "$(cat env.sh)"
+. ./env.sh
+pid=$MINNOW_PID
+
+"$minnow" --remote write /hello "from invocation 1" > out 2> err
+t $? "invocation 1: write (mounted by --listen -m)" "$(cat err)"
+"$minnow" --remote mkdir /dir > out 2> err
+t $? "invocation 2: mkdir" "$(cat err)"
+printf 'cat /hello\nls /\n' | "$minnow" --remote > out 2> err
+printf 'from invocation 1\ndir\nhello\nlost+found\n' > want
+cmp -s out want
+t $? "invocation 3: the file and directory of 1 and 2 are there" "$(cat out err)"
+
+"$minnow" --remote frobnicate > out 2> err
+t $(( $? == 1 ? 0 : 1 )) "--remote: a failing command fails" "$(cat err)"
+
+"$minnow" --remote exit > out 2> err
+t $? "--remote exit stops the daemon" "$(cat err)"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+! kill -0 "$pid" 2>/dev/null
+t $? "the daemon is gone"
+pid=
+
+"$minnow" -a disk.img -m /dev/sda1 cat /hello > out 2> err
+printf 'from invocation 1\n' > want
+cmp -s out want
+t $? "the image holds what the remote sessions wrote" "$(cat out err)"
+
+echo "1..$n"
+exit $failed
