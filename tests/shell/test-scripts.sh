@@ -91,7 +91,7 @@ lost+found' '' -a disk.img -m /dev/sda1:/:noatime:ext4 filesize /etc/app/config 
 script 'part-list /dev/sda' 'mountpoints' 'is-dir /etc' 'filesize /etc/app/config' \
   'umount-all' 'ls /etc'
 case_ "--format=json: one JSON value per command, null for none" 1 \
-'[{"part_num": 1, "part_start": 1048576, "part_end": 67076607, "part_size": 66028032}]
+'[{"part_num": 1, "part_start": 65536, "part_end": 67043327, "part_size": 66977792}]
 {"/dev/sda1": "/"}
 true
 4096
