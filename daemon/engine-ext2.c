@@ -2628,6 +2628,36 @@ ext2_pread (struct engine_fs *efs, uint64_t ino, void *buf, size_t count,
   return done;
 }
 
+/* Whether writing [offset, offset+count) of ino can get every block it
+ * needs.  libext2fs running out of blocks in the middle of
+ * ext2fs_file_write leaves blocks marked in use that no inode owns (the
+ * next unlink then fails with EIO and e2fsck finds bitmap differences),
+ * so a write that cannot fit is refused before it starts.  The blocks
+ * already mapped need nothing; they are counted only when the free
+ * space is short, and a margin covers the extent tree's own blocks. */
+static int
+write_fits (struct engine_fs *efs, uint64_t ino, size_t count,
+            uint64_t offset)
+{
+  ext2_filsys fs = E2 (efs);
+  uint64_t bs = fs->blocksize, first = offset / bs;
+  uint64_t last = count ? (offset + count - 1) / bs : first;
+  uint64_t want = count ? last - first + 1 : 0, lblk;
+  uint64_t avail = ext2fs_free_blocks_count (fs->super);
+  uint64_t margin = 8 + want / 64;
+
+  if (want + margin <= avail)
+    return 1;
+  for (lblk = first; lblk <= last && want > 0; lblk++) {
+    blk64_t pblk = 0;
+
+    if (ext2fs_bmap2 (fs, ino, NULL, NULL, 0, lblk, NULL, &pblk) == 0
+        && pblk != 0)
+      want--;
+  }
+  return want == 0 || want + 8 + want / 64 <= avail;
+}
+
 static ssize_t
 ext2_pwrite (struct engine_fs *efs, uint64_t ino, const void *buf,
              size_t count, uint64_t offset)
@@ -2640,6 +2670,12 @@ ext2_pwrite (struct engine_fs *efs, uint64_t ino, const void *buf,
 
   if (efs->readonly)
     return -EROFS;
+  if (!write_fits (efs, ino, count, offset)) {
+    snprintf (efs->last_error, sizeof efs->last_error,
+              "write: %zu bytes at offset %" PRIu64 " do not fit in the "
+              "free space", count, offset);
+    return -ENOSPC;
+  }
   r = open_file (efs, ino, EXT2_FILE_WRITE, &file);
   if (r < 0)
     return r;
