@@ -447,10 +447,25 @@ do_mklost_and_found (const char *mountpoint)
   return 0;
 }
 
+struct min_size_run {
+  const char *mountable;
+  char *out, *msg;
+};
+
+static int
+run_resize2fs_P (void *opaque)
+{
+  static const char *const args[] = { "-P", NULL };
+  struct min_size_run *run = opaque;
+
+  return storage_run_e2tool ("resize2fs", run->mountable, args, NULL, 0,
+                             &run->out, &run->msg);
+}
+
 int64_t
 do_vfs_minimum_size (const char *mountable)
 {
-  static const char *const args[] = { "-P", NULL };
+  struct min_size_run run = { .mountable = mountable };
   struct engine_range range;
   const struct engine_ops *ops;
   struct engine_statvfs sv;
@@ -494,7 +509,18 @@ do_vfs_minimum_size (const char *mountable)
     reply_errno_path (r, mountable);
     return -1;
   }
-  r = storage_run_e2tool ("resize2fs", mountable, args, NULL, 0, &out, &msg);
+  /* A filesystem mounted read-write says "not clean" on the image until
+   * it is unmounted, and resize2fs then wants an e2fsck first: it runs
+   * while the mount is closed. */
+  if (m && !m->readonly)
+    r = storage_mount_offline (m, run_resize2fs_P, &run, &msg);
+  else
+    r = run_resize2fs_P (&run);
+  out = run.out;
+  if (run.msg) {
+    free (msg);
+    msg = run.msg;
+  }
   if (r != 0) {
     if (r > 0)
       reply_with_error_errno (EIO, "%s: resize2fs -P failed: %s", mountable,

@@ -92,7 +92,7 @@ static const char *const helpers[] = {
   "mke2fs", "e2fsck", "tune2fs", "resize2fs", "debugfs", "dumpe2fs",
   "e2label", "mkfs.fat", "fsck.fat", "mkswap", "wipefs",
   "cksum", "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum",
-  "sha512sum",
+  "sha512sum", "gzip", "bzip2", "xz", "zstd", "lz4", "lzop",
   NULL
 };
 
@@ -341,9 +341,12 @@ enter_landlock (void)
    * processes' memory, descriptors and environment need ptrace access,
    * which Landlock refuses across domains. */
   ll_add_path (ruleset, "/proc", LL_FS_READ_FILE, fs_all);
-  /* Helpers' standard input and discarded output. */
+  /* Helpers' standard input and discarded output; random bytes for
+   * UUIDs, temporary names and scrubbing. */
   ll_add_path (ruleset, "/dev/null", LL_FS_READ_FILE | LL_FS_WRITE_FILE,
                fs_all);
+  ll_add_path (ruleset, "/dev/urandom", LL_FS_READ_FILE, fs_all);
+  ll_add_path (ruleset, "/dev/random", LL_FS_READ_FILE, fs_all);
 
   if (syscall (__NR_landlock_restrict_self, ruleset, 0) == -1) {
     record ("landlock", 0, "landlock_restrict_self: %m");
