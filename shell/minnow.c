@@ -32,6 +32,7 @@ volatile int shell_interrupted;
 
 static int echo_commands;               /* -x */
 static int verbose;                     /* -v */
+static int inspector;                   /* -i */
 int shell_progress_bars = -1;           /* -1: when stderr is a terminal */
 
 /* Drives and mounts from the command line, in order. */
@@ -71,7 +72,8 @@ usage (int status)
 "  --listen              start a daemon for later --remote shells; prints\n"
 "                        MINNOW_PID=N; export MINNOW_PID\n"
 "  --remote[=PID]        run the commands on the daemon of --listen\n"
-"  -i, --inspector       (not available: minnow has no inspection yet)\n"
+"  -i, --inspector       inspect the disks, mount the operating system's\n"
+"                        filesystems (read-only unless --rw)\n"
 "  -h, --help            this text;  -V, --version\n"
 "Without a command or -f: commands from stdin (interactive on a terminal).\n"
 "Type 'help' at the prompt for the list of commands.  See minnow(1).\n");
@@ -220,8 +222,67 @@ mount_one (const struct mount_spec *m)
   return r == -1 ? shell_failed ("-m") : 0;
 }
 
+static void
+free_strings (char **v)
+{
+  for (size_t i = 0; v && v[i]; ++i)
+    free (v[i]);
+  free (v);
+}
+
+static int
+by_mountpoint_length (const void *a, const void *b)
+{
+  const char *const *x = a, *const *y = b;
+  size_t lx = strlen (x[0]), ly = strlen (y[0]);
+
+  return lx < ly ? -1 : lx > ly ? 1 : strcmp (x[0], y[0]);
+}
+
+/* -i: inspect, then mount every filesystem of the one operating system
+ * at its mount point, shortest mount point first (read-only unless
+ * --rw, as every drive of the shell). */
+static int
+inspect_and_mount (void)
+{
+  char **roots = minnow_inspect_os (g), **mps;
+  size_t n = 0, i;
+  int r = 0;
+
+  if (roots == NULL)
+    return shell_failed ("-i");
+  while (roots[n])
+    n++;
+  if (n != 1) {
+    fprintf (stderr, "minnow: -i: %s: mount the filesystems with "
+             "-m DEVICE[:MOUNTPOINT]\n", n == 0 ? "no operating system "
+             "was found" : "several operating systems were found");
+    free_strings (roots);
+    return -1;
+  }
+  mps = minnow_inspect_get_mountpoints (g, roots[0]);
+  if (mps == NULL) {
+    free_strings (roots);
+    return shell_failed ("-i");
+  }
+  for (n = 0; mps[n]; n += 2)
+    ;
+  qsort (mps, n / 2, 2 * sizeof *mps, by_mountpoint_length);
+  for (i = 0; i < n && r == 0; i += 2) {
+    if (shell_read_write)
+      r = minnow_mount (g, mps[i + 1], mps[i]);
+    else
+      r = minnow_mount_ro (g, mps[i + 1], mps[i]);
+    if (r == -1)
+      shell_failed ("-i");
+  }
+  free_strings (mps);
+  free_strings (roots);
+  return r;
+}
+
 /* Launches the handle (if it is not yet), then prepares the -N disks
- * and mounts the -m filesystems. */
+ * and mounts the -m filesystems, or those inspection finds (-i). */
 static int
 launch_and_mount (void)
 {
@@ -234,6 +295,8 @@ launch_and_mount (void)
     for (size_t i = 0; i < nr_mounts; ++i)
       if (mount_one (&mounts[i]) == -1)
         return -1;
+    if (inspector && inspect_and_mount () == -1)
+      return -1;
   }
   return 0;
 }
@@ -1171,10 +1234,7 @@ main (int argc, char *argv[])
     case OPT_RO: shell_read_write = 0; break;
     case 'x': echo_commands = 1; break;
     case 'v': verbose = 1; minnow_set_verbose (g, 1); break;
-    case 'i':
-      fprintf (stderr, "minnow: -i: inspection is not available yet: mount "
-               "the filesystems with -m DEVICE[:MOUNTPOINT]\n");
-      exit (EXIT_FAILURE);
+    case 'i': inspector = 1; break;
     case OPT_KEYS: shell_keys_from_stdin = 1; break;
     case OPT_PROGRESS: shell_progress_bars = 1; break;
     case OPT_NO_PROGRESS: shell_progress_bars = 0; break;

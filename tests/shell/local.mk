@@ -7,6 +7,6 @@ $(shell_generated): $(top_builddir)/generator/stamp-generator
 
 TESTS += shell/test-commands.sh shell/test-scripts.sh shell/test-remote.sh \
   shell/test-quickstart.sh shell/test-man.sh \
-  shell/test-interactive.sh
-EXTRA_DIST += shell/test-scripts.sh shell/test-remote.sh shell/test-quickstart.sh shell/test-man.sh \
+  shell/test-interactive.sh shell/test-inspector.sh
+EXTRA_DIST += shell/test-inspector.sh shell/test-scripts.sh shell/test-remote.sh shell/test-quickstart.sh shell/test-man.sh \
   shell/test-interactive.sh
