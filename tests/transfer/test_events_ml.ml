@@ -48,8 +48,8 @@ let () =
     List.iter (fun (name, call) ->
       match call () with
       | () -> ok false (Printf.sprintf "%s (%s): user_cancel from a callback" name how)
-      | exception Minnow.Error (_, errno) ->
-        ok (errno = eintr)
+      | exception Minnow.Error _ ->
+        ok (Minnow.last_errno g = eintr)
           (Printf.sprintf "%s (%s): user_cancel from a callback: EINTR" name how))
       [ "upload", (fun () -> Minnow.upload g big "/c");
         "download", (fun () -> Minnow.download g "/big" out) ];
@@ -61,7 +61,7 @@ let () =
   Minnow.umount_all g;
   (match Minnow.e2fsck g "/dev/sda" with
    | () -> ok true "e2fsck -fn is clean at the end"
-   | exception Minnow.Error (msg, _) -> ok false ("e2fsck -fn is clean: " ^ msg));
+   | exception Minnow.Error msg -> ok false ("e2fsck -fn is clean: " ^ msg));
   Minnow.close g;
   List.iter (fun f -> try Sys.remove f with Sys_error _ -> ()) [big; out];
   Unix.rmdir tmp;
