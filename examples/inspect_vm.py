@@ -38,7 +38,7 @@ def main(disk):
         print("  osinfo:             %s" % g.inspect_get_osinfo(root))
 
         # Mount shortest mountpoint first, so that /boot goes over /.
-        mps = g.inspect_get_mountpoints(root)
+        mps = dict(g.inspect_get_mountpoints(root))
         for mp in sorted(mps, key=len):
             print("  Mountpoint:         %-10s %s" % (mp, mps[mp]))
             try:

@@ -42,7 +42,7 @@ def report(g):
             # inspect_get_build_id came in libguestfs 1.49.
             value = get(root) if get else "(no such call)"
             lines.append("  %s: %s" % (name, value))
-        mps = g.inspect_get_mountpoints(root)
+        mps = dict(g.inspect_get_mountpoints(root))
         for mp in sorted(mps):
             lines.append("  mountpoint %s %s" % (mp, mps[mp]))
         for fs in g.inspect_get_filesystems(root):

@@ -107,7 +107,7 @@ def main():
         g.file_architecture("/etc/os-release")
         ok(False, "file_architecture of a text file fails")
     except RuntimeError as e:
-        ok("unknown architecture" in str(e),
+        ok("not an ELF" in str(e),
            "file_architecture of a text file fails", str(e))
     g.close()
 
@@ -184,7 +184,7 @@ def hostile():
     # An fstab of 2 MiB is not read at all: the root alone at /.
     g.fill(0x20, 2 * 1024 * 1024, "/etc/fstab")
     g.inspect_os()
-    ok(g.inspect_get_mountpoints("/dev/sda1") == {"/": "/dev/sda1"},
+    ok(dict(g.inspect_get_mountpoints("/dev/sda1")) == {"/": "/dev/sda1"},
        "an fstab above 1 MiB is not read",
        "got %r" % g.inspect_get_mountpoints("/dev/sda1"))
 

@@ -240,7 +240,7 @@ script 'echo "unclosed'
 case_ "unterminated quote" 1 '' 'unterminated "..." quote'
 
 : > in
-case_ "-i is not available and says so" 1 '' "inspection is not available" -i
+case_ "-i with no operating system says so" 1 '' "no operating system" -i mountpoints
 
 echo 1..$n
 exit $failed
