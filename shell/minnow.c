@@ -1,6 +1,6 @@
 /* minnow(1): the shell.  Options, scripts, the shell's own commands and
  * the dispatch of command lines; the commands for the actions are
- * generated from api.def (actions.c), interactive use is interactive.c,
+ * written by the generator (actions.c), interactive use is interactive.c,
  * --listen/--remote is remote.c. */
 
 #include <config.h>

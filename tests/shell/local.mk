@@ -1,4 +1,4 @@
-# tests/shell: minnow(1).  test-commands.sh is generated from api.def
+# tests/shell: minnow(1).  test-commands.sh comes from the generator
 # (every action is a command with a help entry); the others are
 # hand-written.  All TAP.
 shell_generated = shell/test-commands.sh
