@@ -28,6 +28,13 @@ def ok(cond, what, diag=None):
     sys.stdout.flush()
 
 
+def skip(what, why):
+    global n
+    n += 1
+    print("ok %d - %s # SKIP %s" % (n, what, why))
+    sys.stdout.flush()
+
+
 tmp = tempfile.mkdtemp(prefix="minnow-events-")
 big = os.path.join(tmp, "big")
 with open(big, "wb") as f:
@@ -56,9 +63,16 @@ for stream in (False, True):
     events = []
     cancel_at = [None]
 
+    cancelled = [False]
+
+    # The daemon sends no progress in a call's first 100 ms: a transfer
+    # faster than that sees only its final event, when nothing is left
+    # to cancel.  Cancel on an event before the end only.
     def cb(event, eh, buf, array):
         events.append(tuple(array))
-        if cancel_at[0] is not None and array[2] >= cancel_at[0]:
+        if (cancel_at[0] is not None and array[2] >= cancel_at[0]
+                and array[2] < array[3]):
+            cancelled[0] = True
             g.user_cancel()
 
     eh = g.set_event_callback(cb, minnow.EVENT_PROGRESS)
@@ -76,9 +90,14 @@ for stream in (False, True):
                        ("tar_in", lambda: g.tar_in(tarball, "/t"))):
         events.clear()
         cancel_at[0] = 1
+        cancelled[0] = False
         try:
             call()
-            ok(False, "%s (%s): user_cancel from a callback" % (name, how))
+            if cancelled[0]:
+                ok(False, "%s (%s): user_cancel from a callback" % (name, how))
+            else:
+                skip("%s (%s): user_cancel from a callback" % (name, how),
+                     "the transfer ended before its first progress event")
         except minnow.Error as e:
             ok(e.errno == errno.EINTR,
                "%s (%s): user_cancel from a callback: EINTR" % (name, how), e)
