@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,22 +17,87 @@ minnow_int_default_error_handler (minnow_h *g, void *opaque, const char *msg)
   fprintf (stderr, "libminnow: error: %s\n", msg);
 }
 
+/* Each thread that uses a handle has its own last error and error
+ * handler stack, found by pthread_self () in a short list.  Entries are
+ * freed with the handle, not at thread exit: a thread that ends leaves
+ * one small entry, which a later thread with the same pthread_t reuses,
+ * so the list stays as long as the number of threads alive at once. */
+struct minnow_error_data *
+minnow_int_error_data (minnow_h *g)
+{
+  pthread_t self = pthread_self ();
+  struct minnow_error_data *d;
+
+  pthread_mutex_lock (&g->error_lock);
+  for (d = g->error_data; d != NULL; d = d->next)
+    if (pthread_equal (d->thread, self))
+      break;
+  if (d == NULL) {
+    d = calloc (1, sizeof *d);
+    if (d == NULL) {
+      pthread_mutex_unlock (&g->error_lock);
+      g->abort_cb ();
+      return NULL;
+    }
+    d->thread = self;
+    d->next = g->error_data;
+    g->error_data = d;
+  }
+  pthread_mutex_unlock (&g->error_lock);
+  return d;
+}
+
+void
+minnow_int_free_error_data (minnow_h *g)
+{
+  struct minnow_error_data *d, *next;
+
+  for (d = g->error_data; d != NULL; d = next) {
+    next = d->next;
+    free (d->last_error);
+    free (d->stack);
+    free (d);
+  }
+  g->error_data = NULL;
+}
+
+/* The handler in force for this thread. */
+static minnow_error_handler_cb
+current_handler (minnow_h *g, struct minnow_error_data *d, void **data_r)
+{
+  if (d->have_cb) {
+    *data_r = d->cb_data;
+    return d->cb;
+  }
+  *data_r = g->error_cb_data;
+  return g->error_cb;
+}
+
 const char *
 minnow_last_error (minnow_h *g)
 {
-  return g->last_error;
+  return minnow_int_error_data (g)->last_error;
 }
 
 int
 minnow_last_errno (minnow_h *g)
 {
-  return g->last_errnum;
+  return minnow_int_error_data (g)->last_errnum;
 }
 
+/* As in libguestfs the handler is per thread; minnow also makes it the
+ * handler of every thread that has not set its own, so that a binding
+ * that silences it once at creation stays silent in all threads. */
 void
 minnow_set_error_handler (minnow_h *g, minnow_error_handler_cb cb,
                           void *opaque)
 {
+  struct minnow_error_data *d = minnow_int_error_data (g);
+
+  MINNOW_LOCK_FOR_SCOPE (g);
+  d->have_cb = 1;
+  d->cb = cb;
+  d->cb_data = opaque;
   g->error_cb = cb;
   g->error_cb_data = opaque;
 }
@@ -39,22 +105,34 @@ minnow_set_error_handler (minnow_h *g, minnow_error_handler_cb cb,
 minnow_error_handler_cb
 minnow_get_error_handler (minnow_h *g, void **opaque_rtn)
 {
+  struct minnow_error_data *d = minnow_int_error_data (g);
+  minnow_error_handler_cb cb;
+  void *data;
+
+  MINNOW_LOCK_FOR_SCOPE (g);
+  cb = current_handler (g, d, &data);
   if (opaque_rtn)
-    *opaque_rtn = g->error_cb_data;
-  return g->error_cb;
+    *opaque_rtn = data;
+  return cb;
 }
 
+/* push and pop change only the calling thread's handler. */
 void
 minnow_push_error_handler (minnow_h *g, minnow_error_handler_cb cb,
                            void *opaque)
 {
-  g->error_stack = minnow_int_safe_realloc (g, g->error_stack,
-                                            (g->nr_error_stack + 1)
-                                            * sizeof g->error_stack[0]);
-  g->error_stack[g->nr_error_stack].cb = g->error_cb;
-  g->error_stack[g->nr_error_stack].data = g->error_cb_data;
-  g->nr_error_stack++;
-  minnow_set_error_handler (g, cb, opaque);
+  struct minnow_error_data *d = minnow_int_error_data (g);
+  void *data;
+
+  MINNOW_LOCK_FOR_SCOPE (g);
+  d->stack = minnow_int_safe_realloc (g, d->stack,
+                                      (d->nr_stack + 1) * sizeof d->stack[0]);
+  d->stack[d->nr_stack].cb = current_handler (g, d, &data);
+  d->stack[d->nr_stack].data = data;
+  d->nr_stack++;
+  d->have_cb = 1;
+  d->cb = cb;
+  d->cb_data = opaque;
 }
 
 /* Popping more than was pushed restores the default handler, as in
@@ -62,41 +140,82 @@ minnow_push_error_handler (minnow_h *g, minnow_error_handler_cb cb,
 void
 minnow_pop_error_handler (minnow_h *g)
 {
-  if (g->nr_error_stack == 0) {
-    minnow_set_error_handler (g, minnow_int_default_error_handler, NULL);
+  struct minnow_error_data *d = minnow_int_error_data (g);
+
+  MINNOW_LOCK_FOR_SCOPE (g);
+  d->have_cb = 1;
+  if (d->nr_stack == 0) {
+    d->cb = minnow_int_default_error_handler;
+    d->cb_data = NULL;
     return;
   }
-  g->nr_error_stack--;
-  minnow_set_error_handler (g, g->error_stack[g->nr_error_stack].cb,
-                            g->error_stack[g->nr_error_stack].data);
+  d->nr_stack--;
+  d->cb = d->stack[d->nr_stack].cb;
+  d->cb_data = d->stack[d->nr_stack].data;
+}
+
+void
+minnow_int_quiet_errors_begin (minnow_h *g, struct minnow_saved_error *s)
+{
+  struct minnow_error_data *d = minnow_int_error_data (g);
+
+  s->msg = d->last_error ? strdup (d->last_error) : NULL;
+  s->errnum = d->last_errnum;
+  s->have_cb = d->have_cb;
+  s->cb = d->cb;
+  s->cb_data = d->cb_data;
+  d->have_cb = 1;
+  d->cb = NULL;
+  d->cb_data = NULL;
+}
+
+void
+minnow_int_quiet_errors_end (minnow_h *g, struct minnow_saved_error *s)
+{
+  struct minnow_error_data *d = minnow_int_error_data (g);
+
+  d->have_cb = s->have_cb;
+  d->cb = s->cb;
+  d->cb_data = s->cb_data;
+  if (s->msg) {
+    free (d->last_error);
+    d->last_error = s->msg;
+    d->last_errnum = s->errnum;
+  }
 }
 
 void
 minnow_set_out_of_memory_handler (minnow_h *g, minnow_abort_cb cb)
 {
+  MINNOW_LOCK_FOR_SCOPE (g);
   g->abort_cb = cb;
 }
 
 minnow_abort_cb
 minnow_get_out_of_memory_handler (minnow_h *g)
 {
+  MINNOW_LOCK_FOR_SCOPE (g);
   return g->abort_cb;
 }
 
 static void
 set_last_error (minnow_h *g, int errnum, const char *msg)
 {
+  struct minnow_error_data *d = minnow_int_error_data (g);
   char *copy = strdup (msg);
+  minnow_error_handler_cb cb;
+  void *data;
 
   if (copy == NULL)
     g->abort_cb ();
-  free (g->last_error);
-  g->last_error = copy;
-  g->last_errnum = errnum;
+  free (d->last_error);
+  d->last_error = copy;
+  d->last_errnum = errnum;
   if (g->trace)
     minnow_int_trace (g, "error: %s", msg);
-  if (g->error_cb)
-    g->error_cb (g, g->error_cb_data, msg);
+  cb = current_handler (g, d, &data);
+  if (cb)
+    cb (g, data, msg);
 }
 
 void

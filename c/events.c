@@ -20,6 +20,7 @@ int
 minnow_set_event_callback (minnow_h *g, minnow_event_callback cb,
                            uint64_t event_bitmask, int flags, void *opaque)
 {
+  MINNOW_LOCK_FOR_SCOPE (g);
   if (cb == NULL) {
     minnow_int_error_errno (g, EINVAL, "set_event_callback: callback is NULL");
     return -1;
@@ -47,6 +48,7 @@ minnow_set_event_callback (minnow_h *g, minnow_event_callback cb,
 void
 minnow_delete_event_callback (minnow_h *g, int event_handle)
 {
+  MINNOW_LOCK_FOR_SCOPE (g);
   if (event_handle < 0 || (size_t) event_handle >= g->nr_events)
     return;
   g->events[event_handle].bitmask = 0;

@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef HAVE_VALGRIND_HELGRIND_H
+#include <valgrind/helgrind.h>
+#endif
+
 #include "minnow-internal.h"
 #include "actions-internal.h"
 
@@ -20,6 +24,7 @@ static minnow_h *handles;
 static int atexit_registered;
 
 static void close_handles (void);
+static int init_locks (minnow_h *g);
 
 minnow_h *
 minnow_create (void)
@@ -35,6 +40,15 @@ minnow_create_flags (unsigned flags, ...)
   g = calloc (1, sizeof *g);
   if (g == NULL)
     return NULL;
+  if (init_locks (g) == -1) {
+    free (g);
+    return NULL;
+  }
+#ifdef HAVE_VALGRIND_HELGRIND_H
+  /* user_cancel is a signal-safe flag, set without the lock from any
+   * thread or a signal handler and read by the call in progress. */
+  VALGRIND_HG_DISABLE_CHECKING (&g->user_cancel, sizeof g->user_cancel);
+#endif
   g->create_flags = flags;
   g->state = STATE_CONFIG;
   g->error_cb = minnow_int_default_error_handler;
@@ -65,12 +79,55 @@ minnow_create_flags (unsigned flags, ...)
 
  error:
   minnow_int_free_properties (g);
-  free (g->last_error);
+  minnow_int_free_error_data (g);
   free (g->backend);
+  pthread_mutex_destroy (&g->lock);
+  pthread_mutex_destroy (&g->error_lock);
   free (g);
   return NULL;
 }
 
+/* The handle lock is recursive: an event callback may call back into the
+ * handle from the thread that runs it. */
+static int
+init_locks (minnow_h *g)
+{
+  pthread_mutexattr_t attr;
+  int r;
+
+  if (pthread_mutexattr_init (&attr) != 0)
+    return -1;
+  r = pthread_mutexattr_settype (&attr, PTHREAD_MUTEX_RECURSIVE);
+  if (r == 0)
+    r = pthread_mutex_init (&g->lock, &attr);
+  pthread_mutexattr_destroy (&attr);
+  if (r != 0)
+    return -1;
+  if (pthread_mutex_init (&g->error_lock, NULL) != 0) {
+    pthread_mutex_destroy (&g->lock);
+    return -1;
+  }
+  return 0;
+}
+
+minnow_h *
+minnow_int_lock (minnow_h *g)
+{
+  pthread_mutex_lock (&g->lock);
+  return g;
+}
+
+void
+minnow_int_unlock_cleanup (minnow_h **gp)
+{
+  if (*gp != NULL)
+    pthread_mutex_unlock (&(*gp)->lock);
+}
+
+/* close waits for a call running in another thread to finish, then
+ * closes.  It must be the last use of the handle: a thread that calls
+ * in after it (or waits on the lock while it frees) uses freed memory,
+ * as with any library's close. */
 void
 minnow_close (minnow_h *g)
 {
@@ -79,11 +136,13 @@ minnow_close (minnow_h *g)
 
   if (g == NULL)
     return;
+  pthread_mutex_lock (&g->lock);
   /* The call that runs the callback still uses the handle: freeing it
    * here would pull it from under that call. */
   if (g->in_callback > 0) {
     minnow_int_error_errno (g, EBUSY, "close: cannot close the handle from "
                             "inside one of its event callbacks");
+    pthread_mutex_unlock (&g->lock);
     return;
   }
 
@@ -95,7 +154,7 @@ minnow_close (minnow_h *g)
   if (g->autosync && g->state == STATE_READY) {
     if (minnow_sync (g) == -1)
       minnow_int_warning (g, "autosync failed: %s",
-                          g->last_error ? g->last_error : "");
+                          minnow_last_error (g) ? minnow_last_error (g) : "");
   }
 
   if (g->state != STATE_CONFIG)
@@ -118,12 +177,15 @@ minnow_close (minnow_h *g)
   free (g->pda);
   free (g->events);
   free (g->backend);
-  free (g->last_error);
+  minnow_int_free_error_data (g);
   free (g->const_string);
   minnow_int_free_properties (g);
   if (g->rbuf.data)
     minnow_rbuf_free (&g->rbuf);
   free (g->wbuf);
+  pthread_mutex_unlock (&g->lock);
+  pthread_mutex_destroy (&g->lock);
+  pthread_mutex_destroy (&g->error_lock);
   free (g);
 }
 

@@ -5,6 +5,7 @@
 #ifndef MINNOW_INTERNAL_H
 #define MINNOW_INTERNAL_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,8 +48,16 @@ struct minnow_h {
   int trace, verbose, autosync;
   char *backend;                /* "local" or "unix:PATH" */
 
-  char *last_error;
-  int last_errnum;
+  /* Every public call holds this recursive lock for its whole run, so
+   * that several threads can share the handle (calls serialize) and an
+   * event callback can call back into the handle from the same thread.
+   * Not taken by user_cancel, last_error and last_errno. */
+  pthread_mutex_t lock;
+
+  /* The last error and the error handler stack are each thread's own
+   * (errors.c); error_cb is the handler of threads that set none. */
+  pthread_mutex_t error_lock;   /* guards the list, a leaf lock */
+  struct minnow_error_data *error_data;
   minnow_error_handler_cb error_cb;
   void *error_cb_data;
   minnow_abort_cb abort_cb;
@@ -80,9 +89,6 @@ struct minnow_h {
   unsigned serial;
   volatile sig_atomic_t user_cancel;
 
-  /* push/pop_error_handler: the saved handlers, innermost last. */
-  struct error_handler_save { minnow_error_handler_cb cb; void *data; } *error_stack;
-  size_t nr_error_stack;
 
   /* Properties (properties.c).  NULL strings mean "the default". */
   char *int_tmpdir, *env_tmpdir;     /* set_tmpdir; MINNOW_TMPDIR */
@@ -113,6 +119,32 @@ extern const struct backend_ops minnow_backend_local;
 extern const struct backend_ops minnow_backend_unix;
 
 /* errors.c */
+struct error_handler_save { minnow_error_handler_cb cb; void *data; };
+struct minnow_error_data {
+  struct minnow_error_data *next;
+  pthread_t thread;
+  char *last_error;
+  int last_errnum;
+  int have_cb;                  /* the thread set its own handler */
+  minnow_error_handler_cb cb;
+  void *cb_data;
+  struct error_handler_save *stack;  /* push/pop, innermost last */
+  size_t nr_stack;
+};
+struct minnow_error_data *minnow_int_error_data (minnow_h *g);
+void minnow_int_free_error_data (minnow_h *g);
+/* Runs fn without calling the thread's error handler, keeping the
+ * thread's last error as it was before. */
+struct minnow_saved_error { char *msg; int errnum; int have_cb; minnow_error_handler_cb cb; void *cb_data; };
+void minnow_int_quiet_errors_begin (minnow_h *g, struct minnow_saved_error *s);
+void minnow_int_quiet_errors_end (minnow_h *g, struct minnow_saved_error *s);
+
+/* handle.c: the handle lock, held for the current scope. */
+minnow_h *minnow_int_lock (minnow_h *g);
+void minnow_int_unlock_cleanup (minnow_h **gp);
+#define MINNOW_LOCK_FOR_SCOPE(g) \
+  minnow_h *minnow_int_scope_lock_ __attribute__((cleanup (minnow_int_unlock_cleanup), unused)) \
+    = minnow_int_lock (g)
 void minnow_int_default_error_handler (minnow_h *g, void *opaque,
                                       const char *msg);
 void minnow_int_error_errno (minnow_h *g, int errnum, const char *fs, ...)

@@ -12,6 +12,8 @@ minnow_set_private (minnow_h *g, const char *key, void *data)
 {
   size_t i;
 
+  MINNOW_LOCK_FOR_SCOPE (g);
+
   for (i = 0; i < g->nr_pda; ++i)
     if (strcmp (g->pda[i].key, key) == 0) {
       g->pda[i].data = data;
@@ -29,6 +31,8 @@ minnow_get_private (minnow_h *g, const char *key)
 {
   size_t i;
 
+  MINNOW_LOCK_FOR_SCOPE (g);
+
   for (i = 0; i < g->nr_pda; ++i)
     if (strcmp (g->pda[i].key, key) == 0)
       return g->pda[i].data;
@@ -40,6 +44,7 @@ minnow_get_private (minnow_h *g, const char *key)
 void *
 minnow_next_private (minnow_h *g, const char **key_rtn)
 {
+  MINNOW_LOCK_FOR_SCOPE (g);
   while (g->pda_next < g->nr_pda) {
     struct pda_entry *e = &g->pda[g->pda_next++];
 
@@ -55,6 +60,7 @@ minnow_next_private (minnow_h *g, const char **key_rtn)
 void *
 minnow_first_private (minnow_h *g, const char **key_rtn)
 {
+  MINNOW_LOCK_FOR_SCOPE (g);
   g->pda_next = 0;
   return minnow_next_private (g, key_rtn);
 }

@@ -58,7 +58,6 @@ minnow_int_free_properties (minnow_h *g)
   free (g->path);
   free (g->hv);
   free (g->append);
-  free (g->error_stack);
 }
 
 static char **

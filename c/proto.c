@@ -421,21 +421,14 @@ discard_reply (minnow_h *g, const char *name)
 {
   minnow_message_header hdr;
   minnow_message_error err;
-  char *saved = g->last_error ? strdup (g->last_error) : NULL;
-  int saved_errnum = g->last_errnum;
-  minnow_error_handler_cb cb = g->error_cb;
+  struct minnow_saved_error saved;
 
   memset (&err, 0, sizeof err);
-  g->error_cb = NULL;
+  minnow_int_quiet_errors_begin (g, &saved);
   if (minnow_int_recv (g, name, &hdr, &err, NULL, NULL) == 0 &&
       hdr.status == MINNOW_STATUS_ERROR)
     xdr_free ((xdrproc_t) xdr_minnow_message_error, (char *) &err);
-  g->error_cb = cb;
-  if (saved) {
-    free (g->last_error);
-    g->last_error = saved;
-    g->last_errnum = saved_errnum;
-  }
+  minnow_int_quiet_errors_end (g, &saved);
 }
 
 static void

@@ -122,6 +122,7 @@ let pr_entry a =
 
 let pr_library_action a =
   pr "%s\n{\n" (c_proto (form a) a);
+  pr "  MINNOW_LOCK_FOR_SCOPE (g);\n";
   if a.optargs <> [] then
     pr "  const %s no_optargs = { .bitmask = 0 };\n" (argv_struct a);
   pr "  %s;\n\n" (ret_decl a);
@@ -186,6 +187,7 @@ let pr_daemon_action a =
   let file_in = List.find_opt (fun (t, _) -> t = FileIn) a.args in
   let file_out = List.find_opt (fun (t, _) -> t = FileOut) a.args in
   pr "%s\n{\n" (c_proto (form a) a);
+  pr "  MINNOW_LOCK_FOR_SCOPE (g);\n";
   if a.optargs <> [] then
     pr "  const %s no_optargs = { .bitmask = 0 };\n" (argv_struct a);
   if has_args then pr "  struct minnow_%s_args args;\n" n;

@@ -202,17 +202,24 @@ ocaml_minnow_set_event_callback (value gv, value closure, value eventsv)
   char key[64];
   int eh;
 
+  uint64_t events = (uint64_t) Int64_val (eventsv);
+
   *root = closure;
   caml_register_generational_global_root (root);
-  eh = minnow_set_event_callback (g, event_callback_wrapper,
-                                  (uint64_t) Int64_val (eventsv), 0, root);
+  /* Outside the runtime lock: the handle's lock may be held by a call in
+   * another thread whose callback needs the runtime. */
+  caml_enter_blocking_section ();
+  eh = minnow_set_event_callback (g, event_callback_wrapper, events, 0, root);
+  if (eh != -1) {
+    snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
+    minnow_set_private (g, key, root);
+  }
+  caml_leave_blocking_section ();
   if (eh == -1) {
     caml_remove_generational_global_root (root);
     free (root);
     ocaml_minnow_raise_error (g);
   }
-  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
-  minnow_set_private (g, key, root);
   CAMLreturn (Val_int (eh));
 }
 
@@ -225,11 +232,17 @@ ocaml_minnow_delete_event_callback (value gv, value ehv)
   char key[64];
   value *root;
 
-  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", Int_val (ehv));
+  int eh = Int_val (ehv);
+
+  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
+  caml_enter_blocking_section ();
   root = minnow_get_private (g, key);
   if (root) {
-    minnow_delete_event_callback (g, Int_val (ehv));
+    minnow_delete_event_callback (g, eh);
     minnow_set_private (g, key, NULL);
+  }
+  caml_leave_blocking_section ();
+  if (root) {
     caml_remove_generational_global_root (root);
     free (root);
   }
@@ -334,8 +347,8 @@ ocaml_minnow_close (value gv)
 
   if (g) {
     Handle_val (gv) = NULL;
-    roots = take_roots (g, 0);
     caml_enter_blocking_section ();
+    roots = take_roots (g, 0);
     minnow_close (g);          /* the CLOSE event still reaches the closures */
     caml_leave_blocking_section ();
     free_roots (roots);

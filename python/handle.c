@@ -287,9 +287,10 @@ minnow_py_close (PyObject *self, PyObject *args)
   g = minnow_py_get_handle (py_g, "close");
   if (g == NULL)
     return NULL;
-  cbs = event_callables (g);
-
+  /* Without the GIL: close (and the private-data walk) wait for a call
+   * running in another thread, whose callbacks may need the GIL. */
   Py_BEGIN_ALLOW_THREADS
+  cbs = event_callables (g);
   minnow_close (g);
   Py_END_ALLOW_THREADS
 
@@ -352,14 +353,21 @@ minnow_py_set_event_callback (PyObject *self, PyObject *args)
     PyErr_SetString (PyExc_TypeError, "set_event_callback: the callback is not callable");
     return NULL;
   }
+  /* The handle's lock may be held by a call in another thread whose
+   * callbacks need the GIL: wait for it without the GIL. */
+  Py_INCREF (cb);
+  Py_BEGIN_ALLOW_THREADS
   eh = minnow_set_event_callback (g, event_callback_wrapper, events, 0, cb);
+  if (eh != -1) {
+    snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
+    minnow_set_private (g, key, cb);
+  }
+  Py_END_ALLOW_THREADS
   if (eh == -1) {
+    Py_DECREF (cb);
     minnow_py_raise_error (g);
     return NULL;
   }
-  Py_INCREF (cb);
-  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
-  minnow_set_private (g, key, cb);
   return PyLong_FromLong (eh);
 }
 
@@ -377,12 +385,15 @@ minnow_py_delete_event_callback (PyObject *self, PyObject *args)
   if (g == NULL)
     return NULL;
   snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
+  Py_BEGIN_ALLOW_THREADS
   cb = minnow_get_private (g, key);
   if (cb) {
     minnow_delete_event_callback (g, eh);
     minnow_set_private (g, key, NULL);
-    Py_DECREF (cb);
   }
+  Py_END_ALLOW_THREADS
+  if (cb)
+    Py_DECREF (cb);
   Py_RETURN_NONE;
 }
 

@@ -205,6 +205,63 @@ def user_cancel_when_idle():
     g.close()
 
 
+@test
+def one_handle_shared_by_eight_threads():
+    # Calls from several threads serialize on the handle's lock; each
+    # caller gets its own answer and its own exception.
+    g = launched()
+    failures = []
+
+    def work(n):
+        try:
+            for i in range(40):
+                word = "thread %d call %d" % (n, i)
+                got = g.internal_test_rstring(word)
+                if got != word:
+                    failures.append("%r answered %r" % (word, got))
+                try:
+                    g.internal_test_rstring("error:ENOENT")
+                    failures.append("no exception")
+                except RuntimeError as e:
+                    if e.errno != errno.ENOENT:
+                        failures.append("errno %r" % e.errno)
+        except Exception as e:
+            failures.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+        expect("a thread is stuck", False, t.is_alive())
+    expect("failures", [], failures)
+    g.close()
+
+
+@test
+def set_event_callback_while_another_thread_calls():
+    # A thread running a call whose progress callbacks need the GIL, and
+    # a thread that registers and deletes callbacks meanwhile: neither may
+    # wait for the other forever.
+    g = launched()
+    seen = []
+    g.set_event_callback(lambda *a: seen.append(1), minnow.EVENT_PROGRESS)
+
+    def progress():
+        g.internal_test_progress(30)
+
+    t = threading.Thread(target=progress, daemon=True)
+    t.start()
+    for _ in range(20):
+        eh = g.set_event_callback(lambda *a: None, minnow.EVENT_PROGRESS)
+        g.delete_event_callback(eh)
+        time.sleep(0.005)
+    t.join(30)
+    expect("the progress call is stuck", False, t.is_alive())
+    expect("progress events arrived", True, len(seen) > 0)
+    g.close()
+
+
 def main():
     print("1..%d" % len(tests))
     for n, t in enumerate(tests, 1):

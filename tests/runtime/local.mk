@@ -8,10 +8,11 @@ runtime_tests = \
   runtime/test-fuzz \
   runtime/test-disk-create \
   runtime/test-lifeline \
-  runtime/test-abuse
+  runtime/test-abuse \
+  runtime/test-threads
 check_PROGRAMS += $(runtime_tests)
-TESTS += $(runtime_tests) runtime/test-sandbox.sh
-EXTRA_DIST += runtime/test-sandbox.sh
+TESTS += $(runtime_tests) runtime/test-sandbox.sh runtime/test-threads-helgrind.sh
+EXTRA_DIST += runtime/test-sandbox.sh runtime/test-threads-helgrind.sh
 VALGRIND_TESTS += $(runtime_tests)
 EXTRA_DIST += tap.h
 
@@ -45,3 +46,5 @@ runtime_test_handle_api_SOURCES = runtime/test-handle-api.c tap.h
 runtime_test_handle_api_LDADD = $(runtime_libs)
 runtime_test_abuse_SOURCES = runtime/test-abuse.c tap.h
 runtime_test_abuse_LDADD = $(runtime_libs)
+runtime_test_threads_SOURCES = runtime/test-threads.c tap.h
+runtime_test_threads_LDADD = $(runtime_libs)

@@ -236,12 +236,54 @@ event_callback (minnow_h *g, void *opaque, uint64_t event,
 /* set_event_callback(proc, events) as libguestfs, and minnow's
  * set_event_callback(events) { |event, event_handle, buf, array| ... }
  * or set_event_callback(events, proc). */
+struct set_cb_args {
+  minnow_h *g;
+  uint64_t events;
+  void *proc;
+  int eh;
+};
+
+static void *
+set_cb_without_gvl (void *opaque)
+{
+  struct set_cb_args *a = opaque;
+  char key[64];
+
+  a->eh = minnow_set_event_callback (a->g, event_callback, a->events, 0,
+                                     a->proc);
+  if (a->eh != -1) {
+    snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", a->eh);
+    minnow_set_private (a->g, key, a->proc);
+  }
+  return NULL;
+}
+
+struct delete_cb_args {
+  minnow_h *g;
+  int eh;
+  int found;
+};
+
+static void *
+delete_cb_without_gvl (void *opaque)
+{
+  struct delete_cb_args *a = opaque;
+  char key[64];
+
+  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", a->eh);
+  if (minnow_get_private (a->g, key)) {
+    minnow_delete_event_callback (a->g, a->eh);
+    minnow_set_private (a->g, key, NULL);
+    a->found = 1;
+  }
+  return NULL;
+}
+
 static VALUE
 handle_set_event_callback (int argc, VALUE *argv, VALUE self)
 {
   minnow_h *g = minnow_rb_handle (self, "set_event_callback");
   VALUE events, opt, blk, proc;
-  char key[64];
   int eh;
 
   rb_scan_args (argc, argv, "11&", &events, &opt, &blk);
@@ -255,14 +297,18 @@ handle_set_event_callback (int argc, VALUE *argv, VALUE self)
   proc = NIL_P (opt) ? blk : opt;
   if (NIL_P (proc))
     rb_raise (rb_eArgError, "set_event_callback: give a block or a proc");
-  eh = minnow_set_event_callback (g, event_callback, NUM2ULL (events), 0,
-                                  (void *) proc);
+  {
+    struct set_cb_args a = { g, NUM2ULL (events), (void *) proc, -1 };
+
+    /* Without the GVL: the handle's lock may be held by a call in
+     * another thread whose callback needs the GVL. */
+    rb_thread_call_without_gvl (set_cb_without_gvl, &a, NULL, NULL);
+    eh = a.eh;
+  }
   if (eh == -1)
     minnow_rb_raise_error (g);
   /* Keep the proc alive while the handle may call it. */
   rb_hash_aset (rb_iv_get (self, "@callbacks"), INT2NUM (eh), proc);
-  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
-  minnow_set_private (g, key, (void *) proc);
   return INT2NUM (eh);
 }
 
@@ -270,15 +316,11 @@ static VALUE
 handle_delete_event_callback (VALUE self, VALUE ehv)
 {
   minnow_h *g = minnow_rb_handle (self, "delete_event_callback");
-  char key[64];
-  int eh = NUM2INT (ehv);
+  struct delete_cb_args a = { g, NUM2INT (ehv), 0 };
 
-  snprintf (key, sizeof key, EVENT_KEY_PREFIX "%d", eh);
-  if (minnow_get_private (g, key)) {
-    minnow_delete_event_callback (g, eh);
-    minnow_set_private (g, key, NULL);
+  rb_thread_call_without_gvl (delete_cb_without_gvl, &a, NULL, NULL);
+  if (a.found)
     rb_hash_delete (rb_iv_get (self, "@callbacks"), ehv);
-  }
   return Qnil;
 }
 
