@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/ipc.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -120,6 +122,16 @@ try_mount (void)
   return mount ("none", "/tmp", "tmpfs", 0, NULL);
 }
 
+/* A call outside the allow-list that is not dangerous enough to kill
+ * for: System V message queues, which nothing in minnow uses. */
+static int
+try_unlisted_call (void)
+{
+  long r = syscall (SYS_msgget, (long) IPC_PRIVATE, 0600L);
+
+  return r == -1 ? -1 : 0;
+}
+
 static const struct probe probes[] = {
   { "read-host-file", "open a host file (/etc/passwd) for reading",
     try_read_host_file },
@@ -130,6 +142,8 @@ static const struct probe probes[] = {
   { "ptrace-parent", "ptrace the parent process", try_ptrace_parent },
   { "raise-capability", "raise CAP_DAC_READ_SEARCH", try_raise_capability },
   { "mount", "mount a tmpfs", try_mount },
+  { "unlisted-call", "make a system call outside the allow-list (msgget)",
+    try_unlisted_call },
 };
 
 #define NR_PROBES (sizeof probes / sizeof probes[0])
