@@ -192,6 +192,8 @@ struct engine_fs {
 const char *engine_last_error (struct engine_fs *fs);
 
 extern const struct engine_ops engine_ext2_ops;
+/* FAT12/16/32 with long names (storage/engines/fat/); type "vfat". */
+extern const struct engine_ops engine_fat_ops;
 ssize_t engine_ext2_read_run (struct engine_fs *fs, uint64_t ino, void *buf,
                               size_t count, uint64_t offset);
 ssize_t engine_ext2_write_run (struct engine_fs *fs, uint64_t ino,
