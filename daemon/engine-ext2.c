@@ -646,6 +646,23 @@ engine_last_error (struct engine_fs *efs)
   return efs->last_error;
 }
 
+static char engine_note_text[256];
+static char engine_note_taken[256];
+
+void
+engine_note (const char *msg)
+{
+  snprintf (engine_note_text, sizeof engine_note_text, "%s", msg);
+}
+
+const char *
+engine_take_note (void)
+{
+  memcpy (engine_note_taken, engine_note_text, sizeof engine_note_taken);
+  engine_note_text[0] = '\0';
+  return engine_note_taken;
+}
+
 /* ---------------------------------------------------------------- */
 /* Inodes: times, ids, device numbers.                                */
 

@@ -31,6 +31,8 @@ fat_error (struct fat_fs *fs, int err, const char *fmt, ...)
   va_start (ap, fmt);
   vsnprintf (fs->hdr.last_error, sizeof fs->hdr.last_error, fmt, ap);
   va_end (ap);
+  if (err == EUCLEAN || err == EIO)
+    engine_note (fs->hdr.last_error);
   return -err;
 }
 
@@ -262,11 +264,23 @@ mark_dirty (struct fat_fs *fs, uint64_t off, size_t len)
   fs->any_dirty = 1;
 }
 
+static int
+is_cluster (struct fat_fs *fs, uint32_t v)
+{
+  return v >= 2 && v <= fs->nclusters + 1;
+}
+
 void
 fat_set (struct fat_fs *fs, uint32_t c, uint32_t v)
 {
   uint64_t off;
   unsigned char *p;
+  uint32_t old = fat_get (fs, c);
+
+  if (is_cluster (fs, old))
+    fs->linked[old / 8] &= ~(1 << (old % 8));
+  if (is_cluster (fs, v))
+    fs->linked[v / 8] |= 1 << (v % 8);
 
   switch (fs->bits) {
   case 12:
@@ -377,6 +391,14 @@ fat_chain (struct fat_fs *fs, uint32_t first, const uint32_t **chain_r,
       return fat_error (fs, EUCLEAN, "cluster chain starting at %u runs "
                         "into a bad cluster after %u", first, c);
     c = next;
+  }
+  /* Checked after the walk, so that a loop back to the start is called
+   * a loop. */
+  if (fs->linked[first / 8] & (1 << (first % 8))) {
+    fat_chain_forget (fs);
+    return fat_error (fs, EUCLEAN, "cross-linked cluster chains: a chain "
+                      "starts at cluster %u, which another chain links to "
+                      "(run fsck.fat)", first);
   }
   fs->chain_first = first;
   *chain_r = fs->chain;
@@ -492,22 +514,20 @@ check_cross_links (struct fat_fs *fs)
 
   if (seen == NULL)
     return -ENOMEM;
+  fs->linked = seen;
   fs->free_count = 0;
   for (c = 2; c <= max; c++) {
     v = fat_get (fs, c);
     if (v == 0)
       fs->free_count++;
     else if (v >= 2 && v <= max) {
-      if (seen[v / 8] & (1 << (v % 8))) {
-        free (seen);
+      if (seen[v / 8] & (1 << (v % 8)))
         return fat_error (fs, EUCLEAN, "cross-linked cluster chains: "
                           "cluster %u is linked from two chains "
                           "(run fsck.fat)", v);
-      }
       seen[v / 8] |= 1 << (v % 8);
     }
   }
-  free (seen);
   return 0;
 }
 
@@ -579,6 +599,7 @@ fat_open (const struct engine_range *range, struct engine_fs **fs_r,
                      : strerror (-r));
   free (fs->fat);
   free (fs->fat_dirty);
+  free (fs->linked);
   free (fs->chain);
   free (fs);
   return r;
@@ -656,6 +677,7 @@ fat_close (struct engine_fs *efs)
 
   free (fs->fat);
   free (fs->fat_dirty);
+  free (fs->linked);
   free (fs->chain);
   free (fs);
   return r;

@@ -21,7 +21,8 @@
  * Hostile images: every chain walk is bounded by the cluster count (a
  * longer chain is a loop), a chain must not run into a free, reserved
  * or bad cluster, two FAT entries pointing at one cluster (a cross-link)
- * make open fail, directories are bounded at 2 MiB as the kernel bounds
+ * make open fail, a chain starting at a cluster that another chain
+ * links to is a cross-link too, directories are bounded at 2 MiB as the kernel bounds
  * them, and recursion into directories is bounded by a depth.  Each
  * gives -EUCLEAN with a message in engine_last_error.
  */
@@ -75,6 +76,9 @@ struct fat_fs {
   int any_dirty;
   uint32_t free_count;
   uint32_t next_free;
+  /* One bit per cluster: some FAT entry links to it.  A chain must not
+   * start at such a cluster (it would share the rest of another). */
+  unsigned char *linked;
 
   /* The last chain walked (by first cluster), for sequential I/O. */
   uint32_t chain_first;
