@@ -1198,6 +1198,26 @@ fat_remove_tree (struct engine_fs *efs, uint64_t dir)
   return remove_tree (FAT (efs), dir, 0);
 }
 
+struct ino_ctx {
+  uint64_t ino;
+  uint32_t slot, first_slot;
+  int found;
+};
+
+static int
+find_ino (struct fat_fs *fs, struct dir *d, struct name_rec *rec,
+          void *opaque)
+{
+  struct ino_ctx *c = opaque;
+
+  if (slot_ino (fs, d, rec->slot) != c->ino)
+    return 0;
+  c->slot = rec->slot;
+  c->first_slot = rec->first_slot;
+  c->found = 1;
+  return 1;
+}
+
 int
 fat_rename (struct engine_fs *efs, uint64_t olddir, const char *oldname,
             uint64_t newdir, const char *newname)
@@ -1254,10 +1274,20 @@ fat_rename (struct engine_fs *efs, uint64_t olddir, const char *oldname,
   r = dir_add (fs, newdir, newname, de, &ino);
   if (r < 0)
     return r;
-  r = find_entry (fs, olddir, oldname, &od, &oslot, &ofirst, de);
+  /* The old entry, by its position: the new name's short alias could
+   * match the old name. */
+  r = dir_load (fs, olddir, &od);
   if (r < 0)
     return r;
-  r = dir_remove_slots (fs, &od, ofirst, oslot);
+  {
+    struct ino_ctx c = { .ino = oino };
+
+    r = dir_iterate (fs, &od, find_ino, &c);
+    if (r >= 0 && !c.found)
+      r = fat_error (fs, EIO, "the renamed entry moved");
+    if (r >= 0)
+      r = dir_remove_slots (fs, &od, c.first_slot, c.slot);
+  }
   dir_free (&od);
   if (r == 0 && isdir && olddir != newdir) {
     uint32_t c = fat_de_cluster (fs, de);
