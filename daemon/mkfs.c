@@ -394,12 +394,15 @@ copy_extents (int from, uint64_t from_base, int to, uint64_t to_base,
   while (pos < len) {
     off_t data = lseek (from, from_base + pos, SEEK_DATA), hole;
 
-    if (data < 0)
-      return errno == ENXIO ? 0 : -errno;
-    if ((uint64_t) data >= from_base + len)
+    if (data < 0 && errno == ENXIO)
       return 0;
-    hole = lseek (from, data, SEEK_HOLE);
-    if (hole < 0)
+    if (data < 0 && errno == EINVAL) /* no SEEK_DATA here: all is data */
+      data = from_base + pos, hole = from_base + len;
+    else if (data < 0)
+      return -errno;
+    else if ((uint64_t) data >= from_base + len)
+      return 0;
+    else if ((hole = lseek (from, data, SEEK_HOLE)) < 0)
       return -errno;
     if ((uint64_t) hole > from_base + len)
       hole = from_base + len;
