@@ -10,7 +10,11 @@
 void
 reply_errno_path (int r, const char *path)
 {
-  if (r == -ENODEV)
+  const char *note = engine_take_note ();
+
+  if ((r == -EUCLEAN || r == -EIO) && note[0])
+    reply_with_error_errno (-r, "%s: %s: %s", path, strerror (-r), note);
+  else if (r == -ENODEV)
     reply_with_error_errno (ENODEV, "%s: no filesystem is mounted on / "
                             "(call mount first)", path);
   else

@@ -137,17 +137,26 @@ do_vfs_uuid (const char *mountable)
   struct engine_fs *fs;
   unsigned char u[16];
   char *ret;
-  int opened, r;
+  int opened, r, is_fat;
 
   fs = fs_of (mountable, 0, &opened);
   if (fs == NULL)
     return NULL;
+  is_fat = fs->ops == &engine_fat_ops;
   r = fs->ops->get_uuid (fs, u);
   if (opened)
     fs->ops->close (fs);
   if (r < 0) {
     reply_errno_path (r, mountable);
     return NULL;
+  }
+  /* FAT's volume serial number, as blkid shows it. */
+  if (is_fat) {
+    if (asprintf (&ret, "%02X%02X-%02X%02X", u[0], u[1], u[2], u[3]) == -1) {
+      reply_with_perror ("asprintf");
+      return NULL;
+    }
+    return ret;
   }
   if (asprintf (&ret, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
                 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
@@ -169,6 +178,12 @@ do_set_label (const char *mountable, const char *label)
   if (fs == NULL)
     return -1;
   r = fs->ops->set_label (fs, label);
+  if (r < 0 && fs->ops == &engine_fat_ops) {
+    reply_with_error_errno (-r, "%s: %s", mountable, engine_last_error (fs));
+    if (opened)
+      fs->ops->close (fs);
+    return -1;
+  }
   if (opened)
     r2 = fs->ops->close (fs);
   else if (r == 0)

@@ -388,7 +388,7 @@ do_filesystem_available (const char *filesystem)
 {
   /* The filesystems an engine can mount. */
   return strcmp (filesystem, "ext2") == 0 || strcmp (filesystem, "ext3") == 0
-    || strcmp (filesystem, "ext4") == 0;
+    || strcmp (filesystem, "ext4") == 0 || strcmp (filesystem, "vfat") == 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -407,14 +407,24 @@ do_fsck (const char *fstype, const char *device)
   char *msg = NULL;
   int status;
 
-  if (!is_ext (fstype)) {
-    reply_with_error_errno (EINVAL, "%s: minnow checks only ext2, ext3 "
-                            "and ext4 filesystems", fstype);
+  if (!is_ext (fstype) && !storage_is_fat_type (fstype)) {
+    reply_with_error_errno (EINVAL, "%s: minnow checks only ext2, ext3, "
+                            "ext4 and vfat filesystems", fstype);
     return -1;
   }
   if (device_in_use (device)) {
     reply_with_error_errno (EBUSY, "%s: device is mounted", device);
     return -1;
+  }
+  if (storage_is_fat_type (fstype)) {
+    /* fsck -a: fsck.fat -a, the exit status is the answer. */
+    status = storage_fsck_fat (device, 1, NULL, &msg);
+    if (status < 0) {
+      reply_errno_msg (status, device, msg);
+      return -1;
+    }
+    free (msg);
+    return status;
   }
   /* fsck -a: e2fsck -p, the exit status is the answer. */
   status = storage_e2fsck (device, "-p", NULL, &msg);

@@ -148,11 +148,13 @@ do_mount_vfs (const char *options, const char *vfstype,
               const char *mountable, const char *mountpoint)
 {
   /* The engine reads ext2, ext3 and ext4 alike, as Linux's ext4 driver
-   * does; other types have no engine here. */
+   * does; the FAT engine vfat (msdos names it too); other types have no
+   * engine here. */
   if (strcmp (vfstype, "ext2") != 0 && strcmp (vfstype, "ext3") != 0
-      && strcmp (vfstype, "ext4") != 0) {
-    reply_with_error_errno (ENODEV, "%s: minnow mounts only ext2, ext3 and "
-                            "ext4 filesystems", vfstype);
+      && strcmp (vfstype, "ext4") != 0 && strcmp (vfstype, "vfat") != 0
+      && strcmp (vfstype, "msdos") != 0) {
+    reply_with_error_errno (ENODEV, "%s: minnow mounts only ext2, ext3, "
+                            "ext4 and vfat filesystems", vfstype);
     return -1;
   }
   return do_mount_options (options, mountable, mountpoint);

@@ -488,6 +488,15 @@ replace_existing (struct tar_in *c, struct mount *m, uint64_t dir,
   return 0;
 }
 
+/* FAT holds no owners and no permission bits: there, as tar does for a
+ * user who may not keep them, members keep only their times. */
+static void
+drop_unix_attrs (struct engine_fs *fs, struct engine_setattr *sa)
+{
+  if (fs->ops == &engine_fat_ops)
+    sa->mask &= ~(ENGINE_SET_MODE | ENGINE_SET_UID | ENGINE_SET_GID);
+}
+
 static int
 extract_entry (struct tar_in *c, struct archive *a, struct archive_entry *e)
 {
@@ -522,6 +531,7 @@ extract_entry (struct tar_in *c, struct archive *a, struct archive_entry *e)
     sa.gid = gid;
     if (set_xattrs (c, e, c->tm->fs, c->tino, ".") < 0)
       return -1;
+    drop_unix_attrs (c->tm->fs, &sa);
     return add_delayed_dir (c, c->tm->fs, c->tino, &sa);
   }
   if (member_place (c, rel, &m, &dir, &name) < 0)
@@ -580,6 +590,7 @@ extract_entry (struct tar_in *c, struct archive *a, struct archive_entry *e)
     sa.gid = gid;
     if (set_xattrs (c, e, m->fs, ino, rel) < 0)
       return -1;
+    drop_unix_attrs (m->fs, &sa);
     /* Its children change its times: set them at the end. */
     return add_delayed_dir (c, m->fs, ino, &sa);
   case AE_IFLNK: {
@@ -614,6 +625,7 @@ extract_entry (struct tar_in *c, struct archive *a, struct archive_entry *e)
   }
   if (set_xattrs (c, e, m->fs, ino, rel) < 0)
     return -1;
+  drop_unix_attrs (m->fs, &sa);
   r = m->fs->ops->setattr (m->fs, ino, &sa);
   if (r < 0)
     return fail_entry (c, -r, "%s: setting its attributes: %s", rel,

@@ -646,6 +646,23 @@ engine_last_error (struct engine_fs *efs)
   return efs->last_error;
 }
 
+static char engine_note_text[256];
+static char engine_note_taken[256];
+
+void
+engine_note (const char *msg)
+{
+  snprintf (engine_note_text, sizeof engine_note_text, "%s", msg);
+}
+
+const char *
+engine_take_note (void)
+{
+  memcpy (engine_note_taken, engine_note_text, sizeof engine_note_taken);
+  engine_note_text[0] = '\0';
+  return engine_note_taken;
+}
+
 /* ---------------------------------------------------------------- */
 /* Inodes: times, ids, device numbers.                                */
 
@@ -3211,7 +3228,9 @@ const struct engine_ops engine_ext2_ops = {
   .write_run = engine_ext2_write_run,
 };
 
-const struct engine_ops *const engine_list[] = { &engine_ext2_ops, NULL };
+const struct engine_ops *const engine_list[] = {
+  &engine_ext2_ops, &engine_fat_ops, NULL
+};
 
 const struct engine_ops *
 engine_probe (const struct engine_range *range, const char **type_r)

@@ -191,7 +191,16 @@ struct engine_fs {
 
 const char *engine_last_error (struct engine_fs *fs);
 
+/* The explanation of the last corruption (EUCLEAN) or I/O error (EIO)
+ * an engine returned through a path operation, which has no fs at hand
+ * when it replies: an engine notes it, the reply takes it (and so
+ * clears it).  engine_take_note returns "" when there is none. */
+void engine_note (const char *msg);
+const char *engine_take_note (void);
+
 extern const struct engine_ops engine_ext2_ops;
+/* FAT12/16/32 with long names (storage/engines/fat/); type "vfat". */
+extern const struct engine_ops engine_fat_ops;
 ssize_t engine_ext2_read_run (struct engine_fs *fs, uint64_t ino, void *buf,
                               size_t count, uint64_t offset);
 ssize_t engine_ext2_write_run (struct engine_fs *fs, uint64_t ino,

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "command.h"
 #include "storage.h"
@@ -71,6 +73,79 @@ valid_word (const char *s)
 }
 
 int
+storage_is_fat_type (const char *fstype)
+{
+  return strcmp (fstype, "vfat") == 0 || strcmp (fstype, "fat") == 0
+    || strcmp (fstype, "msdos") == 0;
+}
+
+/* mkfs.fat on the device's range: --offset in 512-byte sectors, the
+ * size in KiB; blocksize is the cluster size. */
+static int
+mkfs_fat (const char *device, int blocksize, const char *features,
+          int inode, const char *label, char **error_r)
+{
+  struct engine_range range;
+  struct command *cmd;
+  char *out = NULL, *line;
+  int r, status;
+
+  if (features || inode) {
+    storage_set_error (error_r, "vfat has no features or inodes to choose");
+    return -EINVAL;
+  }
+  if (blocksize != 0 && (blocksize < 512 || blocksize > 65536
+                         || (blocksize & (blocksize - 1)) != 0)) {
+    storage_set_error (error_r, "blocksize %d: FAT clusters are a power of "
+                       "two from 512 to 65536 bytes", blocksize);
+    return -EINVAL;
+  }
+  if (label && strlen (label) > 11) {
+    storage_set_error (error_r, "label \"%s\" is too long (vfat: 11 bytes)",
+                       label);
+    return -ERANGE;
+  }
+  if (label && (label[0] == '-' || label[0] == 0)) {
+    storage_set_error (error_r, "invalid label \"%s\"", label);
+    return -EINVAL;
+  }
+  r = storage_device_range (device, &range, error_r);
+  if (r < 0)
+    return r;
+  if (range.readonly) {
+    storage_set_error (error_r, "%s: device is read-only", device);
+    return -EROFS;
+  }
+  if (range.length < 64 * 1024 || range.offset % 512 != 0) {
+    storage_set_error (error_r, "%s: device too small or unaligned for FAT",
+                       device);
+    return -ENOSPC;
+  }
+  cmd = command_new (MKFS_FAT);
+  command_add_arg (cmd, "-I");  /* a partition's range, not a whole disk */
+  if (blocksize)
+    command_add_arg_format (cmd, "-s%d", blocksize / 512);
+  if (label) {
+    command_add_arg (cmd, "-n");
+    command_add_arg (cmd, label);
+  }
+  command_add_arg_format (cmd, "--offset=%" PRIu64, range.offset / 512);
+  command_add_arg (cmd, "/proc/self/fd/3");
+  command_add_arg_format (cmd, "%" PRIu64, range.length / 1024);
+  if (run_on_drive (cmd, range.fd, "mkfs.fat", &out, &status, error_r) < 0)
+    return -EIO;
+  if (status != 0) {
+    line = last_line (out);
+    storage_set_error (error_r, "mkfs.fat failed: %s", line ? line : "");
+    free (line);
+    free (out);
+    return -EIO;
+  }
+  free (out);
+  return 0;
+}
+
+int
 storage_mkfs (const char *fstype, const char *device, int blocksize,
               const char *features, int inode, const char *label,
               char **error_r)
@@ -82,10 +157,12 @@ storage_mkfs (const char *fstype, const char *device, int blocksize,
 
   if (error_r)
     *error_r = NULL;
+  if (storage_is_fat_type (fstype))
+    return mkfs_fat (device, blocksize, features, inode, label, error_r);
   if (strcmp (fstype, "ext2") != 0 && strcmp (fstype, "ext3") != 0
       && strcmp (fstype, "ext4") != 0) {
     storage_set_error (error_r, "%s: unsupported filesystem type "
-               "(minnow makes ext2, ext3 and ext4)", fstype);
+               "(minnow makes ext2, ext3, ext4 and vfat)", fstype);
     return -EINVAL;
   }
   if (blocksize != 0 && blocksize != 1024 && blocksize != 2048
@@ -300,4 +377,114 @@ storage_mke2fs (const char *device, const char *const *args,
   }
   free (out);
   return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* fsck.fat.                                                          */
+
+/* Copies the data extents of [off, off + len) of from (at from_base)
+ * to to (at to_base); holes stay holes. */
+static int
+copy_extents (int from, uint64_t from_base, int to, uint64_t to_base,
+              uint64_t len)
+{
+  static char buf[1 << 20];
+  uint64_t pos = 0;
+
+  while (pos < len) {
+    off_t data = lseek (from, from_base + pos, SEEK_DATA), hole;
+
+    if (data < 0 && errno == ENXIO)
+      return 0;
+    if (data < 0 && errno == EINVAL) /* no SEEK_DATA here: all is data */
+      data = from_base + pos, hole = from_base + len;
+    else if (data < 0)
+      return -errno;
+    else if ((uint64_t) data >= from_base + len)
+      return 0;
+    else if ((hole = lseek (from, data, SEEK_HOLE)) < 0)
+      return -errno;
+    if ((uint64_t) hole > from_base + len)
+      hole = from_base + len;
+    for (pos = data - from_base; pos < (uint64_t) hole - from_base;) {
+      size_t n = (uint64_t) hole - from_base - pos;
+      ssize_t got;
+
+      if (n > sizeof buf)
+        n = sizeof buf;
+      got = pread (from, buf, n, from_base + pos);
+      if (got <= 0)
+        return got < 0 ? -errno : -EIO;
+      if (pwrite (to, buf, got, to_base + pos) != got)
+        return -errno;
+      pos += got;
+    }
+  }
+  return 0;
+}
+
+int
+storage_fsck_fat (const char *device, int repair, char **output_r,
+                  char **error_r)
+{
+  struct engine_range range;
+  struct command *cmd;
+  char *out = NULL;
+  int r, status, fd, copy = -1;
+
+  if (error_r)
+    *error_r = NULL;
+  if (output_r)
+    *output_r = NULL;
+  r = storage_device_range (device, &range, error_r);
+  if (r < 0)
+    return r;
+  if (repair && range.readonly) {
+    storage_set_error (error_r, "%s: device is read-only", device);
+    return -EROFS;
+  }
+  fd = range.fd;
+  if (range.offset != 0) {
+    /* fsck.fat has no offset option: it checks a sparse copy. */
+    copy = memfd_create ("minnow-fsck-fat", MFD_CLOEXEC);
+    if (copy < 0 || ftruncate (copy, range.length) < 0
+        || (r = copy_extents (range.fd, range.offset, copy, 0,
+                              range.length)) < 0) {
+      storage_set_error (error_r, "%s: copying the filesystem for fsck.fat: "
+                         "%s", device, strerror (r < 0 ? -r : errno));
+      if (copy >= 0)
+        close (copy);
+      return -EIO;
+    }
+    fd = copy;
+  }
+  cmd = command_new (FSCK_FAT);
+  command_add_arg (cmd, repair ? "-a" : "-n");
+  command_add_arg (cmd, "/proc/self/fd/3");
+  if (run_on_drive (cmd, fd, "fsck.fat", &out, &status, error_r) < 0) {
+    if (copy >= 0)
+      close (copy);
+    return -EIO;
+  }
+  if (copy >= 0 && repair && status == 1) {
+    r = copy_extents (copy, 0, range.fd, range.offset, range.length);
+    if (r < 0) {
+      storage_set_error (error_r, "%s: writing fsck.fat's repairs back: %s",
+                         device, strerror (-r));
+      status = -EIO;
+    }
+  }
+  if (copy >= 0)
+    close (copy);
+  if (status >= 2) {
+    char *line = last_line (out);
+    storage_set_error (error_r, "fsck.fat failed (exit status %d): %s",
+                       status, line ? line : "");
+    free (line);
+  }
+  if (output_r)
+    *output_r = out;
+  else
+    free (out);
+  return status;
 }

@@ -338,7 +338,8 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
     return -EINVAL;
   }
   r = ops->open (&range, fs_r, &msg);
-  if (r == ENGINE_NEEDS_RECOVERY && !range.readonly) {
+  if (r == ENGINE_NEEDS_RECOVERY && !range.readonly
+      && ops == &engine_ext2_ops) {
     /* The journal needs replaying: e2fsck does it, then we retry. */
     char *fsck_err = NULL;
     int status;

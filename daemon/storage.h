@@ -144,6 +144,13 @@ int storage_mkfs (const char *fstype, const char *device, int blocksize,
 /* Runs e2fsck on the device's byte range with the given flags ("-fy",
  * "-fn", "-p" ...).  Returns e2fsck's exit status (>= 0) or a negative
  * errno when it could not run.  Output goes to *output_r if not NULL. */
+/* vfat, fat, msdos: the names mkfs and fsck take for FAT. */
+int storage_is_fat_type (const char *fstype);
+/* fsck.fat -a (repair) or -n on the device; returns its exit status
+ * (0 clean, 1 errors found, and repaired when asked), or a negative
+ * errno. */
+int storage_fsck_fat (const char *device, int repair, char **output_r,
+                      char **error_r);
 int storage_e2fsck (const char *device, const char *flags, char **output_r,
                     char **error_r);
 

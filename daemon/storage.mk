@@ -17,7 +17,13 @@ storage_core_sources = \
   engine.h engine-ext2.c storage.h mount.c part.h part.c mkfs.c \
   fsops.h fsops.c space.c
 
-minnowd_SOURCES += $(storage_core_sources) drives.c \
+# The FAT engine (issue 15) lives in its own directory.
+fat_engine_sources = \
+  ../storage/engines/fat/fat.h ../storage/engines/fat/fat-table.c \
+  ../storage/engines/fat/fat-dir.c ../storage/engines/fat/fat-file.c
+minnowd_CPPFLAGS += -I$(top_srcdir)/storage/engines/fat
+
+minnowd_SOURCES += $(storage_core_sources) $(fat_engine_sources) drives.c \
   storage-actions.h do-common.c do-part.c do-fs.c do-mount.c do-file.c \
   do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c \
   do-blockdev.c do-fsinfo.c do-ext.c do-e2attrs.c \

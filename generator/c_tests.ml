@@ -153,7 +153,7 @@ new_handle (void)
 
 (* Data safety after every test: unmount everything (which flushes it
    all, as close does), then every ext2/3/4 filesystem on the disks must
-   pass e2fsck -fn.  Emitted only when api.def has the actions it uses. *)
+   pass e2fsck -fn and every vfat one fsck.fat.  Emitted only when api.def has the actions it uses. *)
 let fsck_helper = {|
 static int
 filesystems_clean (minnow_h *g)
@@ -180,6 +180,13 @@ filesystems_clean (minnow_h *g)
       failed_call (g, "after the test: the filesystem must be clean");
       ret = -1;
     }
+    /* FAT (issue 15): fsck.fat must find nothing to repair. */
+    if (ret == 0 && strcmp (fs[i + 1], "vfat") == 0
+        && minnow_fsck (g, "vfat", fs[i]) != 0) {
+      fprintf (diag, "# after the test: fsck.fat %s\n", fs[i]);
+      failed_call (g, "after the test: the FAT filesystem must be clean");
+      ret = -1;
+    }
   }
   for (i = 0; fs[i] != NULL; ++i)
     free (fs[i]);
@@ -191,7 +198,7 @@ filesystems_clean (minnow_h *g)
 
 let has_fsck api =
   List.for_all (fun n -> List.exists (fun a -> a.name = n) api.actions)
-    ["umount_all"; "list_filesystems"; "e2fsck"; "is_ready"]
+    ["umount_all"; "list_filesystems"; "e2fsck"; "fsck"; "is_ready"]
 
 let tests api =
   List.concat_map (fun a ->
