@@ -10,7 +10,11 @@
 void
 reply_errno_path (int r, const char *path)
 {
-  if (r == -ENODEV)
+  if (r == -ENODEV && storage_virtual_mountpoints ())
+    reply_with_error_errno (ENODEV, "%s: no filesystem is mounted there "
+                            "(nothing is mounted on /, and this is a "
+                            "mount point of mkmountpoint)", path);
+  else if (r == -ENODEV)
     reply_with_error_errno (ENODEV, "%s: no filesystem is mounted on / "
                             "(call mount first)", path);
   else
