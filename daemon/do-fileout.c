@@ -178,6 +178,10 @@ do_base64_in (const char *filename)
     reply_errno_path (d.w.err ? d.w.err : r, filename);
     return -1;
   }
+  if (rf == -1 && errno == HOST_FILE_SHRANK) {
+    reply_with_error_errno (EIO, "%s: %s", filename, HOST_FILE_SHRANK_TEXT);
+    return -1;
+  }
   if (rf == -1) {
     reply_with_perror ("%s: reading the host file", filename);
     return -1;

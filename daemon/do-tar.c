@@ -178,6 +178,11 @@ tar_read_cb (struct archive *a, void *opaque, const void **buf)
     return len;
   if (r == 0)
     return 0;
+  if (r == -1 && errno == HOST_FILE_SHRANK) {
+    c->in_err = EIO;
+    archive_set_error (a, EIO, "%s", HOST_FILE_SHRANK_TEXT);
+    return -1;
+  }
   c->in_err = r == -2 ? EINTR : errno ? errno : EIO;
   archive_set_error (a, c->in_err, "%s", r == -2
                      ? "operation cancelled by the user"

@@ -21,9 +21,11 @@ transfer_test_checksum_LDADD = $(transfer_libs)
 # hostile archives; Python, through the binding.
 if HAVE_PYTHON
 TESTS += transfer/test-tar.py transfer/test-events.py transfer/test-offset.py
+# Host files truncated or removed during a transfer.
+TESTS += transfer/test-shrink.py
 endif
 EXTRA_DIST += transfer/test-tar.py transfer/test-events.py \
-  transfer/test-offset.py
+  transfer/test-offset.py transfer/test-shrink.py
 if HAVE_PERL
 TESTS += transfer/test-events.pl
 endif
