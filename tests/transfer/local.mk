@@ -23,9 +23,11 @@ if HAVE_PYTHON
 TESTS += transfer/test-tar.py transfer/test-events.py transfer/test-offset.py
 # Host files truncated or removed during a transfer.
 TESTS += transfer/test-shrink.py
+# lzop through the lzop program, against the host's lzop and tar.
+TESTS += transfer/test-lzop.py
 endif
 EXTRA_DIST += transfer/test-tar.py transfer/test-events.py \
-  transfer/test-offset.py transfer/test-shrink.py
+  transfer/test-offset.py transfer/test-shrink.py transfer/test-lzop.py
 if HAVE_PERL
 TESTS += transfer/test-events.pl
 endif
