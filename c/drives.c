@@ -185,3 +185,64 @@ minnow_int_free_drives (minnow_h *g)
   g->drives = NULL;
   g->nr_drives = 0;
 }
+
+int
+minnow_impl_max_disks (minnow_h *g)
+{
+  (void) g;
+  return MAX_DRIVES;
+}
+
+/* Each labelled drive's label maps to its device, and LABELn to its
+ * partition n, as libguestfs's /dev/disk/guestfs/LABEL names. */
+char **
+minnow_impl_list_disk_labels (minnow_h *g)
+{
+  char **parts, **ret;
+  size_t i, j, n = 0, nparts;
+
+  if (g->state != STATE_READY) {
+    minnow_int_error_errno (g, EINVAL, "list_disk_labels: the handle is not "
+                            "launched (call launch first)");
+    return NULL;
+  }
+  parts = minnow_list_partitions (g);
+  if (parts == NULL)
+    return NULL;
+  for (nparts = 0; parts[nparts]; nparts++)
+    ;
+  ret = minnow_int_safe_calloc (g, 2 * (g->nr_drives + nparts) + 1,
+                                sizeof *ret);
+  for (i = 0; i < g->nr_drives; i++) {
+    char *dev;
+    size_t dl;
+
+    if (g->drives[i].label == NULL)
+      continue;
+    dev = minnow_device_name (g, (int) i);
+    if (dev == NULL) {
+      for (j = 0; j < n; j++)
+        free (ret[j]);
+      free (ret);
+      for (j = 0; j < nparts; j++)
+        free (parts[j]);
+      free (parts);
+      return NULL;
+    }
+    dl = strlen (dev);
+    ret[n++] = minnow_int_safe_strdup (g, g->drives[i].label);
+    ret[n++] = dev;
+    for (j = 0; j < nparts; j++)
+      if (strncmp (parts[j], dev, dl) == 0
+          && parts[j][dl] >= '0' && parts[j][dl] <= '9') {
+        ret[n++] = minnow_int_safe_asprintf (g, "%s%s", g->drives[i].label,
+                                             parts[j] + dl);
+        ret[n++] = minnow_int_safe_strdup (g, parts[j]);
+      }
+  }
+  ret[n] = NULL;
+  for (j = 0; j < nparts; j++)
+    free (parts[j]);
+  free (parts);
+  return ret;
+}

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -522,6 +523,16 @@ minnow_int_file_in_send (minnow_h *g, int fd, int pass, int proc,
     }
     if (minnow_rbuf_poll_cancel (&g->rbuf, g->sock, progress_cb, g)) {
       ret = -2;
+      break;
+    }
+    /* A regular file that ends before its size at the start was
+     * truncated while we read it: fail rather than store it short. */
+    if (n == 0 && pos < total && fstat (fd, &st) == 0 &&
+        (uint64_t) st.st_size < total) {
+      minnow_int_error_errno (g, EIO, "%s: the host file shrank while it "
+                              "was being read (%" PRIu64 " of %" PRIu64
+                              " bytes)", filename, pos, total);
+      ret = -1;
       break;
     }
     if (minnow_send_chunk (g->sock, 0, buf, n) == -1) {

@@ -53,6 +53,11 @@ int receive_file (int (*cb) (void *opaque, const void *buf, size_t len),
  * (which may be NULL: then they are read as zeroes).  PROGRESS is sent
  * on the fast path (the total is the file's size); on the chunk stream
  * the library reports it. */
+/* errno of receive_file and file_in_next when the host file (passed as
+ * a descriptor) was truncated during the transfer; reply with
+ * HOST_FILE_SHRANK_TEXT and EIO. */
+#define HOST_FILE_SHRANK ENODATA
+#define HOST_FILE_SHRANK_TEXT "the host file shrank while it was being read"
 int receive_file_sparse (int (*cb) (void *opaque, const void *buf,
                                     size_t len),
                          int (*hole_cb) (void *opaque, uint64_t len),

@@ -1,163 +1,140 @@
-/* minnow: checksum of a file, computed by coreutils (md5sum, sha*sum,
- * cksum) fed the file's bytes through a pipe by the command core: the
- * file is read inside the image, never from the host. */
+/* minnow: checksums of a file or a device, computed in the daemon
+ * (digest.c): the bytes are read inside the image in large runs, and
+ * no process is started. */
 
 #include <config.h>
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "command.h"
 #include "storage-actions.h"
 #include "actions.h"
+#include "digest.h"
+#include "transfer.h"
 
-static const char *
-program_for (const char *csumtype)
-{
-  static const char *const table[][2] = {
-    { "crc", "cksum" }, { "md5", "md5sum" }, { "sha1", "sha1sum" },
-    { "sha224", "sha224sum" }, { "sha256", "sha256sum" },
-    { "sha384", "sha384sum" }, { "sha512", "sha512sum" },
-  };
-  size_t i;
-
-  for (i = 0; i < sizeof table / sizeof table[0]; i++)
-    if (strcmp (csumtype, table[i][0]) == 0)
-      return table[i][1];
-  return NULL;
-}
-
-static int
-write_all (int fd, const char *buf, size_t len)
-{
-  while (len > 0) {
-    ssize_t n = write (fd, buf, len);
-    if (n == -1) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    buf += n;
-    len -= n;
-  }
-  return 0;
-}
-
-/* Reads the next piece of the input into buf (at most len bytes):
- * returns the count, 0 at the end, or a negative errno. */
-typedef ssize_t (*reader) (void *opaque, char *buf, size_t len,
+/* Reads at most len bytes at off; the count, 0 at the end, or a
+ * negative errno. */
+typedef ssize_t (*reader) (void *opaque, void *buf, size_t len,
                            uint64_t off);
 
-/* Feeds everything read to the checksum tool for csumtype; the first
- * word of its output.  what names the input in errors.  Replies on
- * failure. */
-static char *
-checksum_stream (const char *csumtype, const char *what, reader read_fn,
-                 void *opaque)
+/* Digests size bytes (or fewer if the input ends first) from read_fn.
+ * 0 or a negative errno. */
+static int
+digest_stream (struct digest *d, uint64_t size, reader read_fn, void *opaque)
 {
-  const char *prog = program_for (csumtype);
-  struct command *cmd;
-  char *out = NULL, *buf, *ret;
-  size_t outlen;
-  int fd = -1, status;
+  size_t cap = size < XFER_WRITE_RUN ? (size_t) size : XFER_WRITE_RUN;
   uint64_t off = 0;
-  ssize_t n = 0;
+  char *buf;
+  int r = 0;
 
-  if (prog == NULL) {
-    reply_with_error_errno (EINVAL, "%s: unknown checksum type (crc, md5, "
-                            "sha1, sha224, sha256, sha384, sha512)",
-                            csumtype);
-    return NULL;
-  }
-  buf = malloc (1 << 20);
-  if (buf == NULL) {
-    reply_with_perror ("malloc");
-    return NULL;
-  }
-  cmd = command_new (prog);
-  command_set_input_pipe (cmd, &fd);
-  command_set_output_buffer (cmd, &out, &outlen);
-  command_add_env_pair (cmd, "LC_ALL", "C");
-  command_add_env_pass (cmd, "PATH");
-  if (command_run_async (cmd, NULL) == -1) {
-    reply_with_error_errno (EIO, "%s: %s", prog, command_get_error (cmd));
-    command_free (cmd);
-    free (buf);
-    return NULL;
-  }
-  /* A checksum tool reads everything and prints one line at the end:
-   * writing the whole input before reading its output cannot block. */
-  {
-    sigset_t set, old;
-    sigemptyset (&set);
-    sigaddset (&set, SIGPIPE);
-    pthread_sigmask (SIG_BLOCK, &set, &old);
-    while ((n = read_fn (opaque, buf, 1 << 20, off)) > 0) {
-      if (write_all (fd, buf, n) == -1) {
-        n = -errno;
-        break;
-      }
-      off += n;
+  if (size == 0)
+    return 0;
+  buf = malloc (cap);
+  if (buf == NULL)
+    return -ENOMEM;
+  while (off < size) {
+    size_t want = size - off < cap ? (size_t) (size - off) : cap;
+    ssize_t n;
+
+    if (storage_stop_requested ()) {
+      r = -EINTR;
+      break;
     }
-    close (fd);
-    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    n = read_fn (opaque, buf, want, off);
+    if (n < 0) {
+      r = (int) n;
+      break;
+    }
+    if (n == 0)
+      break;
+    digest_update (d, buf, n);
+    off += n;
   }
   free (buf);
-  if (command_wait (cmd, &status) == -1 || status != 0 || n < 0) {
-    if (n < 0)
-      reply_errno_path ((int) n, what);
-    else
-      reply_with_error_errno (EIO, "%s: %s failed", what, prog);
-    command_free (cmd);
-    free (out);
-    return NULL;
-  }
-  command_free (cmd);
-  /* "HASH  -" or, for cksum, "CRC SIZE": the first word. */
-  ret = out ? strndup (out, strcspn (out, " \t\n")) : NULL;
-  free (out);
-  if (ret == NULL)
-    reply_with_perror ("checksum");
-  return ret;
+  return r;
 }
 
+struct file_reader {
+  struct engine_fs *fs;
+  uint64_t ino;
+};
+
 static ssize_t
-read_file (void *opaque, char *buf, size_t len, uint64_t off)
+read_file (void *opaque, void *buf, size_t len, uint64_t off)
 {
-  return fsop_pread (opaque, buf, len, (int64_t) off);
+  struct file_reader *f = opaque;
+
+  return f->fs->ops->read_run
+    ? f->fs->ops->read_run (f->fs, f->ino, buf, len, off)
+    : f->fs->ops->pread (f->fs, f->ino, buf, len, off);
+}
+
+int
+checksum_file_text (const char *csumtype, const char *path,
+                    char text[DIGEST_TEXT_MAX])
+{
+  struct digest d;
+  struct resolved res;
+  struct engine_stat st;
+  struct file_reader f;
+  int r;
+
+  r = digest_init (&d, csumtype);
+  if (r < 0)
+    return r;
+  r = resolve_path (path, 0, &res);
+  if (r < 0)
+    return r;
+  f.fs = res.m->fs;
+  f.ino = res.ino;
+  r = f.fs->ops->getattr (f.fs, f.ino, &st);
+  if (r == 0 && !S_ISREG (st.mode))
+    r = S_ISDIR (st.mode) ? -EISDIR : -EINVAL;
+  if (r == 0)
+    r = digest_stream (&d, st.size, read_file, &f);
+  resolved_free (&res);
+  if (r == 0)
+    digest_text (&d, text);
+  return r;
+}
+
+static void
+reply_unknown_type (const char *csumtype)
+{
+  reply_with_error_errno (EINVAL, "%s: unknown checksum type (%s)",
+                          csumtype, DIGEST_NAMES);
 }
 
 char *
 do_checksum (const char *csumtype, const char *path)
 {
-  struct engine_stat st;
+  char text[DIGEST_TEXT_MAX];
+  struct digest d;
+  char *ret;
   int r;
 
-  if (program_for (csumtype) == NULL)
-    return checksum_stream (csumtype, path, read_file, NULL);
-  r = fsop_stat (path, 0, &st);
-  if (r == 0 && !S_ISREG (st.mode))
-    r = S_ISDIR (st.mode) ? -EISDIR : -EINVAL;
+  if (digest_init (&d, csumtype) < 0) {
+    reply_unknown_type (csumtype);
+    return NULL;
+  }
+  r = checksum_file_text (csumtype, path, text);
   if (r < 0) {
     reply_errno_path (r, path);
     return NULL;
   }
-  return checksum_stream (csumtype, path, read_file, (void *) path);
+  ret = strdup (text);
+  if (ret == NULL)
+    reply_with_perror ("strdup");
+  return ret;
 }
 
 static ssize_t
-read_range (void *opaque, char *buf, size_t len, uint64_t off)
+read_range (void *opaque, void *buf, size_t len, uint64_t off)
 {
   const struct engine_range *range = opaque;
   ssize_t n;
 
-  if (off >= range->length)
-    return 0;
-  if (len > range->length - off)
-    len = range->length - off;
   do
     n = pread (range->fd, buf, len, range->offset + off);
   while (n == -1 && errno == EINTR);
@@ -167,10 +144,16 @@ read_range (void *opaque, char *buf, size_t len, uint64_t off)
 char *
 do_checksum_device (const char *csumtype, const char *device)
 {
+  char text[DIGEST_TEXT_MAX];
   struct engine_range range;
-  char *msg = NULL;
+  struct digest d;
+  char *msg = NULL, *ret;
   int r;
 
+  if (digest_init (&d, csumtype) < 0) {
+    reply_unknown_type (csumtype);
+    return NULL;
+  }
   r = storage_device_range (device, &range, &msg);
   if (r < 0) {
     reply_errno_msg (r, device, msg);
@@ -182,5 +165,16 @@ do_checksum_device (const char *csumtype, const char *device)
     reply_with_perror ("%s: sync", device);
     return NULL;
   }
-  return checksum_stream (csumtype, device, read_range, &range);
+  r = digest_stream (&d, range.length, read_range, &range);
+  if (r == 0 && d.length != range.length)
+    r = -EIO;                   /* the device ended before its size */
+  if (r < 0) {
+    reply_errno_path (r, device);
+    return NULL;
+  }
+  digest_text (&d, text);
+  ret = strdup (text);
+  if (ret == NULL)
+    reply_with_perror ("strdup");
+  return ret;
 }

@@ -14,6 +14,10 @@ reply_errno_path (int r, const char *path)
 
   if ((r == -EUCLEAN || r == -EIO) && note[0])
     reply_with_error_errno (-r, "%s: %s: %s", path, strerror (-r), note);
+  else if (r == -ENODEV && storage_virtual_mountpoints ())
+    reply_with_error_errno (ENODEV, "%s: no filesystem is mounted there "
+                            "(nothing is mounted on /, and this is a "
+                            "mount point of mkmountpoint)", path);
   else if (r == -ENODEV)
     reply_with_error_errno (ENODEV, "%s: no filesystem is mounted on / "
                             "(call mount first)", path);

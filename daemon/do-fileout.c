@@ -14,6 +14,7 @@
 #include "storage-actions.h"
 #include "transfer.h"
 #include "actions.h"
+#include "digest.h"
 
 /* A FileOut of small pieces, sent in runs. */
 struct out_buf {
@@ -175,6 +176,10 @@ do_base64_in (const char *filename)
   }
   if (d.w.err || r < 0) {
     reply_errno_path (d.w.err ? d.w.err : r, filename);
+    return -1;
+  }
+  if (rf == -1 && errno == HOST_FILE_SHRANK) {
+    reply_with_error_errno (EIO, "%s: %s", filename, HOST_FILE_SHRANK_TEXT);
     return -1;
   }
   if (rf == -1) {
@@ -373,7 +378,7 @@ checksum_walk (struct out_buf *o, const char *csumtype, const char *dir,
     return -1;
   }
   for (i = 0; i < n && !o->failed && r == 0; i++) {
-    char *crel = NULL, *cpath = NULL, *sum, *line = NULL;
+    char *crel = NULL, *cpath = NULL, *line = NULL;
 
     if (asprintf (&crel, "%s/%s", rel, ents[i].name) == -1 ||
         asprintf (&cpath, "%s/%s", strcmp (dir, "/") ? dir : "",
@@ -385,27 +390,21 @@ checksum_walk (struct out_buf *o, const char *csumtype, const char *dir,
       r = checksum_walk (o, csumtype, cpath, crel, depth + 1, err, msg,
                          msgcap);
     else if (ents[i].type == ENGINE_DT_REG) {
-      sum = do_checksum (csumtype, cpath);
-      if (sum == NULL) {
-        /* do_checksum replied (the reply is held on the fast path,
-         * dropped on the stream). */
-        *err = EIO;
-        snprintf (msg, msgcap, "%s: checksum failed", cpath);
-        o->failed = !file_out_is_fd () ? 0 : 1;
-        if (file_out_is_fd ())
-          send_file_end (1);
+      char sum[DIGEST_TEXT_MAX];
+      int rc = checksum_file_text (csumtype, cpath, sum);
+
+      if (rc < 0) {
+        *err = -rc;
+        snprintf (msg, msgcap, "%s: %s", cpath, strerror (-rc));
         r = -1;
       }
-      else {
-        if (asprintf (&line, "%s  %s\n", sum, crel) == -1) {
-          *err = ENOMEM;
-          r = -1;
-        }
-        else
-          out_add (o, line, strlen (line));
-        free (line);
-        free (sum);
+      else if (asprintf (&line, "%s  %s\n", sum, crel) == -1) {
+        *err = ENOMEM;
+        r = -1;
       }
+      else
+        out_add (o, line, strlen (line));
+      free (line);
     }
     free (crel);
     free (cpath);
@@ -417,21 +416,15 @@ checksum_walk (struct out_buf *o, const char *csumtype, const char *dir,
 int
 do_checksums_out (const char *csumtype, const char *directory)
 {
-  static const char *const types[] = {
-    "crc", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", NULL
-  };
+  struct digest d;
   struct engine_stat st;
   struct out_buf o;
   char msg[512] = "";
   int err = 0, r;
-  size_t i;
 
-  for (i = 0; types[i] && strcmp (types[i], csumtype) != 0; i++)
-    ;
-  if (types[i] == NULL) {
-    reply_with_error_errno (EINVAL, "%s: unknown checksum type (crc, md5, "
-                            "sha1, sha224, sha256, sha384, sha512)",
-                            csumtype);
+  if (digest_init (&d, csumtype) < 0) {
+    reply_with_error_errno (EINVAL, "%s: unknown checksum type (%s)",
+                            csumtype, DIGEST_NAMES);
     return -1;
   }
   r = fsop_stat (directory, 0, &st);

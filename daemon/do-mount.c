@@ -226,3 +226,54 @@ do_remount (const char *mountpoint, int rw)
   free (msg);
   return 0;
 }
+
+/* mkmountpoint / rmmountpoint: names in the daemon's table while
+ * nothing is mounted on "/" (mount.c); inside a mounted filesystem, a
+ * real directory, as libguestfs's mkdir in its root. */
+int
+do_mkmountpoint (const char *exemptpath)
+{
+  char *msg = NULL;
+  int r;
+
+  r = storage_mkmountpoint (exemptpath, &msg);
+  if (r == 1) {
+    free (msg);
+    r = fsop_mkdir (exemptpath, 0777);
+    if (r < 0) {
+      reply_errno_path (r, exemptpath);
+      return -1;
+    }
+    return 0;
+  }
+  if (r < 0) {
+    reply_errno_msg (r, exemptpath, msg);
+    return -1;
+  }
+  free (msg);
+  return 0;
+}
+
+int
+do_rmmountpoint (const char *exemptpath)
+{
+  char *msg = NULL;
+  int r;
+
+  r = storage_rmmountpoint (exemptpath, &msg);
+  if (r == 1) {
+    free (msg);
+    r = fsop_rmdir (exemptpath);
+    if (r < 0) {
+      reply_errno_path (r, exemptpath);
+      return -1;
+    }
+    return 0;
+  }
+  if (r < 0) {
+    reply_errno_msg (r, exemptpath, msg);
+    return -1;
+  }
+  free (msg);
+  return 0;
+}

@@ -14,7 +14,9 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -27,6 +29,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "command.h"
 #include "storage-actions.h"
 #include "transfer.h"
 #include "posix-acl.h"
@@ -76,6 +79,17 @@ filter_code (const char *compress)
   return -1;
 }
 
+/* archive_write_add_filter by code.  libarchive (3.6) maps
+ * ARCHIVE_FILTER_LZOP to its lzip writer in that table, so lzop output
+ * would be an lzip stream: lzop is added by name. */
+static int
+add_write_filter (struct archive *a, int code)
+{
+  if (code == ARCHIVE_FILTER_LZOP)
+    return archive_write_add_filter_lzop (a);
+  return archive_write_add_filter (a, code);
+}
+
 /* Replies when the compression is unknown or needs an external
  * program (libarchive falls back to running one when it was built
  * without the library: never in the daemon). */
@@ -108,9 +122,14 @@ check_compress (const char *compress, int reading)
       reply_with_perror ("archive_write_new");
       return -1;
     }
-    r = archive_write_add_filter (a, code);
+    r = add_write_filter (a, code);
     archive_write_free (a);
   }
+  /* lzop without liblzo2: libarchive would start the lzop program
+   * itself; tar_in, tar_out and compress_out run it through the command
+   * core instead (1). */
+  if (r != ARCHIVE_OK && code == ARCHIVE_FILTER_LZOP)
+    return 1;
   if (r != ARCHIVE_OK) {
     reply_with_error_errno (ENOTSUP, "%s: this libarchive has no built-in "
                             "support for that compression", compress);
@@ -147,6 +166,14 @@ struct tar_in {
   int err;
   char msg[1024];
   int in_err;                   /* the read callback's failure */
+  /* lzop -dc between the FileIn and libarchive (no liblzo2). */
+  struct command *lz;
+  int lz_in, lz_out, lz_errfd;  /* its stdin, stdout, stderr; -1 closed */
+  const void *lz_pend;          /* FileIn data not yet written to it */
+  size_t lz_pend_len;
+  char *lz_buf;
+  char lz_msg[256];             /* the start of its stderr */
+  size_t lz_msg_len;
 };
 
 static int
@@ -178,11 +205,203 @@ tar_read_cb (struct archive *a, void *opaque, const void **buf)
     return len;
   if (r == 0)
     return 0;
+  if (r == -1 && errno == HOST_FILE_SHRANK) {
+    c->in_err = EIO;
+    archive_set_error (a, EIO, "%s", HOST_FILE_SHRANK_TEXT);
+    return -1;
+  }
   c->in_err = r == -2 ? EINTR : errno ? errno : EIO;
   archive_set_error (a, c->in_err, "%s", r == -2
                      ? "operation cancelled by the user"
                      : "reading the archive failed");
   return -1;
+}
+
+/* ---- lzop through the command core.  The daemon feeds the FileIn to
+ * `lzop -dc` and hands its output to libarchive: one poll loop moves
+ * both ways (non-blocking pipes), so neither side can block the other.
+ * The child is one of the sandbox's helpers. */
+
+#define LZ_BUF_SIZE (256 * 1024)
+
+static int
+lzop_start (struct tar_in *c)
+{
+  c->lz_in = c->lz_out = c->lz_errfd = -1;
+  c->lz_buf = malloc (LZ_BUF_SIZE);
+  if (c->lz_buf == NULL)
+    return fail_entry (c, ENOMEM, "out of memory");
+  c->lz = command_new_args ("lzop", "-dc", NULL);
+  command_add_env_pass (c->lz, "PATH");
+  command_add_env_pair (c->lz, "LC_ALL", "C");
+  command_set_input_pipe (c->lz, &c->lz_in);
+  command_set_output_pipe (c->lz, &c->lz_out);
+  command_set_error_pipe (c->lz, &c->lz_errfd);
+  command_set_nonblocking_pipes (c->lz);
+  if (command_run_async (c->lz, NULL) == -1)
+    return fail_entry (c, ENOTSUP, "lzop: this libarchive reads lzop only "
+                       "through the lzop program, which cannot be run: %s",
+                       command_get_error (c->lz));
+  return 0;
+}
+
+static void
+lzop_stop (struct tar_in *c)
+{
+  if (c->lz_in >= 0)
+    close (c->lz_in);
+  if (c->lz_out >= 0)
+    close (c->lz_out);
+  if (c->lz_errfd >= 0)
+    close (c->lz_errfd);
+  c->lz_in = c->lz_out = c->lz_errfd = -1;
+  if (c->lz) {
+    command_abort (c->lz);      /* kills and reaps it if still running */
+    command_free (c->lz);
+    c->lz = NULL;
+  }
+  free (c->lz_buf);
+  c->lz_buf = NULL;
+}
+
+static la_ssize_t
+lzop_read_cb (struct archive *a, void *opaque, const void **buf)
+{
+  struct tar_in *c = opaque;
+
+  for (;;) {
+    struct pollfd p[3];
+    int np = 0, iin = -1, iout, ierr = -1;
+
+    if (c->lz_out < 0)
+      return 0;                 /* the end was reached */
+
+    /* Input for lzop: the next piece of the FileIn. */
+    if (c->lz_in >= 0 && c->lz_pend_len == 0) {
+      int r = file_in_next (&c->lz_pend, &c->lz_pend_len);
+
+      if (r == 0) {
+        close (c->lz_in);
+        c->lz_in = -1;
+      }
+      else if (r < 0) {
+        c->in_err = r == -2 ? EINTR
+          : errno == HOST_FILE_SHRANK ? EIO : errno ? errno : EIO;
+        archive_set_error (a, c->in_err, "%s", r == -2
+                           ? "operation cancelled by the user"
+                           : errno == HOST_FILE_SHRANK ? HOST_FILE_SHRANK_TEXT
+                           : "reading the archive failed");
+        return -1;
+      }
+    }
+    iout = np;
+    p[np].fd = c->lz_out;
+    p[np++].events = POLLIN;
+    if (c->lz_in >= 0) {
+      iin = np;
+      p[np].fd = c->lz_in;
+      p[np++].events = POLLOUT;
+    }
+    if (c->lz_errfd >= 0) {
+      ierr = np;
+      p[np].fd = c->lz_errfd;
+      p[np++].events = POLLIN;
+    }
+    if (poll (p, np, -1) == -1) {
+      if (errno == EINTR)
+        continue;
+      c->in_err = errno;
+      archive_set_error (a, errno, "poll: %s", strerror (errno));
+      return -1;
+    }
+    if (ierr >= 0 && p[ierr].revents) {
+      char tmp[256];
+      ssize_t n = read (c->lz_errfd, tmp, sizeof tmp);
+
+      if (n > 0) {
+        size_t room = sizeof c->lz_msg - 1 - c->lz_msg_len;
+        if ((size_t) n > room)
+          n = room;
+        memcpy (c->lz_msg + c->lz_msg_len, tmp, n);
+        c->lz_msg_len += n;
+        c->lz_msg[c->lz_msg_len] = '\0';
+      }
+      else if (n == 0 || errno != EAGAIN) {
+        close (c->lz_errfd);
+        c->lz_errfd = -1;
+      }
+    }
+    if (iin >= 0 && p[iin].revents) {
+      ssize_t n = write (c->lz_in, c->lz_pend, c->lz_pend_len);
+
+      if (n > 0) {
+        c->lz_pend = (const char *) c->lz_pend + n;
+        c->lz_pend_len -= n;
+      }
+      else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+        /* lzop is gone (EPIPE): its exit status says why. */
+        close (c->lz_in);
+        c->lz_in = -1;
+      }
+    }
+    if (p[iout].revents) {
+      ssize_t n = read (c->lz_out, c->lz_buf, LZ_BUF_SIZE);
+
+      if (n > 0) {
+        *buf = c->lz_buf;
+        return n;
+      }
+      if (n == 0) {
+        int status;
+        char *nl;
+
+        close (c->lz_out);
+        c->lz_out = -1;
+        if (c->lz_in >= 0) {
+          close (c->lz_in);
+          c->lz_in = -1;
+        }
+        while (c->lz_errfd >= 0) {
+          char tmp[256];
+          ssize_t k = read (c->lz_errfd, tmp, sizeof tmp);
+          if (k == -1 && errno == EAGAIN) {
+            struct pollfd q = { .fd = c->lz_errfd, .events = POLLIN };
+            poll (&q, 1, 1000);
+            continue;
+          }
+          if (k <= 0) {
+            close (c->lz_errfd);
+            c->lz_errfd = -1;
+          }
+          else if (c->lz_msg_len + k < sizeof c->lz_msg) {
+            memcpy (c->lz_msg + c->lz_msg_len, tmp, k);
+            c->lz_msg_len += k;
+            c->lz_msg[c->lz_msg_len] = '\0';
+          }
+        }
+        if (command_wait (c->lz, &status) == -1 || status != 0) {
+          if ((nl = strchr (c->lz_msg, '\n')) != NULL)
+            *nl = '\0';
+          c->in_err = EINVAL;
+          archive_set_error (a, EINVAL, "lzop failed (exit status %d): %s",
+                             status, c->lz_msg_len ? c->lz_msg
+                             : "not an lzop stream");
+          command_free (c->lz);
+          c->lz = NULL;
+          return -1;
+        }
+        command_free (c->lz);
+        c->lz = NULL;
+        return 0;
+      }
+      if (errno != EAGAIN && errno != EINTR) {
+        c->in_err = errno;
+        archive_set_error (a, errno, "reading lzop's output: %s",
+                           strerror (errno));
+        return -1;
+      }
+    }
+  }
 }
 
 /* The member name without leading '/', "." or empty components, into
@@ -642,7 +861,7 @@ tar_in (const char *directory, const char *compress, int xattrs,
   struct engine_stat st;
   struct archive *a = NULL;
   struct archive_entry *e;
-  int r, code;
+  int r, code, external;
   size_t i;
 
   memset (&c, 0, sizeof c);
@@ -650,11 +869,14 @@ tar_in (const char *directory, const char *compress, int xattrs,
   c.xattrs = xattrs;
   c.selinux = selinux;
   c.acls = acls;
-  if (check_compress (compress, 1) < 0) {
+  c.lz_in = c.lz_out = c.lz_errfd = -1;
+  external = check_compress (compress, 1);
+  if (external < 0) {
     cancel_receive ();
     return -1;
   }
-  code = filter_code (compress);
+  /* With the lzop program, libarchive sees the tar stream itself. */
+  code = external ? ARCHIVE_FILTER_NONE : filter_code (compress);
   r = resolve_path (directory, 0, &res);
   if (r == 0) {
     r = res.m->fs->ops->getattr (res.m->fs, res.ino, &st);
@@ -693,7 +915,10 @@ tar_in (const char *directory, const char *compress, int xattrs,
                 a ? archive_error_string (a) : "out of memory");
     goto out;
   }
-  if (archive_read_open (a, &c, NULL, tar_read_cb, NULL) != ARCHIVE_OK) {
+  if (external && lzop_start (&c) < 0)
+    goto out;
+  if (archive_read_open (a, &c, NULL, external ? lzop_read_cb : tar_read_cb,
+                         NULL) != ARCHIVE_OK) {
     fail_entry (&c, c.in_err ? c.in_err : EINVAL, "the archive cannot be "
                 "read: %s", archive_error_string (a));
     goto out;
@@ -735,6 +960,8 @@ tar_in (const char *directory, const char *compress, int xattrs,
   }
   if (a)
     archive_read_free (a);
+  if (external)
+    lzop_stop (&c);
   file_in_end ();
   free (c.w.buf);
   free (c.dirs);
@@ -791,6 +1018,11 @@ struct tar_out {
   int err;
   char msg[1024];
   int send_failed;              /* send_file_write failed: no more replies */
+  /* lzop -c between libarchive and the FileOut (no liblzo2). */
+  struct command *lz;
+  int lz_in, lz_out, lz_errfd;
+  char lz_msg[256];
+  size_t lz_msg_len;
 };
 
 static int
@@ -827,6 +1059,122 @@ out_flush (struct tar_out *c)
   return 0;
 }
 
+/* Appends what lzop wrote (or NULL, 0: nothing) to the output. */
+static int
+out_add (struct tar_out *c, const char *p, size_t left)
+{
+  while (left > 0) {
+    size_t n = OUT_BUF_SIZE - c->olen;
+    if (n > left)
+      n = left;
+    memcpy (c->obuf + c->olen, p, n);
+    c->olen += n;
+    p += n;
+    left -= n;
+    if (c->olen == OUT_BUF_SIZE && out_flush (c) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Moves data both ways between us and lzop: writes all of buf (len 0
+ * and finish: closes its input and reads until its output ends).  Its
+ * output goes to out_add.  0 or -1 (out_fail called). */
+static int
+lzop_pump (struct tar_out *c, const char *buf, size_t len, int finish)
+{
+  char tmp[65536];
+
+  if (finish && c->lz_in >= 0) {
+    close (c->lz_in);
+    c->lz_in = -1;
+  }
+  while (len > 0 || (finish && (c->lz_out >= 0 || c->lz_errfd >= 0))) {
+    struct pollfd p[3];
+    int np = 0, iin = -1, iout = -1, ierr = -1;
+
+    if (storage_stop_requested ())
+      return out_fail (c, EINTR, "the client went away");
+    if (len > 0 && c->lz_in < 0)
+      return out_fail (c, EIO, "lzop stopped reading its input");
+    if (len > 0) {
+      iin = np;
+      p[np].fd = c->lz_in;
+      p[np++].events = POLLOUT;
+    }
+    if (c->lz_out >= 0) {
+      iout = np;
+      p[np].fd = c->lz_out;
+      p[np++].events = POLLIN;
+    }
+    if (c->lz_errfd >= 0) {
+      ierr = np;
+      p[np].fd = c->lz_errfd;
+      p[np++].events = POLLIN;
+    }
+    if (np == 0)
+      break;
+    if (poll (p, np, -1) == -1) {
+      if (errno == EINTR)
+        continue;
+      return out_fail (c, errno, "poll: %s", strerror (errno));
+    }
+    if (iout >= 0 && p[iout].revents) {
+      ssize_t n = read (c->lz_out, tmp, sizeof tmp);
+      if (n > 0) {
+        if (out_add (c, tmp, n) < 0)
+          return -1;
+      }
+      else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close (c->lz_out);
+        c->lz_out = -1;
+      }
+    }
+    if (ierr >= 0 && p[ierr].revents) {
+      ssize_t n = read (c->lz_errfd, tmp, sizeof tmp);
+      if (n > 0) {
+        size_t room = sizeof c->lz_msg - 1 - c->lz_msg_len;
+        if ((size_t) n > room)
+          n = room;
+        memcpy (c->lz_msg + c->lz_msg_len, tmp, n);
+        c->lz_msg_len += n;
+        c->lz_msg[c->lz_msg_len] = '\0';
+      }
+      else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close (c->lz_errfd);
+        c->lz_errfd = -1;
+      }
+    }
+    if (iin >= 0 && p[iin].revents) {
+      ssize_t n = write (c->lz_in, buf, len);
+      if (n > 0) {
+        buf += n;
+        len -= n;
+      }
+      else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+        close (c->lz_in);
+        c->lz_in = -1;
+      }
+    }
+  }
+  if (finish && c->lz) {
+    int status;
+    char *nl;
+
+    if (command_wait (c->lz, &status) == -1 || status != 0) {
+      if ((nl = strchr (c->lz_msg, '\n')) != NULL)
+        *nl = '\0';
+      command_free (c->lz);
+      c->lz = NULL;
+      return out_fail (c, EIO, "lzop failed (exit status %d): %s", status,
+                       c->lz_msg);
+    }
+    command_free (c->lz);
+    c->lz = NULL;
+  }
+  return 0;
+}
+
 static la_ssize_t
 tar_write_cb (struct archive *a, void *opaque, const void *buf, size_t len)
 {
@@ -834,6 +1182,13 @@ tar_write_cb (struct archive *a, void *opaque, const void *buf, size_t len)
   const char *p = buf;
   size_t left = len;
 
+  if (c->lz) {
+    if (lzop_pump (c, buf, len, 0) < 0) {
+      archive_set_error (a, EIO, "%s", c->msg);
+      return -1;
+    }
+    return len;
+  }
   while (left > 0) {
     size_t n = OUT_BUF_SIZE - c->olen;
     if (n > left)
@@ -1102,16 +1457,42 @@ add_out_xattrs (struct tar_out *c, struct archive_entry *e,
  * the filter's default), our write callback.  0, or -1 after a reply. */
 static int
 archive_out_begin (struct tar_out *c, int format, const char *compress,
-                   int level)
+                   int level, int external)
 {
   char lv[16];
 
+  c->lz_in = c->lz_out = c->lz_errfd = -1;
   c->obuf = malloc (OUT_BUF_SIZE);
   c->dbuf = malloc (XFER_WRITE_RUN);
   c->a = archive_write_new ();
+  if (external && c->obuf && c->dbuf && c->a) {
+    /* lzop -c [-LEVEL] turns libarchive's plain output into lzop. */
+    if (level > 9) {
+      reply_with_error_errno (EINVAL, "%d: not a compression level for "
+                              "lzop (1 to 9)", level);
+      return -1;
+    }
+    c->lz = command_new_args ("lzop", "-c", NULL);
+    if (level >= 1)
+      command_add_arg_format (c->lz, "-%d", level);
+    command_add_env_pass (c->lz, "PATH");
+    command_add_env_pair (c->lz, "LC_ALL", "C");
+    command_set_input_pipe (c->lz, &c->lz_in);
+    command_set_output_pipe (c->lz, &c->lz_out);
+    command_set_error_pipe (c->lz, &c->lz_errfd);
+    command_set_nonblocking_pipes (c->lz);
+    if (command_run_async (c->lz, NULL) == -1) {
+      reply_with_error_errno (ENOTSUP, "lzop: this libarchive writes lzop "
+                              "only through the lzop program, which cannot "
+                              "be run: %s", command_get_error (c->lz));
+      return -1;
+    }
+    level = -1;
+    compress = "none";
+  }
   if (c->obuf == NULL || c->dbuf == NULL || c->a == NULL ||
       archive_write_set_format (c->a, format) != ARCHIVE_OK ||
-      archive_write_add_filter (c->a, filter_code (compress)) != ARCHIVE_OK) {
+      add_write_filter (c->a, filter_code (compress)) != ARCHIVE_OK) {
     reply_with_error_errno (ENOMEM, "libarchive: %s",
                             c->a ? archive_error_string (c->a)
                             : "out of memory");
@@ -1142,6 +1523,8 @@ archive_out_end (struct tar_out *c)
   if (c->err == 0 && archive_write_close (c->a) != ARCHIVE_OK)
     out_fail (c, c->err ? c->err : EIO, "libarchive: %s",
               archive_error_string (c->a));
+  if (c->err == 0 && c->lz)
+    lzop_pump (c, NULL, 0, 1);
   if (c->err == 0)
     out_flush (c);
   if (c->err == 0)
@@ -1161,6 +1544,18 @@ archive_out_free (struct tar_out *c)
 {
   if (c->a)
     archive_write_free (c->a);
+  if (c->lz_in >= 0)
+    close (c->lz_in);
+  if (c->lz_out >= 0)
+    close (c->lz_out);
+  if (c->lz_errfd >= 0)
+    close (c->lz_errfd);
+  c->lz_in = c->lz_out = c->lz_errfd = -1;
+  if (c->lz) {
+    command_abort (c->lz);
+    command_free (c->lz);
+    c->lz = NULL;
+  }
   if (c->lr)
     archive_entry_linkresolver_free (c->lr);
   free (c->obuf);
@@ -1176,7 +1571,7 @@ tree_out (const char *directory, int format, const char *compress,
   struct resolved res;
   struct engine_stat st;
   char path[PATH_MAX];
-  int r;
+  int r, external;
 
   memset (&c, 0, sizeof c);
   c.directory = directory;
@@ -1185,7 +1580,8 @@ tree_out (const char *directory, int format, const char *compress,
   c.xattrs = xattrs;
   c.selinux = selinux;
   c.acls = acls;
-  if (check_compress (compress, 0) < 0)
+  c.lz_in = c.lz_out = c.lz_errfd = -1;
+  if ((external = check_compress (compress, 0)) < 0)
     return -1;
   r = resolve_path (directory, 0, &res);
   if (r == 0) {
@@ -1201,7 +1597,8 @@ tree_out (const char *directory, int format, const char *compress,
   }
   snprintf (path, sizeof path, "%s", strcmp (res.path, "/") ? res.path : "");
   c.lr = archive_entry_linkresolver_new ();
-  if (c.lr == NULL || archive_out_begin (&c, format, compress, -1) < 0) {
+  if (c.lr == NULL ||
+      archive_out_begin (&c, format, compress, -1, external) < 0) {
     if (c.lr == NULL)
       reply_with_perror ("malloc");
     archive_out_free (&c);
@@ -1294,19 +1691,21 @@ compress_out (const char *ctype, const char *where, int level)
   struct xfer_target t;
   struct archive_entry *e;
   uint64_t size, off = 0;
-  int r;
+  int r, external;
 
   memset (&c, 0, sizeof c);
   if (filter_code (ctype) == ARCHIVE_FILTER_NONE) {
     reply_with_error_errno (EINVAL, "%s: not a compression", ctype);
     return -1;
   }
-  if (check_compress (ctype, 0) < 0)
+  c.lz_in = c.lz_out = c.lz_errfd = -1;
+  if ((external = check_compress (ctype, 0)) < 0)
     return -1;
   if (xfer_target_open (&t, where, 0, 0) < 0)
     return -1;
   if (xfer_target_size (&t, &size) < 0 ||
-      archive_out_begin (&c, ARCHIVE_FORMAT_RAW, ctype, level) < 0) {
+      archive_out_begin (&c, ARCHIVE_FORMAT_RAW, ctype, level,
+                         external) < 0) {
     archive_out_free (&c);
     xfer_target_close (&t);
     return -1;

@@ -349,6 +349,10 @@ upload_result (struct xfer_writer *w, int rf, const char *where)
     reply_errno_path (w->err, where);
     return -1;
   }
+  if (rf == -1 && errno == HOST_FILE_SHRANK) {
+    reply_with_error_errno (EIO, "%s: %s", where, HOST_FILE_SHRANK_TEXT);
+    return -1;
+  }
   if (rf == -1) {
     reply_with_perror ("%s: reading the host file", where);
     return -1;

@@ -5,6 +5,13 @@
  * chain (so it cannot climb above "/"), and symlink targets are spliced
  * in front of the remaining components, absolute ones restarting at our
  * "/".  More than 40 symlinks in one resolution give ELOOP, as Linux.
+ *
+ * Mount points made with mkmountpoint while nothing is mounted on "/"
+ * are names only (there is no filesystem to hold them): with "/"
+ * unmounted, a path is walked by name through them until it reaches a
+ * mounted filesystem, and ".." from the root of such a filesystem goes
+ * back into them.  A path that ends on one of them, not on a mounted
+ * filesystem, has no object (ENODEV).
  */
 
 #include <config.h>
@@ -23,6 +30,24 @@ unsigned storage_umask = 022;
 
 #define MAX_SYMLINKS 40
 #define MAX_PATH 4096
+
+/* The mount points made by mkmountpoint with "/" unmounted: canonical
+ * paths, each one's parent "/" or another of them. */
+static char **virtual_dirs;
+static size_t virtual_count;
+
+static int
+is_virtual_dir (const char *canonical)
+{
+  size_t i;
+
+  if (strcmp (canonical, "/") == 0)
+    return 1;
+  for (i = 0; i < virtual_count; i++)
+    if (strcmp (virtual_dirs[i], canonical) == 0)
+      return 1;
+  return 0;
+}
 
 void
 storage_set_error (char **error_r, const char *fmt, ...)
@@ -113,14 +138,95 @@ pop (struct walk *w)
   }
 }
 
+static int next_component (struct walk *w, char comp[256], int *last,
+                           int *slash);
+
+/* With "/" unmounted: walks the components of w->rest by name through
+ * the mount points of mkmountpoint ("." and ".." by name too) until
+ * one has a filesystem mounted, which becomes the bottom of the stack.
+ * -ENODEV when the path ends before reaching one (*vpath_r, when not
+ * NULL, is then its canonical path), -ENOENT for a name that is not a
+ * mount point. */
+static int
+enter_virtual (struct walk *w, char **vpath_r)
+{
+  char vpath[MAX_PATH + 1] = "/", comp[256];
+  int last, slash, len;
+
+  for (;;) {
+    struct mount *m;
+    size_t vl = strlen (vpath);
+
+    len = next_component (w, comp, &last, &slash);
+    if (len == -2)
+      return -ENAMETOOLONG;
+    if (len == -1) {
+      if (vpath_r && (*vpath_r = strdup (vpath)) == NULL)
+        return -ENOMEM;
+      return -ENODEV;
+    }
+    if (strcmp (comp, ".") == 0)
+      continue;
+    if (strcmp (comp, "..") == 0) {
+      char *p = strrchr (vpath, '/');
+      if (p == vpath)
+        vpath[1] = '\0';
+      else
+        *p = '\0';
+      continue;
+    }
+    if (vl + 1 + (size_t) len > MAX_PATH)
+      return -ENAMETOOLONG;
+    if (vl > 1)
+      vpath[vl++] = '/';
+    memcpy (vpath + vl, comp, (size_t) len + 1);
+    if ((m = mount_at (vpath)) != NULL) {
+      w->depth = 0;
+      strcpy (w->path, vpath);
+      return push (w, m, m->fs->ops->root (m->fs), "");
+    }
+    if (!is_virtual_dir (vpath))
+      return -ENOENT;
+  }
+}
+
 static int
 reset_to_root (struct walk *w)
 {
   struct mount *root = mount_at ("/");
 
+  if (root == NULL)
+    return enter_virtual (w, NULL);
   w->depth = 0;
   strcpy (w->path, "/");
   return push (w, root, root->fs->ops->root (root->fs), "");
+}
+
+/* With "/" unmounted: 0 and *canonical_r (malloc'd) when path names "/"
+ * or a mount point of mkmountpoint with nothing mounted on it; 1 when
+ * the path leads into a mounted filesystem; or a negative errno. */
+static int
+virtual_canonical (const char *path, char **canonical_r)
+{
+  struct walk w = { 0 };
+  char *owned;
+  int r;
+
+  *canonical_r = NULL;
+  if (path == NULL || path[0] != '/')
+    return -EINVAL;
+  if (strlen (path) > MAX_PATH)
+    return -ENAMETOOLONG;
+  owned = strdup (path);
+  if (owned == NULL)
+    return -ENOMEM;
+  w.rest = owned;
+  r = enter_virtual (&w, canonical_r);
+  free (w.stack);
+  free (owned);
+  if (r == -ENODEV && *canonical_r)
+    return 0;
+  return r == 0 ? 1 : r;
 }
 
 /* Takes the next component off w->rest into comp; returns its length,
@@ -188,7 +294,7 @@ resolve_path (const char *path, unsigned flags, struct resolved *r)
     return -EINVAL;
   if (strlen (path) > MAX_PATH)
     return -ENAMETOOLONG;
-  if (mount_at ("/") == NULL)
+  if (mount_at ("/") == NULL && virtual_count == 0)
     return -ENODEV;
   owned = strdup (path);
   if (owned == NULL)
@@ -221,6 +327,24 @@ resolve_path (const char *path, unsigned flags, struct resolved *r)
     if (strcmp (comp, ".") == 0)
       continue;
     if (strcmp (comp, "..") == 0) {
+      if (w.depth == 1 && strcmp (w.path, "/") != 0) {
+        /* Above the root of a filesystem mounted on a mount point of
+         * mkmountpoint: back to the names. */
+        char parent[MAX_PATH + 1], *p;
+
+        strcpy (parent, w.path);
+        p = strrchr (parent, '/');
+        if (p == parent)
+          p[1] = '\0';
+        else
+          *p = '\0';
+        ret = splice (&w, &owned, parent);
+        if (ret == 0)
+          ret = reset_to_root (&w);
+        if (ret < 0)
+          goto out;
+        continue;
+      }
       pop (&w);
       continue;
     }
@@ -395,16 +519,36 @@ storage_mount (const char *device, const char *mountpoint,
     storage_set_error (error_r, "%s: device is already mounted", device);
     return -EBUSY;
   }
-  if (mount_count == 0) {
-    if (strcmp (mountpoint, "/") != 0) {
-      storage_set_error (error_r, "%s: mount the root filesystem (\"/\") first",
-                 mountpoint);
+  canonical = NULL;
+  if (mount_at ("/") == NULL) {
+    if (strcmp (mountpoint, "/") == 0 && mount_count > 0) {
+      storage_set_error (error_r, "/: filesystems are mounted on the mount "
+                         "points made by mkmountpoint: unmount them first");
+      return -EBUSY;
+    }
+    if (strcmp (mountpoint, "/") == 0) {
+      if ((canonical = strdup ("/")) == NULL)
+        return -ENOMEM;
+    }
+    else if (virtual_count == 0) {
+      storage_set_error (error_r, "%s: mount the root filesystem (\"/\") "
+                         "first, or make the mount point with mkmountpoint",
+                         mountpoint);
       return -ENOENT;
     }
-    canonical = strdup ("/");
-    if (canonical == NULL)
-      return -ENOMEM;
-  } else {
+    else {
+      r = virtual_canonical (mountpoint, &canonical);
+      if (r < 0) {
+        storage_set_error (error_r, "%s: %s%s", mountpoint, strerror (-r),
+                           r == -ENOENT ? " (with nothing mounted on \"/\", "
+                           "a mount point must be made with mkmountpoint)"
+                           : "");
+        return r;
+      }
+      /* r == 1: a directory inside a mounted filesystem, below. */
+    }
+  }
+  if (canonical == NULL) {
     r = resolve_path (mountpoint, 0, &res);
     if (r < 0) {
       storage_set_error (error_r, "%s: %s", mountpoint, strerror (-r));
@@ -604,4 +748,136 @@ storage_mount_offline (struct mount *m, int (*fn) (void *opaque),
     return r2;
   }
   return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* Mount points of mkmountpoint.                                      */
+
+int
+storage_mkmountpoint (const char *path, char **error_r)
+{
+  char *parent, *pcanon = NULL, *full = NULL, *name, **t;
+  size_t len;
+  int r;
+
+  if (error_r)
+    *error_r = NULL;
+  if (path == NULL || path[0] != '/') {
+    storage_set_error (error_r, "%s: the mount point must be an absolute "
+                       "path", path ? path : "(null)");
+    return -EINVAL;
+  }
+  if (mount_at ("/") != NULL)
+    return 1;
+  parent = strdup (path);
+  if (parent == NULL)
+    return -ENOMEM;
+  len = strlen (parent);
+  while (len > 1 && parent[len - 1] == '/')
+    parent[--len] = '\0';
+  name = strrchr (parent, '/') + 1;
+  if (*name == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0) {
+    storage_set_error (error_r, "%s: already exists", path);
+    free (parent);
+    return -EEXIST;
+  }
+  if (strlen (name) > 255) {
+    free (parent);
+    return -ENAMETOOLONG;
+  }
+  name[-1] = '\0';
+  r = virtual_canonical (parent[0] ? parent : "/", &pcanon);
+  if (r != 0) {
+    free (parent);
+    return r;                   /* 1: inside a mounted filesystem */
+  }
+  if (asprintf (&full, "%s%s%s", pcanon, strcmp (pcanon, "/") ? "/" : "",
+                name) == -1) {
+    free (parent);
+    free (pcanon);
+    return -ENOMEM;
+  }
+  free (parent);
+  free (pcanon);
+  if (strlen (full) > MAX_PATH) {
+    free (full);
+    return -ENAMETOOLONG;
+  }
+  if (mount_at (full) || is_virtual_dir (full)) {
+    storage_set_error (error_r, "%s: already exists", path);
+    free (full);
+    return -EEXIST;
+  }
+  t = realloc (virtual_dirs, (virtual_count + 1) * sizeof *t);
+  if (t == NULL) {
+    free (full);
+    return -ENOMEM;
+  }
+  virtual_dirs = t;
+  virtual_dirs[virtual_count++] = full;
+  return 0;
+}
+
+int
+storage_rmmountpoint (const char *path, char **error_r)
+{
+  struct resolved res;
+  char *canon = NULL;
+  size_t i;
+  int r;
+
+  if (error_r)
+    *error_r = NULL;
+  if (path == NULL || path[0] != '/') {
+    storage_set_error (error_r, "%s: the mount point must be an absolute "
+                       "path", path ? path : "(null)");
+    return -EINVAL;
+  }
+  if (mount_at ("/") != NULL)
+    return 1;
+  r = resolve_path (path, RESOLVE_NOFOLLOW, &res);
+  if (r == 0) {
+    int busy = res.is_mountpoint && mount_at (res.path) != NULL;
+
+    if (busy)
+      storage_set_error (error_r, "%s: a filesystem is mounted there",
+                         path);
+    resolved_free (&res);
+    return busy ? -EBUSY : 1;
+  }
+  r = virtual_canonical (path, &canon);
+  if (r != 0)
+    return r == 1 ? -EIO : r;   /* 1 cannot happen: resolution failed */
+  if (strcmp (canon, "/") == 0) {
+    storage_set_error (error_r, "/: the root cannot be removed");
+    free (canon);
+    return -EBUSY;
+  }
+  for (i = 0; i < virtual_count; i++)
+    if (is_below (virtual_dirs[i], canon)) {
+      storage_set_error (error_r, "%s: mount point %s is below it", path,
+                         virtual_dirs[i]);
+      free (canon);
+      return -ENOTEMPTY;
+    }
+  for (i = 0; i < virtual_count; i++)
+    if (strcmp (virtual_dirs[i], canon) == 0) {
+      free (virtual_dirs[i]);
+      memmove (&virtual_dirs[i], &virtual_dirs[i + 1],
+               (virtual_count - i - 1) * sizeof *virtual_dirs);
+      virtual_count--;
+      break;
+    }
+  free (canon);
+  if (virtual_count == 0) {
+    free (virtual_dirs);
+    virtual_dirs = NULL;
+  }
+  return 0;
+}
+
+int
+storage_virtual_mountpoints (void)
+{
+  return virtual_count > 0 && mount_at ("/") == NULL;
 }

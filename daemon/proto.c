@@ -297,6 +297,18 @@ client_cancelled (void)
   return minnow_rbuf_poll_cancel (&rbuf, sock, NULL, NULL);
 }
 
+/* A regular host file that is now shorter than the expected bytes: it
+ * was truncated while the daemon read it.  The transfer fails (errno
+ * HOST_FILE_SHRANK) rather than store a file that is silently short or,
+ * with hole detection, padded with zeroes. */
+static int
+shrank (int fd, uint64_t expected)
+{
+  struct stat st;
+
+  return fstat (fd, &st) == 0 && (uint64_t) st.st_size < expected;
+}
+
 /* The fast path of receive_file: the host file's descriptor came with
  * the call.  Holes of a regular file are skipped without being read
  * (SEEK_DATA/SEEK_HOLE) and given to hole_cb when there is one. */
@@ -331,8 +343,14 @@ receive_from_fd (int fd,
     if (regular && hole_cb) {
       off_t data = lseek (fd, pos, SEEK_DATA), hole;
 
-      if (data == -1 && errno == ENXIO)
+      if (data == -1 && errno == ENXIO) {
+        if (shrank (fd, total)) {
+          errno = HOST_FILE_SHRANK;
+          ret = -1;
+          break;
+        }
         data = total > pos ? (off_t) total : (off_t) pos;
+      }
       if (data >= 0 && (uint64_t) data > pos) {
         if (hole_cb (opaque, data - pos) == -1) {
           ret = -1;
@@ -352,8 +370,13 @@ receive_from_fd (int fd,
       ret = -1;
       break;
     }
-    if (n == 0)
+    if (n == 0) {
+      if (regular && pos < total && shrank (fd, total)) {
+        errno = HOST_FILE_SHRANK;
+        ret = -1;
+      }
       break;
+    }
     if (cb (opaque, buf, n) == -1) {
       ret = -1;
       break;
@@ -450,6 +473,10 @@ file_in_next (const void **data, size_t *len)
       return -1;
     if (n == 0) {
       in_done = 1;
+      if (in_pos < in_total && shrank (in_fd, in_total)) {
+        errno = HOST_FILE_SHRANK;
+        return -1;
+      }
       notify_progress (in_pos, in_pos);
       return 0;
     }

@@ -91,8 +91,7 @@ struct ll_path_beneath_attr {
 static const char *const helpers[] = {
   "mke2fs", "e2fsck", "tune2fs", "resize2fs", "debugfs", "dumpe2fs",
   "e2label", "mkfs.fat", "fsck.fat", "mkswap", "wipefs",
-  "cksum", "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum",
-  "sha512sum", "gzip", "bzip2", "xz", "zstd", "lz4", "lzop",
+  "gzip", "bzip2", "xz", "zstd", "lz4", "lzop",
   NULL
 };
 

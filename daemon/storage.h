@@ -108,6 +108,18 @@ struct mount *storage_mount_of_device (const char *device);
 int storage_mount_offline (struct mount *m, int (*fn) (void *opaque),
                            void *opaque, char **error_r);
 
+/* mkmountpoint / rmmountpoint with nothing mounted on "/": the mount
+ * point is a name only, in the daemon's table, and a filesystem can be
+ * mounted on it.  Both return 1 when the path is inside a mounted
+ * filesystem (the caller makes or removes a real directory there), 0
+ * when done, or a negative errno: EEXIST, ENOENT (the parent is not a
+ * mount point), EBUSY (something is mounted there), ENOTEMPTY (mount
+ * points below it). */
+int storage_mkmountpoint (const char *path, char **error_r);
+int storage_rmmountpoint (const char *path, char **error_r);
+/* 1 when nothing is mounted on "/" and mkmountpoint made mount points. */
+int storage_virtual_mountpoints (void);
+
 /* ---- Path resolution (mount.c). */
 
 #define RESOLVE_NOFOLLOW 1      /* do not follow a final symlink */

@@ -25,11 +25,14 @@ minnowd_CPPFLAGS += -I$(top_srcdir)/storage/engines/fat
 
 minnowd_SOURCES += $(storage_core_sources) $(fat_engine_sources) drives.c \
   storage-actions.h do-common.c do-part.c do-fs.c do-mount.c do-file.c \
-  do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c \
+  do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c digest.h digest.c \
   do-blockdev.c do-fsinfo.c do-ext.c do-e2attrs.c \
-  do-files.c do-acl.c do-space.c do-deprecated.c
+  do-files.c do-acl.c do-space.c do-deprecated.c do-sfdisk.c
 minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS) $(BLKID_CFLAGS) $(MAGIC_CFLAGS)
 minnowd_LDADD += $(BLKID_LIBS) $(MAGIC_LIBS)
+# Digests for checksum and checksums_out (nettle).
+minnowd_CFLAGS += $(NETTLE_CFLAGS)
+minnowd_LDADD += $(NETTLE_LIBS)
 
 # Inspection (issue 13): what operating system is in the drives.
 minnowd_SOURCES += inspect.h inspect-util.c inspect-fs.c inspect-apps.c \

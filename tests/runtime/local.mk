@@ -48,3 +48,10 @@ runtime_test_abuse_SOURCES = runtime/test-abuse.c tap.h
 runtime_test_abuse_LDADD = $(runtime_libs)
 runtime_test_threads_SOURCES = runtime/test-threads.c tap.h
 runtime_test_threads_LDADD = $(runtime_libs)
+
+# list_disk_labels with labelled drives, max_disks (issue 9).
+check_PROGRAMS += runtime/test-disk-labels
+TESTS += runtime/test-disk-labels
+VALGRIND_TESTS += runtime/test-disk-labels
+runtime_test_disk_labels_SOURCES = runtime/test-disk-labels.c tap.h
+runtime_test_disk_labels_LDADD = $(runtime_libs)
