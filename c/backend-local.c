@@ -66,6 +66,10 @@ local_launch (minnow_h *g, const char *arg)
   if (devnull >= 0)
     command_set_output_fd (cmd, devnull);
   command_raw_status (cmd);
+  /* set_pgroup: out of the caller's process group, so that a Ctrl-C in
+   * its terminal reaches the caller only (who may cancel the call). */
+  if (g->pgroup)
+    command_set_new_pgroup (cmd);
 
   if (g->verbose) {
     char *line = command_to_string (cmd);

@@ -112,6 +112,10 @@ struct backend_ops {
 extern const struct backend_ops minnow_backend_local;
 extern const struct backend_ops minnow_backend_unix;
 
+/* cancel.c: asks the local daemon to stop the running call (SIGUSR1);
+ * async-signal-safe, for minnow_user_cancel. */
+void minnow_int_cancel_daemon (minnow_h *g);
+
 /* errors.c */
 void minnow_int_default_error_handler (minnow_h *g, void *opaque,
                                       const char *msg);

@@ -96,6 +96,10 @@ checksum_stream (const char *csumtype, const char *what, reader read_fn,
     sigaddset (&set, SIGPIPE);
     pthread_sigmask (SIG_BLOCK, &set, &old);
     while ((n = read_fn (opaque, buf, 1 << 20, off)) > 0) {
+      if (storage_stop_requested ()) {
+        n = -EINTR;
+        break;
+      }
       if (write_all (fd, buf, n) == -1) {
         n = -errno;
         break;

@@ -9,7 +9,20 @@
  * not come back to the main loop after a grace period, it exits at once:
  * a loop that never looks at the flag must not keep an orphan alive.
  * The filesystem is then marked not clean on the image (see the ext
- * engine's mark_in_use), so nothing pretends the lost writes happened. */
+ * engine's mark_in_use), so nothing pretends the lost writes happened.
+ *
+ * The same thread carries the user's cancel (minnow_user_cancel) of a
+ * call that is not a transfer.  The library that started us sends
+ * SIGUSR1; the signal is blocked in every thread from the start of main
+ * and read here through a signalfd, so it never interrupts a system call
+ * of the main thread.  It raises a second flag, read through the same
+ * storage_should_stop, and cleared when the next call starts
+ * (lifeline_call_begin).  Child programs (mke2fs, e2fsck, …) are killed
+ * by the spawning core, which asks the same flag while it waits for
+ * them.  A reply with an error during a cancelled call says the call
+ * was cancelled (EINTR), whatever step noticed it.  The daemon of the
+ * unix: backend is not the client's child: nobody signals it, and only
+ * transfers can be cancelled there (by the cancel flag on the stream). */
 
 #include <config.h>
 
@@ -21,6 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/signalfd.h>
+
+#include "command.h"
 
 #include "daemon.h"
 #include "storage.h"
@@ -34,29 +50,80 @@ static int stop_pipe[2] = { -1, -1 };
 static int watched = -1;
 static int exit_when_stuck;
 static volatile int client_hung_up;
+static volatile int user_cancelled;
+static int cancel_fd = -1;
 
 int
 storage_should_stop (void)
 {
-  return __atomic_load_n (&client_hung_up, __ATOMIC_RELAXED);
+  return __atomic_load_n (&client_hung_up, __ATOMIC_RELAXED) ||
+    __atomic_load_n (&user_cancelled, __ATOMIC_RELAXED);
+}
+
+int
+lifeline_cancelled (void)
+{
+  return __atomic_load_n (&user_cancelled, __ATOMIC_RELAXED);
+}
+
+void
+lifeline_call_begin (void)
+{
+  __atomic_store_n (&user_cancelled, 0, __ATOMIC_RELAXED);
+}
+
+void
+lifeline_init_cancel (void)
+{
+  sigset_t usr1;
+
+  sigemptyset (&usr1);
+  sigaddset (&usr1, SIGUSR1);
+  if (sigprocmask (SIG_BLOCK, &usr1, NULL) == -1) {
+    perror ("minnowd: sigprocmask");
+    return;
+  }
+  cancel_fd = signalfd (-1, &usr1, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (cancel_fd == -1)
+    perror ("minnowd: signalfd (calls cannot be cancelled)");
+  command_set_interrupt_check (storage_should_stop);
+}
+
+/* Reads the pending SIGUSR1s: the user cancelled the call. */
+static void
+read_cancel (void)
+{
+  struct signalfd_siginfo si;
+  int got = 0;
+
+  while (read (cancel_fd, &si, sizeof si) == (ssize_t) sizeof si)
+    got = 1;
+  if (got) {
+    __atomic_store_n (&user_cancelled, 1, __ATOMIC_RELAXED);
+    if (verbose)
+      fprintf (stderr, "minnowd: the user cancelled the call\n");
+  }
 }
 
 static void *
 watch (void *arg)
 {
-  struct pollfd pfd[2] = {
+  struct pollfd pfd[3] = {
     { .fd = watched, .events = POLLRDHUP },
     { .fd = stop_pipe[0], .events = POLLIN },
+    { .fd = cancel_fd, .events = POLLIN },
   };
 
   (void) arg;
   for (;;) {
-    int r = poll (pfd, 2, -1);
+    int r = poll (pfd, 3, -1);
 
     if (r == -1 && errno == EINTR)
       continue;
     if (r == -1 || pfd[1].revents)
       return NULL;
+    if (pfd[2].revents)
+      read_cancel ();
     if (pfd[0].revents & (POLLRDHUP | POLLHUP | POLLERR))
       break;
   }
@@ -115,4 +182,5 @@ lifeline_stop (void)
     stop_pipe[0] = stop_pipe[1] = -1;
   }
   __atomic_store_n (&client_hung_up, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&user_cancelled, 0, __ATOMIC_RELAXED);
 }

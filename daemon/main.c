@@ -110,6 +110,8 @@ main (int argc, char *argv[])
    * sockets are written with MSG_NOSIGNAL anyway. */
   signal (SIGPIPE, SIG_IGN);
   umask (022);
+  /* Before any thread: a cancel (SIGUSR1) is read by the lifeline. */
+  lifeline_init_cancel ();
 
   if (probe)
     exit (sandbox_probe (probe));

@@ -150,6 +150,11 @@ vreply_error (int err, int append_strerror, const char *fs, va_list args)
     return;
   }
   replied = 1;
+  /* Whatever step noticed the user's cancel, the call was cancelled. */
+  if (lifeline_cancelled ()) {
+    send_error (EINTR, "operation cancelled by the user");
+    return;
+  }
   if (vasprintf (&msg, fs, args) == -1) {
     send_error (ENOMEM, "out of memory");
     return;
@@ -694,6 +699,7 @@ serve_message (const char *msg, uint32_t len)
   proc_nr = 0;
   serial = 0;
   optargs_bitmask = 0;
+  lifeline_call_begin ();
   pos = minnow_decode_header (msg, len, &hdr);
   if (pos == -1) {
     reply_with_error_errno (EPROTO, "cannot decode the message header");

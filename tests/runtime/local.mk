@@ -8,7 +8,8 @@ runtime_tests = \
   runtime/test-fuzz \
   runtime/test-disk-create \
   runtime/test-lifeline \
-  runtime/test-abuse
+  runtime/test-abuse \
+  runtime/test-cancel
 check_PROGRAMS += $(runtime_tests)
 TESTS += $(runtime_tests) runtime/test-sandbox.sh
 EXTRA_DIST += runtime/test-sandbox.sh
@@ -45,3 +46,5 @@ runtime_test_handle_api_SOURCES = runtime/test-handle-api.c tap.h
 runtime_test_handle_api_LDADD = $(runtime_libs)
 runtime_test_abuse_SOURCES = runtime/test-abuse.c tap.h
 runtime_test_abuse_LDADD = $(runtime_libs)
+runtime_test_cancel_SOURCES = runtime/test-cancel.c tap.h
+runtime_test_cancel_LDADD = $(runtime_libs)
