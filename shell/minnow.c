@@ -124,6 +124,9 @@ new_handle (void)
   }
   /* The shell prints errors itself (shell_failed), with hints. */
   minnow_set_error_handler (h, NULL, NULL);
+  /* The daemon out of the terminal's process group: Ctrl-C reaches the
+   * shell only, which cancels the running call (user_cancel). */
+  minnow_set_pgroup (h, 1);
   if (verbose)
     minnow_set_verbose (h, 1);
   minnow_set_event_callback (h, progress_cb, MINNOW_EVENT_PROGRESS, 0, NULL);
@@ -987,7 +990,9 @@ dispatch (int argc, char *argv[], int lineno)
   r = c->run (argv[0], argc - 1, argv + 1);
   shell_call_end ();
   fflush (stdout);
-  if (shell_interrupted) {
+  /* A call the cancel stopped has said so (EINTR); one that ended
+   * before the cancel reached it loses its result. */
+  if (shell_interrupted && r == 0) {
     fprintf (stderr, "minnow: %s: interrupted\n", argv[0]);
     r = -1;
   }
