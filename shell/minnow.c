@@ -778,27 +778,25 @@ cmd_supported (int argc, char *argv[])
   return 0;
 }
 
-/* The file's content (read_file: up to the protocol's 4 MiB). */
+/* The file, streamed with download into a new temporary file (any size,
+ * any bytes). */
 static int
-fetch_to_temp (const char *cmd, const char *path, char *tmpl, size_t *size)
+fetch_to_temp (const char *cmd, const char *path, char *tmpl)
 {
-  char *content;
   int fd;
 
   if (needs_launch (cmd) == -1)
     return -1;
-  content = minnow_read_file (g, path, size);
-  if (content == NULL)
-    return shell_failed (cmd);
   fd = mkstemp (tmpl);
-  if (fd == -1 || write (fd, content, *size) != (ssize_t) *size) {
+  if (fd == -1) {
     fprintf (stderr, "minnow: %s: %s: %m\n", cmd, tmpl);
-    free (content);
-    if (fd >= 0) { close (fd); unlink (tmpl); }
     return -1;
   }
-  free (content);
   close (fd);
+  if (minnow_download (g, path, tmpl) == -1) {
+    unlink (tmpl);
+    return shell_failed (cmd);
+  }
   return 0;
 }
 
@@ -806,7 +804,6 @@ static int
 cmd_page (int argc, char *argv[])
 {
   char tmpl[] = "/tmp/minnow-view-XXXXXX";
-  size_t size;
   const char *viewer;
   char *line;
   int r, status;
@@ -816,7 +813,7 @@ cmd_page (int argc, char *argv[])
              argv[0], argv[0]);
     return -1;
   }
-  if (fetch_to_temp (argv[0], argv[1], tmpl, &size) == -1)
+  if (fetch_to_temp (argv[0], argv[1], tmpl) == -1)
     return -1;
   if (strcmp (argv[0], "display") == 0)
     viewer = getenv ("MINNOW_DISPLAY_IMAGE") ? : "display";
@@ -845,9 +842,8 @@ static int
 cmd_edit (int argc, char *argv[])
 {
   char tmpl[] = "/tmp/minnow-edit-XXXXXX";
-  size_t size;
   const char *editor;
-  char *line, *content = NULL;
+  char *line;
   struct stat before, after;
   int r, status = 0;
 
@@ -856,7 +852,7 @@ cmd_edit (int argc, char *argv[])
              argv[0], argv[0]);
     return -1;
   }
-  if (fetch_to_temp (argv[0], argv[1], tmpl, &size) == -1)
+  if (fetch_to_temp (argv[0], argv[1], tmpl) == -1)
     return -1;
   if (strcmp (argv[0], "vi") == 0)
     editor = "vi";
@@ -888,23 +884,9 @@ cmd_edit (int argc, char *argv[])
   if (r == 0 && stat (tmpl, &after) == 0 &&
       (after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
        after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
-       after.st_size != before.st_size)) {
-    FILE *fp = fopen (tmpl, "r");
-    size_t n = 0;
-
-    content = malloc (after.st_size + 1);
-    if (fp && content)
-      n = fread (content, 1, after.st_size, fp);
-    if (fp)
-      fclose (fp);
-    if (content == NULL || n != (size_t) after.st_size) {
-      fprintf (stderr, "minnow: %s: cannot read back %s\n", argv[0], tmpl);
-      r = -1;
-    }
-    else if (minnow_write (g, argv[1], content, n) == -1)
-      r = shell_failed (argv[0]);
-  }
-  free (content);
+       after.st_size != before.st_size) &&
+      minnow_upload (g, tmpl, argv[1]) == -1)
+    r = shell_failed (argv[0]);
   unlink (tmpl);
   return r;
 }
