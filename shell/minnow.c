@@ -29,6 +29,7 @@ int shell_read_write;
 int shell_json;
 int shell_keys_from_stdin;
 volatile int shell_interrupted;
+int shell_remote;
 
 static int echo_commands;               /* -x */
 static int verbose;                     /* -v */
@@ -1226,7 +1227,7 @@ main (int argc, char *argv[])
     case OPT_PROGRESS: shell_progress_bars = 1; break;
     case OPT_NO_PROGRESS: shell_progress_bars = 0; break;
     case OPT_LISTEN: listen = 1; break;
-    case OPT_REMOTE: remote = 1; remote_pid = optarg; break;
+    case OPT_REMOTE: remote = shell_remote = 1; remote_pid = optarg; break;
     case 'h': usage (EXIT_SUCCESS); break;
     case 'V': printf ("minnow %s\n", PACKAGE_VERSION); exit (EXIT_SUCCESS);
     default: usage (EXIT_FAILURE);
@@ -1255,6 +1256,7 @@ main (int argc, char *argv[])
   }
   if (listen) {
     char **files = calloc (nr_drives + 1, sizeof (char *));
+    int *readonly = calloc (nr_drives + 1, sizeof (int));
 
     for (size_t i = 0; i < nr_drives; ++i) {
       if (drives[i].prepare) {
@@ -1262,17 +1264,13 @@ main (int argc, char *argv[])
                  "listening daemon yet: prepare them first, then -a\n");
         exit (EXIT_FAILURE);
       }
-      if (drives[i].readonly) {
-        fprintf (stderr, "minnow: --listen: the daemon opens %s read-write: "
-                 "add --rw (or -w) to say that is meant\n", drives[i].file);
-        exit (EXIT_FAILURE);
-      }
       files[i] = drives[i].file;
+      readonly[i] = drives[i].readonly;
     }
     long pid = 0;
     char pidstr[32];
 
-    r = remote_listen (files, &pid);
+    r = remote_listen (files, readonly, &pid);
     snprintf (pidstr, sizeof pidstr, "%ld", pid);
     if (r == 0 && nr_mounts) {
       /* Mount the -m filesystems in a first remote session: the state
@@ -1290,6 +1288,7 @@ main (int argc, char *argv[])
       free (cmds);
     }
     free (files);
+    free (readonly);
     exit (r == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
   }
 

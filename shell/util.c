@@ -390,7 +390,11 @@ shell_failed (const char *cmd)
   int err = minnow_last_errno (g);
 
   fprintf (stderr, "minnow: %s\n", msg ? msg : cmd);
-  if (err == EROFS && !shell_read_write)
+  if (err == EROFS && shell_remote)
+    fprintf (stderr, "minnow: %s: the listening daemon's drives are "
+             "read-only; start it with minnow --listen --rw to change them\n",
+             cmd);
+  else if (err == EROFS && !shell_read_write)
     fprintf (stderr, "minnow: %s: the drives were added read-only; run "
              "minnow with --rw (or -w) to change them\n", cmd);
   return -1;
