@@ -192,6 +192,18 @@ reply_with_perror_errno (int err, const char *fs, ...)
   va_end (args);
 }
 
+/* Progress in the middle of a stream whose size may be unknown (total 0
+ * or already passed: reported as position of position).  Unlike
+ * notify_progress, always at most one message per interval: a stream of
+ * unknown size would otherwise send one for every chunk. */
+static void
+notify_progress_step (uint64_t position, uint64_t total)
+{
+  if (now_ns () - progress_last_ns < PROGRESS_INTERVAL_NS)
+    return;
+  notify_progress (position, total > position ? total : position);
+}
+
 int
 received_fd (void)
 {
@@ -344,7 +356,7 @@ receive_from_fd (int fd,
           break;
         }
         pos = data;
-        notify_progress (pos, total > pos ? total : pos);
+        notify_progress_step (pos, total);
       }
       hole = lseek (fd, pos, SEEK_HOLE);
       if (hole > (off_t) pos && (uint64_t) (hole - pos) < want)
@@ -364,7 +376,7 @@ receive_from_fd (int fd,
       break;
     }
     pos += n;
-    notify_progress (pos, total > pos ? total : pos);
+    notify_progress_step (pos, total);
   }
   if (ret == 0)
     notify_progress (pos, pos);
@@ -459,7 +471,7 @@ file_in_next (const void **data, size_t *len)
       return 0;
     }
     in_pos += n;
-    notify_progress (in_pos, in_total > in_pos ? in_total : in_pos);
+    notify_progress_step (in_pos, in_total);
     *data = in_buf;
     *len = n;
     return 1;

@@ -83,12 +83,23 @@ usage (int status)
 
 /* ------------------------------------------------------------ handle */
 
+/* Progress of the running call, on one line of stderr: a bar when the
+ * total is known; a byte count when the daemon reports position ==
+ * total again and again (a stream of unknown size).  The line is ended
+ * once, when the call returns (shell_progress_end), at 100% if the call
+ * succeeded. */
+static struct {
+  int drawn;                    /* on the line, not ended yet */
+  int last_percent;
+  int unknown_total;
+  uint64_t last_pos, last_total;
+} progress = { 0, -1, 0, 0, 0 };
+
 static void
 progress_cb (minnow_h *h, void *opaque, uint64_t event, int event_handle,
              int flags, const char *buf, size_t buf_len,
              const uint64_t *array, size_t array_len)
 {
-  static int last_percent = -1;
   uint64_t pos, total;
   int percent, width = 40, fill;
 
@@ -96,22 +107,49 @@ progress_cb (minnow_h *h, void *opaque, uint64_t event, int event_handle,
     return;
   pos = array[2];
   total = array[3];
+  if (pos >= total && progress.drawn && pos > progress.last_pos &&
+      progress.last_pos >= progress.last_total)
+    progress.unknown_total = 1;
+  progress.last_pos = pos;
+  progress.last_total = total;
+  if (progress.unknown_total) {
+    fprintf (stderr, "\r%-47s", "");
+    fprintf (stderr, "\r%.1f MiB transferred", pos / 1048576.0);
+    progress.drawn = 1;
+    fflush (stderr);
+    return;
+  }
   percent = total ? (int) (pos * 100 / total) : 100;
   if (percent > 100)
     percent = 100;
-  if (percent == last_percent && pos != total)
+  if (percent == progress.last_percent)
     return;
-  last_percent = percent;
+  progress.last_percent = percent;
   fill = percent * width / 100;
   fprintf (stderr, "\r[");
   for (int i = 0; i < width; ++i)
     fputc (i < fill ? '#' : '-', stderr);
   fprintf (stderr, "] %3d%%", percent);
-  if (pos >= total) {
-    fprintf (stderr, "\n");
-    last_percent = -1;
-  }
+  progress.drawn = 1;
   fflush (stderr);
+}
+
+void
+shell_progress_end (int ok)
+{
+  /* A call that succeeded is complete, whether or not its last step was
+   * reported. */
+  if (progress.drawn && ok && !progress.unknown_total &&
+      progress.last_percent < 100) {
+    fprintf (stderr, "\r[");
+    for (int i = 0; i < 40; ++i)
+      fputc ('#', stderr);
+    fprintf (stderr, "] 100%%");
+  }
+  if (progress.drawn)
+    fputc ('\n', stderr);
+  memset (&progress, 0, sizeof progress);
+  progress.last_percent = -1;
 }
 
 static minnow_h *
@@ -952,8 +990,11 @@ dispatch (int argc, char *argv[], int lineno)
     fprintf (stderr, "\n");
   }
   for (size_t i = 0; builtins[i].name; ++i)
-    if (builtins[i].run && strcmp (argv[0], builtins[i].name) == 0)
-      return builtins[i].run (argc, argv);
+    if (builtins[i].run && strcmp (argv[0], builtins[i].name) == 0) {
+      r = builtins[i].run (argc, argv);
+      shell_progress_end (r == 0);
+      return r;
+    }
   /* run: guestfish's name for launch. */
   c = shell_find_action (strcmp (argv[0], "run") == 0 ? "launch" : argv[0]);
   if (c == NULL) {
@@ -972,6 +1013,7 @@ dispatch (int argc, char *argv[], int lineno)
   shell_call_begin ();
   r = c->run (argv[0], argc - 1, argv + 1);
   shell_call_end ();
+  shell_progress_end (r == 0 && !shell_interrupted);
   fflush (stdout);
   /* A call the cancel stopped has said so (EINTR); one that ended
    * before the cancel reached it loses its result. */

@@ -32,7 +32,10 @@ extern const size_t shell_nr_actions;
 /* State of the shell (minnow.c). */
 extern minnow_h *g;
 extern int shell_read_write;    /* --rw */
-extern int shell_remote;        /* --remote: the drives are a --listen daemon's */
+extern int shell_remote;
+/* Ends the progress line of the call that returned, if one was drawn
+ * (as complete when ok). */
+void shell_progress_end (int ok);        /* --remote: the drives are a --listen daemon's */
 extern int shell_json;          /* --format=json */
 extern int shell_keys_from_stdin;
 

@@ -197,6 +197,27 @@ t $? "Ctrl-C cancels a long fill" "fill: operation cancelled by the user"
 tm send-keys -t fill 'write /after "still here"' Enter 'cat /after' Enter
 swait fill 'still here' x
 t $? "the handle still writes after the cancel" "still here"
+
+# Progress during transfers: one line per call, under the command; a bar
+# for a known size (upload, download), a byte count for a stream of
+# unknown size (copy-in, a tar stream).
+head -c 200M /dev/urandom > up.bin
+tm send-keys -t fill 'rm-f /big' Enter
+mkdir updir && cp up.bin updir/a && cp up.bin updir/b
+after_cmd () { sscreen fill | grep -A1 -xF -- "><minnow> $1" | tail -n 1; }
+for cmd in 'upload up.bin /up' 'download /up down.bin' 'copy-in updir /'; do
+  tm send-keys -t fill "$cmd" Enter
+  i=0
+  while [ $i -lt 400 ] && ! sscreen fill | sed '/^ *$/d' | tail -n 1 | grep -qx '><minnow>'; do
+    sleep 0.05; i=$((i + 1))
+  done
+  case $cmd in
+    copy-in*) after_cmd "$cmd" | grep -qx '400\.0 MiB transferred' ;;
+    *) after_cmd "$cmd" | grep -qx '\[#*\] 100%' ;;
+  esac
+  t $? "progress during '$cmd': one line, complete at the end" "$(after_cmd "$cmd")"
+done
+rm -rf up.bin down.bin updir
 tm send-keys -t fill 'quit' Enter
 i=0
 while tm has-session -t fill 2>/dev/null && [ $i -lt 200 ]; do
