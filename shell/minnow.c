@@ -1013,6 +1013,7 @@ dispatch (int argc, char *argv[], int lineno)
   shell_call_begin ();
   r = c->run (argv[0], argc - 1, argv + 1);
   shell_call_end ();
+  shell_file_out_done ();
   shell_progress_end (r == 0 && !shell_interrupted);
   fflush (stdout);
   /* A call the cancel stopped has said so (EINTR); one that ended

@@ -58,6 +58,8 @@ void shell_free_list (char **list);
 const char *shell_optstring (const char *s);
 const char *shell_file_in (const char *s);
 const char *shell_file_out (const char *s);
+/* After a call: ends the relay shell_file_out may have started for "-". */
+void shell_file_out_done (void);
 char *shell_read_key (const char *cmd, const char *arg);
 void shell_free_key (char *key);
 /* The index of the optional argument NAME in "NAME:VALUE", VALUE in

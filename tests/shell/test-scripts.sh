@@ -205,6 +205,12 @@ EDITOR="$tmp/append.sh" case_ "edit on a read-only drive fails and names --rw" 1
   '--rw' -a disk.img -m /dev/sda1
 rm -f big.bin want.bin back.bin paged.bin shown.bin
 
+# "-" as a FileOut with stdout redirected to a file (case_ does that):
+# the data lands after what was printed before, nothing is overwritten.
+script 'write /dl "abc"' 'echo first' 'download /dl -' 'echo last'
+case_ "download to - appends to a redirected stdout" 0 'first
+abclast' '' --rw -a disk.img -m /dev/sda1
+
 : > in
 case_ "-N fs:ext4:32M prepares a disk with a filesystem" 0 'ext4' '' \
   -N fs.img=fs:ext4:32M -m /dev/sda1 vfs-type /dev/sda1
