@@ -99,6 +99,7 @@ local_launch (minnow_h *g, const char *arg)
            fcntl (g->stderr_fd, F_GETFL) | O_NONBLOCK);
   g->cmd = cmd;
   g->pid = pid;
+  g->cancel_pid = pid;
   g->sock = sv[0];
   debug (g, "launch: daemon pid %d", (int) pid);
   return 0;
@@ -139,6 +140,7 @@ local_shutdown (minnow_h *g, int *exit_status)
     g->cmd = NULL;
   }
   g->pid = 0;
+  g->cancel_pid = 0;
   minnow_rbuf_reset (&g->rbuf);
 }
 

@@ -2,11 +2,12 @@
  *
  * minnow_user_cancel may be called from a signal handler or from
  * another thread while a call runs, so this only reads the handle and
- * sends a signal: no lock, no allocation.  The daemon of the local
- * backend is our child; SIGUSR1 asks it to stop the running call (see
- * daemon/lifeline.c), which then fails with EINTR.  A daemon reached
- * through unix:PATH is nobody's child here: only transfers can be
- * cancelled there, by the cancel flag on their stream (proto.c). */
+ * sends a signal: no lock, no allocation.  SIGUSR1 asks the daemon to
+ * stop the running call (see daemon/lifeline.c), which then fails with
+ * EINTR.  The daemon is the local backend's child, or the minnowd of
+ * our user at the other end of a unix:PATH socket (backend-unix.c); for
+ * any other peer cancel_pid is 0 and only transfers can be cancelled,
+ * by the cancel flag on their stream (proto.c). */
 
 #include <config.h>
 
@@ -18,8 +19,8 @@
 void
 minnow_int_cancel_daemon (minnow_h *g)
 {
-  pid_t pid = g->pid;
+  pid_t pid = g->cancel_pid;
 
-  if (g->state == STATE_BUSY && pid > 0 && g->ops == &minnow_backend_local)
+  if (g->state == STATE_BUSY && pid > 0)
     (void) kill (pid, SIGUSR1);
 }

@@ -70,6 +70,7 @@ struct minnow_h {
   const struct backend_ops *ops;
   struct command *cmd;          /* local: the daemon's command object */
   pid_t pid;                    /* local: the daemon, or 0 */
+  pid_t cancel_pid;             /* the daemon user_cancel signals, or 0 */
   int exit_status;              /* wait status of the last daemon, or -1 */
   int sock;                     /* -1 when not connected */
   int stderr_fd;                /* local: the daemon's stderr, or -1 */

@@ -20,9 +20,10 @@
  * (lifeline_call_begin).  Child programs (mke2fs, e2fsck, …) are killed
  * by the spawning core, which asks the same flag while it waits for
  * them.  A reply with an error during a cancelled call says the call
- * was cancelled (EINTR), whatever step noticed it.  The daemon of the
- * unix: backend is not the client's child: nobody signals it, and only
- * transfers can be cancelled there (by the cancel flag on the stream). */
+ * was cancelled (EINTR), whatever step noticed it.  A --listen daemon
+ * gets the same signal from a client of the same user (the library finds
+ * our pid with SO_PEERCRED); a signal left from an earlier client is
+ * cleared when the next call starts. */
 
 #include <config.h>
 

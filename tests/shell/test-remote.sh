@@ -84,6 +84,25 @@ printf 'is-file /new\nls /\n' | "$minnow" --remote > out 2> err
 printf 'false\ndir\nhello\nlost+found\n' > want
 cmp -s out want
 t $? "read-only invocation 3: nothing was written, the mounts are kept" "$(cat out err)"
+# Ctrl-C (SIGINT to the shell) cancels a long call of a --remote session
+# too: the library signals the listening minnowd (the peer of its socket).
+"$minnow" --remote internal-test-sleep 600000 > out 2> err &
+spid=$!
+sleep 1
+start=$(date +%s%N)
+kill -INT $spid
+wait $spid
+rc=$?
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+grep -q 'operation cancelled by the user' err
+t $(( rc == 1 && $? == 0 ? 0 : 1 )) "--remote: SIGINT cancels a long call ($took ms)" "exit $rc" "$(cat err)"
+[ $took -lt 2000 ]
+t $? "--remote: the cancelled call came back within a second or two ($took ms)"
+"$minnow" --remote cat /hello > out 2> err
+printf 'from invocation 1\n' > want
+cmp -s out want
+t $? "--remote: the daemon serves the next invocation after the cancel" "$(cat out err)"
+
 "$minnow" --remote exit > out 2> err
 t $? "--remote exit stops the read-only daemon" "$(cat err)"
 i=0
