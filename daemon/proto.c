@@ -196,12 +196,27 @@ reply_with_perror_errno (int err, const char *fs, ...)
  * or already passed: reported as position of position).  Unlike
  * notify_progress, always at most one message per interval: a stream of
  * unknown size would otherwise send one for every chunk. */
+static int action_progress;     /* do_X reported progress in this call */
+static uint64_t out_sent;       /* bytes of this call's FileOut stream */
+
+static void
+progress_send (uint64_t position, uint64_t total, int limited)
+{
+  int64_t now = now_ns ();
+
+  if (limited && now - progress_last_ns < PROGRESS_INTERVAL_NS)
+    return;
+  progress_last_ns = now;
+  if (conn_dead)
+    return;
+  if (minnow_send_progress (sock, proc_nr, serial, position, total) == -1)
+    conn_dead = 1;
+}
+
 static void
 notify_progress_step (uint64_t position, uint64_t total)
 {
-  if (now_ns () - progress_last_ns < PROGRESS_INTERVAL_NS)
-    return;
-  notify_progress (position, total > position ? total : position);
+  progress_send (position, total > position ? total : position, 1);
 }
 
 int
@@ -216,15 +231,18 @@ received_fd (void)
 void
 notify_progress (uint64_t position, uint64_t total)
 {
-  int64_t now = now_ns ();
+  action_progress = 1;
+  progress_send (position, total, position < total);
+}
 
-  if (position < total && now - progress_last_ns < PROGRESS_INTERVAL_NS)
-    return;
-  progress_last_ns = now;
-  if (conn_dead)
-    return;
-  if (minnow_send_progress (sock, proc_nr, serial, position, total) == -1)
-    conn_dead = 1;
+/* A FileOut stream whose action reports no progress of its own (tar_out,
+ * checksums_out, …): its bytes so far, size unknown. */
+static void
+out_progress (size_t len)
+{
+  out_sent += len;
+  if (!action_progress)
+    notify_progress_step (out_sent, 0);
 }
 
 /* Blocks until the next item.  Returns 1, or 0 when the stream ended or
@@ -645,6 +663,7 @@ send_file_write (const void *buf, size_t len)
       reply_with_perror_errno (err, "write to the host file");
       return -1;
     }
+    out_progress (len);
     return 0;
   }
 
@@ -663,6 +682,7 @@ send_file_write (const void *buf, size_t len)
     }
     p += n;
     len -= n;
+    out_progress (n);
   }
   return 0;
 }
@@ -748,6 +768,8 @@ serve_message (const char *msg, uint32_t len)
   }
   optargs_bitmask = hdr.optargs_bitmask;
   progress_last_ns = now_ns ();
+  action_progress = 0;
+  out_sent = 0;
 
   xdrmem_create (&xdr, (char *) msg + pos, len - pos, XDR_DECODE);
   dispatch_incoming_message (&xdr);

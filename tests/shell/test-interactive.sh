@@ -200,12 +200,13 @@ t $? "the handle still writes after the cancel" "still here"
 
 # Progress during transfers: one line per call, under the command; a bar
 # for a known size (upload, download), a byte count for a stream of
-# unknown size (copy-in, a tar stream).
+# unknown size (copy-in, tar-out).
 head -c 200M /dev/urandom > up.bin
 tm send-keys -t fill 'rm-f /big' Enter
 mkdir updir && cp up.bin updir/a && cp up.bin updir/b
 after_cmd () { sscreen fill | grep -A1 -xF -- "><minnow> $1" | tail -n 1; }
-for cmd in 'upload up.bin /up' 'download /up down.bin' 'copy-in updir /'; do
+for cmd in 'upload up.bin /up' 'download /up down.bin' 'copy-in updir /' \
+    'tar-out / out.tar'; do
   tm send-keys -t fill "$cmd" Enter
   i=0
   while [ $i -lt 400 ] && ! sscreen fill | sed '/^ *$/d' | tail -n 1 | grep -qx '><minnow>'; do
@@ -213,11 +214,12 @@ for cmd in 'upload up.bin /up' 'download /up down.bin' 'copy-in updir /'; do
   done
   case $cmd in
     copy-in*) after_cmd "$cmd" | grep -qx '400\.0 MiB transferred' ;;
+    tar-out*) after_cmd "$cmd" | grep -qx '[0-9]*\.[0-9] MiB transferred' ;;
     *) after_cmd "$cmd" | grep -qx '\[#*\] 100%' ;;
   esac
   t $? "progress during '$cmd': one line, complete at the end" "$(after_cmd "$cmd")"
 done
-rm -rf up.bin down.bin updir
+rm -rf up.bin down.bin updir out.tar
 tm send-keys -t fill 'quit' Enter
 i=0
 while tm has-session -t fill 2>/dev/null && [ $i -lt 200 ]; do
