@@ -20,7 +20,10 @@ void
 minnow_int_cancel_daemon (minnow_h *g)
 {
   pid_t pid = g->cancel_pid;
+  union sigval which = { .sival_int = (int) g->serial };
 
+  /* With the call's serial: a signal that arrives late cannot stop the
+   * next call. */
   if (g->state == STATE_BUSY && pid > 0)
-    (void) kill (pid, SIGUSR1);
+    (void) sigqueue (pid, SIGUSR1, which);
 }

@@ -31,10 +31,10 @@ void lifeline_start (int sock, int exit_if_stuck);
 void lifeline_stop (void);
 /* The user's cancel (SIGUSR1 from the library): lifeline_init_cancel
  * (first thing in main) blocks the signal and prepares its descriptor;
- * lifeline_call_begin clears the flag at the start of each call;
- * lifeline_cancelled says whether this call was cancelled. */
+ * lifeline_call_begin names the call being served (its serial);
+ * lifeline_cancelled says whether the user cancelled that call. */
 void lifeline_init_cancel (void);
-void lifeline_call_begin (void);
+void lifeline_call_begin (unsigned serial);
 int lifeline_cancelled (void);
 
 /* Replies.  Each do_X either returns its value, or calls one of the

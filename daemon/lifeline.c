@@ -13,11 +13,13 @@
  *
  * The same thread carries the user's cancel (minnow_user_cancel) of a
  * call that is not a transfer.  The library that started us sends
- * SIGUSR1; the signal is blocked in every thread from the start of main
- * and read here through a signalfd, so it never interrupts a system call
- * of the main thread.  It raises a second flag, read through the same
- * storage_should_stop, and cleared when the next call starts
- * (lifeline_call_begin).  Child programs (mke2fs, e2fsck, …) are killed
+ * SIGUSR1 with the serial of the call to stop (sigqueue); the signal is
+ * blocked in every thread from the start of main and read here through
+ * a signalfd, so it never interrupts a system call of the main thread.
+ * storage_should_stop says stop while the call being served
+ * (lifeline_call_begin) is the one named: a late signal cannot stop the
+ * next call, and one that overtook its call's message still stops it.
+ * A plain SIGUSR1 (kill, no serial) stops the current call.  Child programs (mke2fs, e2fsck, …) are killed
  * by the spawning core, which asks the same flag while it waits for
  * them.  A reply with an error during a cancelled call says the call
  * was cancelled (EINTR), whatever step noticed it.  A --listen daemon
@@ -32,6 +34,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -51,26 +54,42 @@ static int stop_pipe[2] = { -1, -1 };
 static int watched = -1;
 static int exit_when_stuck;
 static volatile int client_hung_up;
-static volatile int user_cancelled;
+/* (1 << 32) | serial: the call being served, and the call the user
+ * cancelled; 0 for none. */
+static volatile uint64_t call_key, cancel_key;
 static int cancel_fd = -1;
 
 int
 storage_should_stop (void)
 {
   return __atomic_load_n (&client_hung_up, __ATOMIC_RELAXED) ||
-    __atomic_load_n (&user_cancelled, __ATOMIC_RELAXED);
+    lifeline_cancelled ();
 }
 
 int
 lifeline_cancelled (void)
 {
-  return __atomic_load_n (&user_cancelled, __ATOMIC_RELAXED);
+  uint64_t c = __atomic_load_n (&cancel_key, __ATOMIC_ACQUIRE);
+
+  return c != 0 && c == __atomic_load_n (&call_key, __ATOMIC_ACQUIRE);
 }
 
 void
-lifeline_call_begin (void)
+lifeline_call_begin (unsigned serial)
 {
-  __atomic_store_n (&user_cancelled, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&call_key, (1ULL << 32) | serial, __ATOMIC_RELEASE);
+}
+
+/* Signals left from an earlier connection. */
+static void
+drain_cancels (void)
+{
+  struct signalfd_siginfo si;
+
+  while (cancel_fd >= 0 && read (cancel_fd, &si, sizeof si) > 0)
+    ;
+  __atomic_store_n (&cancel_key, 0, __ATOMIC_RELEASE);
+  __atomic_store_n (&call_key, 0, __ATOMIC_RELEASE);
 }
 
 void
@@ -95,14 +114,16 @@ static void
 read_cancel (void)
 {
   struct signalfd_siginfo si;
-  int got = 0;
 
-  while (read (cancel_fd, &si, sizeof si) == (ssize_t) sizeof si)
-    got = 1;
-  if (got) {
-    __atomic_store_n (&user_cancelled, 1, __ATOMIC_RELAXED);
+  while (read (cancel_fd, &si, sizeof si) == (ssize_t) sizeof si) {
+    uint64_t key = si.ssi_code == SI_QUEUE
+      ? (1ULL << 32) | (uint32_t) si.ssi_int
+      : __atomic_load_n (&call_key, __ATOMIC_ACQUIRE);
+
+    __atomic_store_n (&cancel_key, key, __ATOMIC_RELEASE);
     if (verbose)
-      fprintf (stderr, "minnowd: the user cancelled the call\n");
+      fprintf (stderr, "minnowd: the user cancelled call %u\n",
+               (unsigned) (key & 0xffffffff));
   }
 }
 
@@ -149,6 +170,7 @@ lifeline_start (int sock, int exit_if_stuck)
   sigset_t all, old;
 
   __atomic_store_n (&client_hung_up, 0, __ATOMIC_RELAXED);
+  drain_cancels ();
   if (pipe2 (stop_pipe, O_CLOEXEC) == -1) {
     perror ("minnowd: lifeline: pipe2");
     return;
@@ -183,5 +205,5 @@ lifeline_stop (void)
     stop_pipe[0] = stop_pipe[1] = -1;
   }
   __atomic_store_n (&client_hung_up, 0, __ATOMIC_RELAXED);
-  __atomic_store_n (&user_cancelled, 0, __ATOMIC_RELAXED);
+  drain_cancels ();
 }

@@ -731,7 +731,7 @@ serve_message (const char *msg, uint32_t len)
   proc_nr = 0;
   serial = 0;
   optargs_bitmask = 0;
-  lifeline_call_begin ();
+  lifeline_call_begin (0);
   pos = minnow_decode_header (msg, len, &hdr);
   if (pos == -1) {
     reply_with_error_errno (EPROTO, "cannot decode the message header");
@@ -739,6 +739,7 @@ serve_message (const char *msg, uint32_t len)
   }
   proc_nr = hdr.proc;
   serial = hdr.serial;
+  lifeline_call_begin (serial);
   if (hdr.prog != MINNOW_PROGRAM || hdr.vers != MINNOW_PROTOCOL_VERSION) {
     reply_with_error_errno (EPROTO, "wrong program (0x%x) or protocol "
                             "version (%u): this daemon speaks program 0x%x "

@@ -86,6 +86,24 @@ alarm_in (int ms)
   setitimer (ITIMER_REAL, &it, NULL);
 }
 
+/* A signal to the daemon by hand: SIGUSR1 with the given call serial
+ * (sigqueue), or a plain one (serial < 0). */
+static pid_t signal_pid;
+static void *
+signal_later (void *arg)
+{
+  intptr_t serial = (intptr_t) arg;
+
+  usleep (150000);
+  if (serial < 0)
+    kill (signal_pid, SIGUSR1);
+  else {
+    union sigval v = { .sival_int = (int) serial };
+    sigqueue (signal_pid, SIGUSR1, v);
+  }
+  return NULL;
+}
+
 /* From another thread. */
 static void *
 cancel_later (void *arg)
@@ -144,7 +162,7 @@ main (void)
     perror ("mkdtemp");
     return EXIT_FAILURE;
   }
-  tap_plan (14);
+  tap_plan (16);
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_alarm;
   sigaction (SIGALRM, &sa, NULL);
@@ -167,6 +185,21 @@ main (void)
           "(%lld ms)", (long long) took);
   tap_ok (minnow_internal_test_sleep (g, 50) == 0,
           "the next call runs to its end: the cancel was for one call");
+
+  /* A cancel that names an earlier call (it arrived late) does not stop
+   * this one; a plain SIGUSR1 stops whatever runs. */
+  signal_pid = pid;
+  pthread_create (&th, NULL, signal_later, (void *) (intptr_t) 1);
+  r = minnow_internal_test_sleep (g, 600);
+  pthread_join (th, NULL);
+  tap_ok (r == 0, "a late cancel of an earlier call does not stop the next");
+  pthread_create (&th, NULL, signal_later, (void *) (intptr_t) -1);
+  t0 = now_ms ();
+  r = minnow_internal_test_sleep (g, 30000);
+  took = now_ms () - t0;
+  pthread_join (th, NULL);
+  tap_ok (r == -1 && cancelled (g) && took < 1500, "a plain SIGUSR1 to the "
+          "daemon cancels the running call (%lld ms)", (long long) took);
 
   /* 2. A checksum: the daemon feeds sha512sum, which is killed. */
   tap_ok (minnow_mkfs (g, "ext4", "/dev/sda") == 0, "mkfs ext4");
