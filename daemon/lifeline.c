@@ -19,13 +19,14 @@
  * storage_should_stop says stop while the call being served
  * (lifeline_call_begin) is the one named: a late signal cannot stop the
  * next call, and one that overtook its call's message still stops it.
- * A plain SIGUSR1 (kill, no serial) stops the current call.  Child programs (mke2fs, e2fsck, …) are killed
- * by the spawning core, which asks the same flag while it waits for
- * them.  A reply with an error during a cancelled call says the call
- * was cancelled (EINTR), whatever step noticed it.  A --listen daemon
- * gets the same signal from a client of the same user (the library finds
- * our pid with SO_PEERCRED); a signal left from an earlier client is
- * cleared when the next call starts. */
+ * A plain SIGUSR1 (kill, no serial) stops the current call.  Child
+ * programs (mke2fs, e2fsck, …) are killed by the spawning core, which
+ * asks storage_should_stop while it waits for them.  A reply with an
+ * error during a cancelled call says the call was cancelled (EINTR),
+ * whatever step noticed it.  A --listen daemon gets the same signal from
+ * a client of the same user (the library finds our pid with
+ * SO_PEERCRED); signals left from an earlier client are drained when a
+ * connection starts and ends. */
 
 #include <config.h>
 
