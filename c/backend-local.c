@@ -66,6 +66,10 @@ local_launch (minnow_h *g, const char *arg)
   if (devnull >= 0)
     command_set_output_fd (cmd, devnull);
   command_raw_status (cmd);
+  /* set_pgroup: out of the caller's process group, so that a Ctrl-C in
+   * its terminal reaches the caller only (who may cancel the call). */
+  if (g->pgroup)
+    command_set_new_pgroup (cmd);
 
   if (g->verbose) {
     char *line = command_to_string (cmd);
@@ -95,6 +99,7 @@ local_launch (minnow_h *g, const char *arg)
            fcntl (g->stderr_fd, F_GETFL) | O_NONBLOCK);
   g->cmd = cmd;
   g->pid = pid;
+  g->cancel_pid = pid;
   g->sock = sv[0];
   debug (g, "launch: daemon pid %d", (int) pid);
   return 0;
@@ -135,6 +140,7 @@ local_shutdown (minnow_h *g, int *exit_status)
     g->cmd = NULL;
   }
   g->pid = 0;
+  g->cancel_pid = 0;
   minnow_rbuf_reset (&g->rbuf);
 }
 

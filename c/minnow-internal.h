@@ -79,6 +79,7 @@ struct minnow_h {
   const struct backend_ops *ops;
   struct command *cmd;          /* local: the daemon's command object */
   pid_t pid;                    /* local: the daemon, or 0 */
+  pid_t cancel_pid;             /* the daemon user_cancel signals, or 0 */
   int exit_status;              /* wait status of the last daemon, or -1 */
   int sock;                     /* -1 when not connected */
   int stderr_fd;                /* local: the daemon's stderr, or -1 */
@@ -117,6 +118,10 @@ struct backend_ops {
 };
 extern const struct backend_ops minnow_backend_local;
 extern const struct backend_ops minnow_backend_unix;
+
+/* cancel.c: asks the local daemon to stop the running call (SIGUSR1);
+ * async-signal-safe, for minnow_user_cancel. */
+void minnow_int_cancel_daemon (minnow_h *g);
 
 /* errors.c */
 struct error_handler_save { minnow_error_handler_cb cb; void *data; };

@@ -67,9 +67,11 @@ minnow_int_end_busy (minnow_h *g)
 void
 minnow_user_cancel (minnow_h *g)
 {
-  /* Only a flag: async-signal-safe.  Checked between chunks of a file
-   * transfer. */
+  /* Only a flag and a signal: async-signal-safe.  The flag is checked
+   * between chunks of a file transfer; the daemon stops any other call
+   * (cancel.c). */
   g->user_cancel = 1;
+  minnow_int_cancel_daemon (g);
 }
 
 /* Keep the last bytes the daemon wrote on stderr for error messages, and

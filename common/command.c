@@ -54,7 +54,7 @@ enum child_stage {
   STAGE_PID = 1,                /* not a failure: pid of a daemonized child */
   STAGE_SIGNALS, STAGE_FDS, STAGE_RLIMIT, STAGE_UMASK, STAGE_GID,
   STAGE_UID, STAGE_CAPS, STAGE_CWD, STAGE_HOOK, STAGE_HANDSHAKE,
-  STAGE_DAEMONIZE, STAGE_PIDFILE, STAGE_EXEC,
+  STAGE_DAEMONIZE, STAGE_PIDFILE, STAGE_EXEC, STAGE_PGROUP,
 };
 struct child_report {
   int stage;
@@ -113,6 +113,8 @@ struct command {
   bool daemonize;
   char *pidfile;
   bool raw_status;
+  bool new_pgroup;
+  bool interrupted;             /* killed by the interrupt check */
 
   /* Running state. */
   pid_t pid;
@@ -136,6 +138,8 @@ static void *dry_run_opaque;
 static pthread_mutex_t dry_run_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int pretend_setuid = -1;
+
+static int (*interrupt_check) (void);
 
 /* ------------------------------------------------------------------ */
 /* Errors: only the first one is kept. */
@@ -689,6 +693,27 @@ command_set_working_directory (struct command *cmd, const char *dir)
 }
 
 void
+command_set_new_pgroup (struct command *cmd)
+{
+  if (cmd)
+    cmd->new_pgroup = true;
+}
+
+void
+command_set_interrupt_check (int (*check) (void))
+{
+  __atomic_store_n (&interrupt_check, check, __ATOMIC_RELEASE);
+}
+
+static int
+interrupted (void)
+{
+  int (*check) (void) = __atomic_load_n (&interrupt_check, __ATOMIC_ACQUIRE);
+
+  return check != NULL && check ();
+}
+
+void
 command_set_pre_exec (struct command *cmd, command_hook hook, void *opaque)
 {
   if (!cmd)
@@ -1102,6 +1127,9 @@ child_main (struct command *cmd, struct plan *p)
       child_fail (rw, STAGE_DAEMONIZE, errno);
   }
 
+  if (cmd->new_pgroup && !cmd->daemonize && setpgid (0, 0) == -1)
+    child_fail (rw, STAGE_PGROUP, errno);
+
   /* 2. Descriptors. */
   child_setup_fds (p);
   rw = p->report_w;
@@ -1180,6 +1208,7 @@ stage_name (int stage)
 {
   switch (stage) {
   case STAGE_SIGNALS: return "cannot reset signals";
+  case STAGE_PGROUP: return "cannot start a process group";
   case STAGE_FDS: return "cannot set up file descriptors";
   case STAGE_RLIMIT: return "cannot set resource limit";
   case STAGE_UMASK: return "cannot set umask";
@@ -1580,6 +1609,10 @@ command_run_async (struct command *cmd, pid_t *pid_r)
 
   cmd->pid = pid;
   cmd->running = true;
+  /* Also from this side, so that the group exists when we return,
+   * whichever process runs first (EACCES: it has exec'd already). */
+  if (cmd->new_pgroup && !cmd->daemonize)
+    (void) setpgid (pid, pid);
 
   if (cmd->daemonize) {
     int status;
@@ -1715,7 +1748,7 @@ do_io (struct command *cmd)
 
   while (cmd->io_in_w >= 0 || cmd->io_out_r >= 0 || cmd->io_err_r >= 0) {
     struct pollfd pfd[3];
-    int n = 0, i_in = -1, i_out = -1, i_err = -1;
+    int n = 0, i_in = -1, i_out = -1, i_err = -1, pr;
 
     if (cmd->io_in_w >= 0) {
       if (in_off >= cmd->in_len) {
@@ -1730,7 +1763,18 @@ do_io (struct command *cmd)
     if (cmd->io_err_r >= 0) {
       pfd[n].fd = cmd->io_err_r; pfd[n].events = POLLIN; i_err = n++;
     }
-    if (poll (pfd, n, -1) == -1) {
+    pr = poll (pfd, n, interrupt_check ? 50 : -1);
+    if (interrupted ()) {
+      kill (cmd->pid, SIGKILL);
+      cmd->interrupted = true;
+      close_if (&cmd->io_in_w);
+      close_if (&cmd->io_out_r);
+      close_if (&cmd->io_err_r);
+      break;
+    }
+    if (pr == 0)
+      continue;
+    if (pr == -1) {
       if (errno == EINTR)
         continue;
       set_error (cmd, "%s: poll: %s", cmd->binary, strerror (errno));
@@ -1789,6 +1833,28 @@ deliver_buffers (struct command *cmd)
   }
 }
 
+/* waitpid, asking the interrupt check (when there is one) while the
+ * child runs. */
+static pid_t
+wait_child (struct command *cmd, int *status)
+{
+  pid_t r;
+
+  if (!interrupt_check || cmd->interrupted)
+    return waitpid_eintr (cmd->pid, status, 0);
+  for (;;) {
+    r = waitpid_eintr (cmd->pid, status, WNOHANG);
+    if (r != 0)
+      return r;
+    if (interrupted ()) {
+      kill (cmd->pid, SIGKILL);
+      cmd->interrupted = true;
+      return waitpid_eintr (cmd->pid, status, 0);
+    }
+    (void) poll (NULL, 0, 20);
+  }
+}
+
 int
 command_wait (struct command *cmd, int *exitstatus)
 {
@@ -1824,13 +1890,19 @@ command_wait (struct command *cmd, int *exitstatus)
   }
   pthread_sigmask (SIG_SETMASK, &old_set, NULL);
 
-  if (waitpid_eintr (cmd->pid, &status, 0) == -1) {
+  if (wait_child (cmd, &status) == -1) {
     set_error (cmd, "%s: waitpid: %s", cmd->binary, strerror (errno));
     cmd->running = false;
     return -1;
   }
   cmd->running = false;
   deliver_buffers (cmd);
+  if (cmd->interrupted) {
+    cmd->interrupted = false;
+    set_error (cmd, "%s: interrupted", cmd->binary);
+    errno = EINTR;
+    return -1;
+  }
   if (io == -1)
     return -1;
 

@@ -98,6 +98,10 @@ void command_clear_caps (struct command *cmd);
 void command_allow_cap (struct command *cmd, int capability);
 void command_set_working_directory (struct command *cmd, const char *dir);
 
+/* Process group: the child becomes the leader of a new process group, so
+ * a terminal's Ctrl-C (SIGINT to the foreground group) does not reach it. */
+void command_set_new_pgroup (struct command *cmd);
+
 /* The pre-exec hook runs in the child after every other setup step; it
  * must be async-signal-safe.  A non-zero return stops the exec and makes
  * command_run / command_run_async fail with the hook's return value. */
@@ -128,6 +132,13 @@ int command_run_async (struct command *cmd, pid_t *pid);
 int command_wait (struct command *cmd, int *exitstatus);
 void command_abort (struct command *cmd);
 pid_t command_get_pid (const struct command *cmd);
+
+/* Interruption, for the whole process: while command_wait waits for a
+ * child, it asks check() every 50 ms; when check() returns non-zero the
+ * child is killed (SIGKILL) and command_wait fails with errno EINTR and
+ * an error saying it was interrupted.  NULL (the default) waits without
+ * asking.  check must be cheap and thread-safe. */
+void command_set_interrupt_check (int (*check) (void));
 
 /* The first error, or NULL.  Owned by cmd. */
 const char *command_get_error (const struct command *cmd);

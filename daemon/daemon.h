@@ -29,6 +29,13 @@ int serve_connection (int sock, int exit_if_stuck);
  * when the connection ends. */
 void lifeline_start (int sock, int exit_if_stuck);
 void lifeline_stop (void);
+/* The user's cancel (SIGUSR1 from the library): lifeline_init_cancel
+ * (first thing in main) blocks the signal and prepares its descriptor;
+ * lifeline_call_begin names the call being served (its serial);
+ * lifeline_cancelled says whether the user cancelled that call. */
+void lifeline_init_cancel (void);
+void lifeline_call_begin (unsigned serial);
+int lifeline_cancelled (void);
 
 /* Replies.  Each do_X either returns its value, or calls one of the
  * reply_with_* once and returns its error value. */

@@ -463,6 +463,10 @@ do_fill_dir (const char *dir, int nr)
   for (i = 0; i < nr; i++) {
     char path[PATH_MAX];
 
+    if (storage_stop_requested ()) {
+      reply_with_error_errno (EINTR, "%s: stopped after %d files", dir, i);
+      return -1;
+    }
     snprintf (path, sizeof path, "%s/%08d", strcmp (dir, "/") ? dir : "", i);
     r = fsop_write (path, "", 0, 0);
     if (r < 0) {
@@ -598,8 +602,14 @@ copy_between (const char *src, const char *dest, int64_t srcoffset,
   }
   while (r == 0 && done < want) {
     size_t n = want - done < XFER_WRITE_RUN ? want - done : XFER_WRITE_RUN;
-    ssize_t got = xfer_target_pread (&s, buf, n, srcoffset + done);
+    ssize_t got;
 
+    if (storage_stop_requested ()) {
+      reply_with_error_errno (EINTR, "copy %s to %s: stopped", src, dest);
+      r = -1;
+      break;
+    }
+    got = xfer_target_pread (&s, buf, n, srcoffset + done);
     if (got <= 0) {
       reply_with_error_errno (got == 0 ? EIO : (int) -got, "%s: %s", src,
                               got == 0 ? "unexpected end of file"

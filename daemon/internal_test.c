@@ -436,6 +436,10 @@ do_internal_test_progress (int steps)
     return -1;
   }
   for (i = 1; i <= steps; ++i) {
+    if (storage_stop_requested ()) {
+      reply_with_error_errno (EINTR, "stopped at step %d", i);
+      return -1;
+    }
     sleep_ms (10);
     notify_progress (i, steps);
   }

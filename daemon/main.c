@@ -5,9 +5,11 @@
  *       descriptors 3 … 3+N-1, the RPC socket is FD (= 3+N).  Serves that
  *       one connection and exits when the library closes it.
  *
- *   minnowd --listen=PATH [--verbose] [IMAGE…]
- *       for the unix:PATH backend: opens the images as its drives, listens
- *       on the unix socket PATH and serves one client after another.
+ *   minnowd --listen=PATH [--verbose] [IMAGE | --ro=IMAGE]…
+ *       for the unix:PATH backend: opens the images as its drives (in the
+ *       order given; --ro=IMAGE opens that one read-only, and a write to
+ *       it fails with EROFS), listens on the unix socket PATH and serves
+ *       one client after another.
  *
  *   minnowd --check-sandbox
  *       enters the sandbox and proves each layer (sandbox-check.c).
@@ -41,7 +43,7 @@ usage (int status)
 {
   fprintf (status ? stderr : stdout,
            "usage: minnowd --drives=N --socket=FD [--verbose]\n"
-           "       minnowd --listen=PATH [--verbose] [IMAGE...]\n"
+           "       minnowd --listen=PATH [--verbose] [IMAGE | --ro=IMAGE]...\n"
            "       minnowd --check-sandbox [--verbose]\n");
   exit (status);
 }
@@ -81,6 +83,7 @@ main (int argc, char *argv[])
     { "drives", required_argument, NULL, 'd' },
     { "socket", required_argument, NULL, 's' },
     { "listen", required_argument, NULL, 'l' },
+    { "ro", required_argument, NULL, 'r' },
     { "verbose", no_argument, NULL, 'v' },
     { "check-sandbox", no_argument, NULL, 'c' },
     { "probe", required_argument, NULL, 'p' },
@@ -91,9 +94,20 @@ main (int argc, char *argv[])
   long nr_drives = -1, sock = -1;
   const char *listen_path = NULL, *probe = NULL;
   int c, i, check = 0;
+  /* --listen's images, in order; ro: opened read-only. */
+  struct image { const char *path; int ro; } *images;
+  size_t nr_images = 0;
 
-  while ((c = getopt_long (argc, argv, "vh", long_options, NULL)) != -1) {
+  images = calloc (argc, sizeof *images);
+  if (images == NULL) {
+    perror ("minnowd: calloc");
+    exit (EXIT_FAILURE);
+  }
+  /* "-": the images (operands and --ro=) come back in their order. */
+  while ((c = getopt_long (argc, argv, "-vh", long_options, NULL)) != -1) {
     switch (c) {
+    case 1: images[nr_images].path = optarg; images[nr_images++].ro = 0; break;
+    case 'r': images[nr_images].path = optarg; images[nr_images++].ro = 1; break;
     case 'd': nr_drives = strtol (optarg, NULL, 10); break;
     case 's': sock = strtol (optarg, NULL, 10); break;
     case 'l': listen_path = optarg; break;
@@ -110,6 +124,8 @@ main (int argc, char *argv[])
    * sockets are written with MSG_NOSIGNAL anyway. */
   signal (SIGPIPE, SIG_IGN);
   umask (022);
+  /* Before any thread: a cancel (SIGUSR1) is read by the lifeline. */
+  lifeline_init_cancel ();
 
   if (probe)
     exit (sandbox_probe (probe));
@@ -130,16 +146,18 @@ main (int argc, char *argv[])
 
     if (nr_drives != -1 || sock != -1)
       usage (EXIT_FAILURE);
-    for (i = optind; i < argc; ++i) {
-      int fd = open (argv[i], O_RDWR | O_CLOEXEC | O_NOCTTY);
+    for (size_t k = 0; k < nr_images; ++k) {
+      const char *path = images[k].path;
+      int fd = open (path, (images[k].ro ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+                     O_NOCTTY);
 
-      if (fd == -1)
-        fd = open (argv[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
       if (fd == -1) {
-        fprintf (stderr, "minnowd: %s: %m\n", argv[i]);
+        fprintf (stderr, "minnowd: %s: %m%s\n", path,
+                 !images[k].ro && (errno == EACCES || errno == EROFS)
+                 ? " (read-only? use --ro=IMAGE)" : "");
         exit (EXIT_FAILURE);
       }
-      if (add_drive_fd (fd, argv[i]) == -1)
+      if (add_drive_fd (fd, path) == -1)
         exit (EXIT_FAILURE);
     }
     lsock = listen_on (listen_path);
@@ -165,7 +183,7 @@ main (int argc, char *argv[])
     }
   }
 
-  if (optind != argc || nr_drives < 0 || sock < 3 + nr_drives)
+  if (nr_images != 0 || nr_drives < 0 || sock < 3 + nr_drives)
     usage (EXIT_FAILURE);
   for (i = 0; i < nr_drives; ++i) {
     char what[32];

@@ -150,6 +150,11 @@ vreply_error (int err, int append_strerror, const char *fs, va_list args)
     return;
   }
   replied = 1;
+  /* Whatever step noticed the user's cancel, the call was cancelled. */
+  if (lifeline_cancelled ()) {
+    send_error (EINTR, "operation cancelled by the user");
+    return;
+  }
   if (vasprintf (&msg, fs, args) == -1) {
     send_error (ENOMEM, "out of memory");
     return;
@@ -187,6 +192,33 @@ reply_with_perror_errno (int err, const char *fs, ...)
   va_end (args);
 }
 
+/* Progress in the middle of a stream whose size may be unknown (total 0
+ * or already passed: reported as position of position).  Unlike
+ * notify_progress, always at most one message per interval: a stream of
+ * unknown size would otherwise send one for every chunk. */
+static int action_progress;     /* do_X reported progress in this call */
+static uint64_t out_sent;       /* bytes of this call's FileOut stream */
+
+static void
+progress_send (uint64_t position, uint64_t total, int limited)
+{
+  int64_t now = now_ns ();
+
+  if (limited && now - progress_last_ns < PROGRESS_INTERVAL_NS)
+    return;
+  progress_last_ns = now;
+  if (conn_dead)
+    return;
+  if (minnow_send_progress (sock, proc_nr, serial, position, total) == -1)
+    conn_dead = 1;
+}
+
+static void
+notify_progress_step (uint64_t position, uint64_t total)
+{
+  progress_send (position, total > position ? total : position, 1);
+}
+
 int
 received_fd (void)
 {
@@ -199,15 +231,18 @@ received_fd (void)
 void
 notify_progress (uint64_t position, uint64_t total)
 {
-  int64_t now = now_ns ();
+  action_progress = 1;
+  progress_send (position, total, position < total);
+}
 
-  if (position < total && now - progress_last_ns < PROGRESS_INTERVAL_NS)
-    return;
-  progress_last_ns = now;
-  if (conn_dead)
-    return;
-  if (minnow_send_progress (sock, proc_nr, serial, position, total) == -1)
-    conn_dead = 1;
+/* A FileOut stream whose action reports no progress of its own (tar_out,
+ * checksums_out, …): its bytes so far, size unknown. */
+static void
+out_progress (size_t len)
+{
+  out_sent += len;
+  if (!action_progress)
+    notify_progress_step (out_sent, 0);
 }
 
 /* Blocks until the next item.  Returns 1, or 0 when the stream ended or
@@ -357,7 +392,7 @@ receive_from_fd (int fd,
           break;
         }
         pos = data;
-        notify_progress (pos, total > pos ? total : pos);
+        notify_progress_step (pos, total);
       }
       hole = lseek (fd, pos, SEEK_HOLE);
       if (hole > (off_t) pos && (uint64_t) (hole - pos) < want)
@@ -382,7 +417,7 @@ receive_from_fd (int fd,
       break;
     }
     pos += n;
-    notify_progress (pos, total > pos ? total : pos);
+    notify_progress_step (pos, total);
   }
   if (ret == 0)
     notify_progress (pos, pos);
@@ -481,7 +516,7 @@ file_in_next (const void **data, size_t *len)
       return 0;
     }
     in_pos += n;
-    notify_progress (in_pos, in_total > in_pos ? in_total : in_pos);
+    notify_progress_step (in_pos, in_total);
     *data = in_buf;
     *len = n;
     return 1;
@@ -655,6 +690,7 @@ send_file_write (const void *buf, size_t len)
       reply_with_perror_errno (err, "write to the host file");
       return -1;
     }
+    out_progress (len);
     return 0;
   }
 
@@ -673,6 +709,7 @@ send_file_write (const void *buf, size_t len)
     }
     p += n;
     len -= n;
+    out_progress (n);
   }
   return 0;
 }
@@ -721,6 +758,7 @@ serve_message (const char *msg, uint32_t len)
   proc_nr = 0;
   serial = 0;
   optargs_bitmask = 0;
+  lifeline_call_begin (0);
   pos = minnow_decode_header (msg, len, &hdr);
   if (pos == -1) {
     reply_with_error_errno (EPROTO, "cannot decode the message header");
@@ -728,6 +766,7 @@ serve_message (const char *msg, uint32_t len)
   }
   proc_nr = hdr.proc;
   serial = hdr.serial;
+  lifeline_call_begin (serial);
   if (hdr.prog != MINNOW_PROGRAM || hdr.vers != MINNOW_PROTOCOL_VERSION) {
     reply_with_error_errno (EPROTO, "wrong program (0x%x) or protocol "
                             "version (%u): this daemon speaks program 0x%x "
@@ -757,6 +796,8 @@ serve_message (const char *msg, uint32_t len)
   }
   optargs_bitmask = hdr.optargs_bitmask;
   progress_last_ns = now_ns ();
+  action_progress = 0;
+  out_sent = 0;
 
   xdrmem_create (&xdr, (char *) msg + pos, len - pos, XDR_DECODE);
   dispatch_incoming_message (&xdr);

@@ -397,7 +397,8 @@ static const char *const allowed[] = {
   "fchown", "fchownat", "lchown", "umask", "utimensat", "link", "linkat",
   "symlink", "symlinkat", "getxattr", "lgetxattr", "fgetxattr",
   "listxattr", "llistxattr", "flistxattr", "memfd_create",
-  "pipe", "pipe2", "eventfd2", "poll", "ppoll", "select", "pselect6",
+  "pipe", "pipe2", "eventfd2", "signalfd", "signalfd4", "poll", "ppoll",
+  "select", "pselect6",
   "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
   /* memory */
   "mmap", "munmap", "mprotect", "mremap", "madvise", "brk", "mincore",

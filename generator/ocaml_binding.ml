@@ -106,7 +106,7 @@ let fixed_sigs = [
   "[set_event_callback g f events] calls [f event event_handle buf array]\n    for each of these events; returns the event handle.";
   "delete_event_callback", "t -> event_handle -> unit", "Remove an event callback.";
   "event_to_string", "event list -> string", "\"close,progress\"";
-  "user_cancel", "t -> unit", "Cancel the file transfer in progress (safe from any thread).";
+  "user_cancel", "t -> unit", "Cancel the call in progress; it fails with EINTR (safe from any thread).";
   "last_errno", "t -> int", "The errno of the last error on the handle.";
   "errno_of_string", "string -> int",
   "The host's value of an errno name ([\"ENOENT\"]); -1 if unknown.";

@@ -227,7 +227,7 @@ sub new
   pr "bitmask C<$events> (C<$Sys::Minnow::EVENT_*>, or the constants\n";
   pr "C<Sys::Minnow::EVENT_*>).\n\n";
   pr "=item $g->delete_event_callback ($eh)\n\n";
-  pr "=item $g->user_cancel ()\n\nCancel the file transfer in progress.\n\n";
+  pr "=item $g->user_cancel ()\n\nCancel the call in progress (safe from a signal handler or another thread).  The call fails with EINTR.\n\n";
   pr "=item $g->last_errno ()\n\nThe errno of the last error.\n\n";
   pr "=item Sys::Minnow::event_to_string ($events)\n\n=back\n\n";
   pr "=head1 ACTIONS\n\n=over 4\n\n";

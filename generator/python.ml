@@ -340,7 +340,7 @@ let generate_module api =
   pr "        \"\"\"Remove a callback set with set_event_callback.\"\"\"\n";
   pr "        _minnow.delete_event_callback(self._o, event_handle)\n\n";
   pr "    def user_cancel(self) -> None:\n";
-  pr "        \"\"\"Cancel the file transfer in progress (safe from any thread).\"\"\"\n";
+  pr "        \"\"\"Cancel the call in progress; it fails with EINTR (safe from any thread).\"\"\"\n";
   pr "        _minnow.user_cancel(self._o)\n\n";
   pr "    def last_errno(self) -> int:\n";
   pr "        \"\"\"The errno of the last error on this handle (0 if none).\"\"\"\n";

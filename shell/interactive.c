@@ -19,12 +19,12 @@
 
 #include "shell.h"
 
-/* Ctrl-C during a call.  The terminal would send SIGINT to the whole
- * foreground process group, the daemon included (the library starts it
- * in the shell's group), killing it.  So while a call runs, the terminal
- * is put in non-canonical mode without signals, and a thread reads it:
- * the interrupt character cancels the call (minnow_user_cancel), other
- * keys typed ahead are kept for readline. */
+/* Ctrl-C during a call.  The daemon has a process group of its own
+ * (set_pgroup), so the terminal's SIGINT would reach the shell only; but
+ * while a call runs, the terminal is put in non-canonical mode without
+ * signals all the same, and a thread reads it: the interrupt character
+ * cancels the call (minnow_user_cancel), and keys typed ahead are kept
+ * for readline rather than echoed over the call's output. */
 static int interactive_tty;
 static int call_depth;
 static struct termios saved_termios;

@@ -29,6 +29,7 @@ int shell_read_write;
 int shell_json;
 int shell_keys_from_stdin;
 volatile int shell_interrupted;
+int shell_remote;
 
 static int echo_commands;               /* -x */
 static int verbose;                     /* -v */
@@ -82,12 +83,23 @@ usage (int status)
 
 /* ------------------------------------------------------------ handle */
 
+/* Progress of the running call, on one line of stderr: a bar when the
+ * total is known; a byte count when the daemon reports position ==
+ * total again and again (a stream of unknown size).  The line is ended
+ * once, when the call returns (shell_progress_end), at 100% if the call
+ * succeeded. */
+static struct {
+  int drawn;                    /* on the line, not ended yet */
+  int last_percent;
+  int unknown_total;
+  uint64_t last_pos, last_total;
+} progress = { 0, -1, 0, 0, 0 };
+
 static void
 progress_cb (minnow_h *h, void *opaque, uint64_t event, int event_handle,
              int flags, const char *buf, size_t buf_len,
              const uint64_t *array, size_t array_len)
 {
-  static int last_percent = -1;
   uint64_t pos, total;
   int percent, width = 40, fill;
 
@@ -95,22 +107,49 @@ progress_cb (minnow_h *h, void *opaque, uint64_t event, int event_handle,
     return;
   pos = array[2];
   total = array[3];
+  if (pos >= total && progress.drawn && pos > progress.last_pos &&
+      progress.last_pos >= progress.last_total)
+    progress.unknown_total = 1;
+  progress.last_pos = pos;
+  progress.last_total = total;
+  if (progress.unknown_total) {
+    fprintf (stderr, "\r%-47s", "");
+    fprintf (stderr, "\r%.1f MiB transferred", pos / 1048576.0);
+    progress.drawn = 1;
+    fflush (stderr);
+    return;
+  }
   percent = total ? (int) (pos * 100 / total) : 100;
   if (percent > 100)
     percent = 100;
-  if (percent == last_percent && pos != total)
+  if (percent == progress.last_percent)
     return;
-  last_percent = percent;
+  progress.last_percent = percent;
   fill = percent * width / 100;
   fprintf (stderr, "\r[");
   for (int i = 0; i < width; ++i)
     fputc (i < fill ? '#' : '-', stderr);
   fprintf (stderr, "] %3d%%", percent);
-  if (pos >= total) {
-    fprintf (stderr, "\n");
-    last_percent = -1;
-  }
+  progress.drawn = 1;
   fflush (stderr);
+}
+
+void
+shell_progress_end (int ok)
+{
+  /* A call that succeeded is complete, whether or not its last step was
+   * reported. */
+  if (progress.drawn && ok && !progress.unknown_total &&
+      progress.last_percent < 100) {
+    fprintf (stderr, "\r[");
+    for (int i = 0; i < 40; ++i)
+      fputc ('#', stderr);
+    fprintf (stderr, "] 100%%");
+  }
+  if (progress.drawn)
+    fputc ('\n', stderr);
+  memset (&progress, 0, sizeof progress);
+  progress.last_percent = -1;
 }
 
 static minnow_h *
@@ -124,6 +163,9 @@ new_handle (void)
   }
   /* The shell prints errors itself (shell_failed), with hints. */
   minnow_set_error_handler (h, NULL, NULL);
+  /* The daemon out of the terminal's process group: Ctrl-C reaches the
+   * shell only, which cancels the running call (user_cancel). */
+  minnow_set_pgroup (h, 1);
   if (verbose)
     minnow_set_verbose (h, 1);
   minnow_set_event_callback (h, progress_cb, MINNOW_EVENT_PROGRESS, 0, NULL);
@@ -775,27 +817,25 @@ cmd_supported (int argc, char *argv[])
   return 0;
 }
 
-/* The file's content (read_file: up to the protocol's 4 MiB). */
+/* The file, streamed with download into a new temporary file (any size,
+ * any bytes). */
 static int
-fetch_to_temp (const char *cmd, const char *path, char *tmpl, size_t *size)
+fetch_to_temp (const char *cmd, const char *path, char *tmpl)
 {
-  char *content;
   int fd;
 
   if (needs_launch (cmd) == -1)
     return -1;
-  content = minnow_read_file (g, path, size);
-  if (content == NULL)
-    return shell_failed (cmd);
   fd = mkstemp (tmpl);
-  if (fd == -1 || write (fd, content, *size) != (ssize_t) *size) {
+  if (fd == -1) {
     fprintf (stderr, "minnow: %s: %s: %m\n", cmd, tmpl);
-    free (content);
-    if (fd >= 0) { close (fd); unlink (tmpl); }
     return -1;
   }
-  free (content);
   close (fd);
+  if (minnow_download (g, path, tmpl) == -1) {
+    unlink (tmpl);
+    return shell_failed (cmd);
+  }
   return 0;
 }
 
@@ -803,7 +843,6 @@ static int
 cmd_page (int argc, char *argv[])
 {
   char tmpl[] = "/tmp/minnow-view-XXXXXX";
-  size_t size;
   const char *viewer;
   char *line;
   int r, status;
@@ -813,7 +852,7 @@ cmd_page (int argc, char *argv[])
              argv[0], argv[0]);
     return -1;
   }
-  if (fetch_to_temp (argv[0], argv[1], tmpl, &size) == -1)
+  if (fetch_to_temp (argv[0], argv[1], tmpl) == -1)
     return -1;
   if (strcmp (argv[0], "display") == 0)
     viewer = getenv ("MINNOW_DISPLAY_IMAGE") ? : "display";
@@ -842,9 +881,8 @@ static int
 cmd_edit (int argc, char *argv[])
 {
   char tmpl[] = "/tmp/minnow-edit-XXXXXX";
-  size_t size;
   const char *editor;
-  char *line, *content = NULL;
+  char *line;
   struct stat before, after;
   int r, status = 0;
 
@@ -853,7 +891,7 @@ cmd_edit (int argc, char *argv[])
              argv[0], argv[0]);
     return -1;
   }
-  if (fetch_to_temp (argv[0], argv[1], tmpl, &size) == -1)
+  if (fetch_to_temp (argv[0], argv[1], tmpl) == -1)
     return -1;
   if (strcmp (argv[0], "vi") == 0)
     editor = "vi";
@@ -885,23 +923,9 @@ cmd_edit (int argc, char *argv[])
   if (r == 0 && stat (tmpl, &after) == 0 &&
       (after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
        after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
-       after.st_size != before.st_size)) {
-    FILE *fp = fopen (tmpl, "r");
-    size_t n = 0;
-
-    content = malloc (after.st_size + 1);
-    if (fp && content)
-      n = fread (content, 1, after.st_size, fp);
-    if (fp)
-      fclose (fp);
-    if (content == NULL || n != (size_t) after.st_size) {
-      fprintf (stderr, "minnow: %s: cannot read back %s\n", argv[0], tmpl);
-      r = -1;
-    }
-    else if (minnow_write (g, argv[1], content, n) == -1)
-      r = shell_failed (argv[0]);
-  }
-  free (content);
+       after.st_size != before.st_size) &&
+      minnow_upload (g, tmpl, argv[1]) == -1)
+    r = shell_failed (argv[0]);
   unlink (tmpl);
   return r;
 }
@@ -966,8 +990,11 @@ dispatch (int argc, char *argv[], int lineno)
     fprintf (stderr, "\n");
   }
   for (size_t i = 0; builtins[i].name; ++i)
-    if (builtins[i].run && strcmp (argv[0], builtins[i].name) == 0)
-      return builtins[i].run (argc, argv);
+    if (builtins[i].run && strcmp (argv[0], builtins[i].name) == 0) {
+      r = builtins[i].run (argc, argv);
+      shell_progress_end (r == 0);
+      return r;
+    }
   /* run: guestfish's name for launch. */
   c = shell_find_action (strcmp (argv[0], "run") == 0 ? "launch" : argv[0]);
   if (c == NULL) {
@@ -986,8 +1013,12 @@ dispatch (int argc, char *argv[], int lineno)
   shell_call_begin ();
   r = c->run (argv[0], argc - 1, argv + 1);
   shell_call_end ();
+  shell_file_out_done ();
+  shell_progress_end (r == 0 && !shell_interrupted);
   fflush (stdout);
-  if (shell_interrupted) {
+  /* A call the cancel stopped has said so (EINTR); one that ended
+   * before the cancel reached it loses its result. */
+  if (shell_interrupted && r == 0) {
     fprintf (stderr, "minnow: %s: interrupted\n", argv[0]);
     r = -1;
   }
@@ -1239,7 +1270,7 @@ main (int argc, char *argv[])
     case OPT_PROGRESS: shell_progress_bars = 1; break;
     case OPT_NO_PROGRESS: shell_progress_bars = 0; break;
     case OPT_LISTEN: listen = 1; break;
-    case OPT_REMOTE: remote = 1; remote_pid = optarg; break;
+    case OPT_REMOTE: remote = shell_remote = 1; remote_pid = optarg; break;
     case 'h': usage (EXIT_SUCCESS); break;
     case 'V': printf ("minnow %s\n", PACKAGE_VERSION); exit (EXIT_SUCCESS);
     default: usage (EXIT_FAILURE);
@@ -1268,6 +1299,7 @@ main (int argc, char *argv[])
   }
   if (listen) {
     char **files = calloc (nr_drives + 1, sizeof (char *));
+    int *readonly = calloc (nr_drives + 1, sizeof (int));
 
     for (size_t i = 0; i < nr_drives; ++i) {
       if (drives[i].prepare) {
@@ -1275,17 +1307,13 @@ main (int argc, char *argv[])
                  "listening daemon yet: prepare them first, then -a\n");
         exit (EXIT_FAILURE);
       }
-      if (drives[i].readonly) {
-        fprintf (stderr, "minnow: --listen: the daemon opens %s read-write: "
-                 "add --rw (or -w) to say that is meant\n", drives[i].file);
-        exit (EXIT_FAILURE);
-      }
       files[i] = drives[i].file;
+      readonly[i] = drives[i].readonly;
     }
     long pid = 0;
     char pidstr[32];
 
-    r = remote_listen (files, &pid);
+    r = remote_listen (files, readonly, &pid);
     snprintf (pidstr, sizeof pidstr, "%ld", pid);
     if (r == 0 && nr_mounts) {
       /* Mount the -m filesystems in a first remote session: the state
@@ -1303,6 +1331,7 @@ main (int argc, char *argv[])
       free (cmds);
     }
     free (files);
+    free (readonly);
     exit (r == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
   }
 

@@ -1,6 +1,7 @@
 /* minnow(1): --listen and --remote.
  *
  * --listen starts `minnowd --listen=SOCKET IMAGE...` in the background
+ * (read-only images, the default without --rw, as --ro=IMAGE)
  * (through the spawning core, daemonized) and prints its pid for the
  * calling shell script to export.  Each `minnow --remote` connects to that
  * daemon with the unix:SOCKET backend, so a script pays for one launch and
@@ -72,7 +73,7 @@ path_in (const char *dir, const char *what, long pid)
 }
 
 int
-remote_listen (char **files, long *pid_r)
+remote_listen (char **files, const int *readonly, long *pid_r)
 {
   char *dir = state_dir (), *tmpsock, *pidfile, *sock;
   const char *daemon = getenv ("MINNOW_DAEMON");
@@ -98,7 +99,10 @@ remote_listen (char **files, long *pid_r)
       command_free (c);
       return -1;
     }
-    command_add_arg (c, abs);
+    if (readonly[i])
+      command_add_arg_format (c, "--ro=%s", abs);
+    else
+      command_add_arg (c, abs);
     free (abs);
   }
   devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
@@ -225,7 +229,7 @@ remote_session (const char *pidstr, int argc, char *argv[], const char *script)
     pidstr = getenv ("MINNOW_PID");
   if (pidstr == NULL || *pidstr == '\0') {
     fprintf (stderr, "minnow: --remote: no daemon: give --remote=PID or set "
-             "MINNOW_PID (eval \"$(minnow --listen --rw -a IMAGE)\")\n");
+             "MINNOW_PID (eval \"$(minnow --listen -a IMAGE)\")\n");
     return -1;
   }
   pid = strtol (pidstr, &end, 10);

@@ -6,10 +6,10 @@
 
 #include "minnow.h"
 
-/* Starts `minnowd --listen` on the images FILES (NULL-terminated) in the
- * background and prints MINNOW_PID=N; export MINNOW_PID.  The daemon's
- * pid in *pid_r. */
-int remote_listen (char **files, long *pid_r);
+/* Starts `minnowd --listen` on the images FILES (NULL-terminated; file i
+ * opened read-only when readonly[i]) in the background and prints
+ * MINNOW_PID=N; export MINNOW_PID.  The daemon's pid in *pid_r. */
+int remote_listen (char **files, const int *readonly, long *pid_r);
 
 /* Connects to the daemon of --listen (PID, else $MINNOW_PID) with the
  * unix: backend, restores the mounts of the previous session, runs the

@@ -32,6 +32,10 @@ extern const size_t shell_nr_actions;
 /* State of the shell (minnow.c). */
 extern minnow_h *g;
 extern int shell_read_write;    /* --rw */
+extern int shell_remote;
+/* Ends the progress line of the call that returned, if one was drawn
+ * (as complete when ok). */
+void shell_progress_end (int ok);        /* --remote: the drives are a --listen daemon's */
 extern int shell_json;          /* --format=json */
 extern int shell_keys_from_stdin;
 
@@ -54,6 +58,8 @@ void shell_free_list (char **list);
 const char *shell_optstring (const char *s);
 const char *shell_file_in (const char *s);
 const char *shell_file_out (const char *s);
+/* After a call: ends the relay shell_file_out may have started for "-". */
+void shell_file_out_done (void);
 char *shell_read_key (const char *cmd, const char *arg);
 void shell_free_key (char *key);
 /* The index of the optional argument NAME in "NAME:VALUE", VALUE in

@@ -8,12 +8,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <termios.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "shell.h"
 
@@ -295,11 +297,77 @@ shell_file_in (const char *s)
   return strcmp (s, "-") == 0 ? "/dev/stdin" : s;
 }
 
+/* "-" as a FileOut when stdout is a regular file (`minnow ... > out`):
+ * the library would open the file again through /dev/stdout, from its
+ * start, and replace what the shell printed before.  So the data goes
+ * through a pipe, and a thread appends it to stdout where the shell's
+ * output stands; shell_file_out_done closes and joins after the call. */
+static struct {
+  int active;
+  int pipe_r, pipe_w;
+  pthread_t thread;
+  char path[32];
+} out_relay;
+
+static void *
+relay_to_stdout (void *arg)
+{
+  char buf[65536];
+
+  (void) arg;
+  for (;;) {
+    ssize_t n = read (out_relay.pipe_r, buf, sizeof buf), off = 0;
+
+    if (n == -1 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    while (off < n) {
+      ssize_t w = write (1, buf + off, n - off);
+
+      if (w == -1 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return NULL;            /* the reader sees the short output */
+      off += w;
+    }
+  }
+  return NULL;
+}
+
 const char *
 shell_file_out (const char *s)
 {
+  struct stat st;
+  int p[2];
+
   fflush (stdout);
-  return strcmp (s, "-") == 0 ? "/dev/stdout" : s;
+  if (strcmp (s, "-") != 0)
+    return s;
+  if (out_relay.active || fstat (1, &st) == -1 || !S_ISREG (st.st_mode) ||
+      pipe2 (p, O_CLOEXEC) == -1)
+    return "/dev/stdout";
+  out_relay.pipe_r = p[0];
+  out_relay.pipe_w = p[1];
+  if (pthread_create (&out_relay.thread, NULL, relay_to_stdout, NULL) != 0) {
+    close (p[0]);
+    close (p[1]);
+    return "/dev/stdout";
+  }
+  out_relay.active = 1;
+  snprintf (out_relay.path, sizeof out_relay.path, "/dev/fd/%d", p[1]);
+  return out_relay.path;
+}
+
+void
+shell_file_out_done (void)
+{
+  if (!out_relay.active)
+    return;
+  close (out_relay.pipe_w);
+  pthread_join (out_relay.thread, NULL);
+  close (out_relay.pipe_r);
+  out_relay.active = 0;
 }
 
 char *
@@ -390,7 +458,11 @@ shell_failed (const char *cmd)
   int err = minnow_last_errno (g);
 
   fprintf (stderr, "minnow: %s\n", msg ? msg : cmd);
-  if (err == EROFS && !shell_read_write)
+  if (err == EROFS && shell_remote)
+    fprintf (stderr, "minnow: %s: the listening daemon's drives are "
+             "read-only; start it with minnow --listen --rw to change them\n",
+             cmd);
+  else if (err == EROFS && !shell_read_write)
     fprintf (stderr, "minnow: %s: the drives were added read-only; run "
              "minnow with --rw (or -w) to change them\n", cmd);
   return -1;

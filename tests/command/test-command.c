@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -910,6 +911,85 @@ test_to_string (void)
   free (s);
 }
 
+/* command_set_new_pgroup: the child leads a group of its own;
+ * command_set_interrupt_check: a raised flag kills a waited-for child and
+ * the wait fails with EINTR. */
+static volatile int stop_flag;
+
+static int
+stop_requested (void)
+{
+  return stop_flag;
+}
+
+static void *
+raise_stop_later (void *arg)
+{
+  (void) arg;
+  usleep (200000);
+  stop_flag = 1;
+  return NULL;
+}
+
+static void
+test_pgroup_interrupt (void)
+{
+  struct command *cmd = new_helper ("sleep");
+  pid_t pid = -1;
+  pthread_t th;
+  struct timespec t0, t1;
+  int r, status = -1;
+  long ms;
+
+  command_add_arg (cmd, "60000");
+  command_set_new_pgroup (cmd);
+  r = command_run_async (cmd, &pid);
+  tap_ok (r == 0 && getpgid (pid) == pid && getpgid (pid) != getpgrp (),
+          "new_pgroup: the child leads its own process group");
+  command_free (cmd);
+
+  cmd = new_helper ("sleep");
+  command_add_arg (cmd, "60000");
+  stop_flag = 0;
+  command_set_interrupt_check (stop_requested);
+  pthread_create (&th, NULL, raise_stop_later, NULL);
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  r = command_run (cmd, &status);
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  pthread_join (th, NULL);
+  ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  tap_ok (r == -1 && errno == EINTR && command_get_error (cmd) &&
+          strstr (command_get_error (cmd), "interrupted") && ms < 5000,
+          "interrupt check: the child is killed and the run fails with "
+          "EINTR (%ld ms)", ms);
+  command_free (cmd);
+
+  /* The same with the output collected (the poll loop). */
+  cmd = new_helper ("sleep");
+  {
+    char *out = NULL;
+    size_t len;
+
+    command_add_arg (cmd, "60000");
+    command_set_output_buffer (cmd, &out, &len);
+    stop_flag = 0;
+    pthread_create (&th, NULL, raise_stop_later, NULL);
+    r = command_run (cmd, &status);
+    pthread_join (th, NULL);
+    tap_ok (r == -1 && errno == EINTR, "interrupt check while collecting "
+            "output");
+    free (out);
+  }
+  command_free (cmd);
+  command_set_interrupt_check (NULL);
+
+  cmd = new_helper ("exit");
+  command_add_arg (cmd, "3");
+  tap_ok (command_run (cmd, &status) == 0 && status == 3,
+          "without an interrupt check, runs are unaffected");
+  command_free (cmd);
+}
+
 int
 main (void)
 {
@@ -934,7 +1014,7 @@ main (void)
     return 1;
   }
 
-  tap_plan (57);
+  tap_plan (61);
   test_args ();
   test_path_lookup ();
   test_env ();
@@ -953,6 +1033,7 @@ main (void)
   test_daemonize ();
   test_dry_run ();
   test_to_string ();
+  test_pgroup_interrupt ();
 
   {
     struct command *cmd = command_new_args ("rm", "-rf", tmpdir, NULL);

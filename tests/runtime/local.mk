@@ -9,7 +9,8 @@ runtime_tests = \
   runtime/test-disk-create \
   runtime/test-lifeline \
   runtime/test-abuse \
-  runtime/test-threads
+  runtime/test-threads \
+  runtime/test-cancel
 check_PROGRAMS += $(runtime_tests)
 TESTS += $(runtime_tests) runtime/test-sandbox.sh runtime/test-threads-helgrind.sh
 EXTRA_DIST += runtime/test-sandbox.sh runtime/test-threads-helgrind.sh
@@ -55,3 +56,5 @@ TESTS += runtime/test-disk-labels
 VALGRIND_TESTS += runtime/test-disk-labels
 runtime_test_disk_labels_SOURCES = runtime/test-disk-labels.c tap.h
 runtime_test_disk_labels_LDADD = $(runtime_libs)
+runtime_test_cancel_SOURCES = runtime/test-cancel.c tap.h
+runtime_test_cancel_LDADD = $(runtime_libs)

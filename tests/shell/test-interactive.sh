@@ -114,18 +114,34 @@ wait_for_prompt () {
 wait_for_prompt
 t $? "and the prompt comes back" "><minnow> on the last line"
 
+# A Ctrl-C sent while the screen was catching up lands at the prompt:
+# let it go by before typing.
+sleep 0.5
 tm send-keys -t minnow 'filesize /etc/app/config' Enter
 wait_for_prompt
 [ "$(screen | sed '/^ *$/d' | tail -n 2 | head -n 1)" = "12" ]
 t $? "the daemon still answers after the cancel" "12 (filesize /etc/app/config)"
 
-# A call that is not a transfer runs to its end; the shell says it was
-# interrupted and drops its result.
-tm send-keys -t minnow 'internal-test-sleep 1500' Enter
-interrupt 'internal-test-sleep: interrupted'
-t $? "Ctrl-C during a long call: reported as interrupted" "internal-test-sleep: interrupted"
+# A call that is not a transfer is cancelled too: a sleep of ten minutes
+# in the daemon comes back to the prompt within a second of Ctrl-C.
+now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
+tm send-keys -t minnow 'internal-test-sleep 600000' Enter
+wait_for '><minnow> internal-test-sleep 600000'
+sleep 0.5
+start=$(now_ms)
+tm send-keys -t minnow C-c
+wait_for 'internal_test_sleep: operation cancelled by the user' 2
+r=$?
 wait_for_prompt
-t $? "and the prompt comes back" "><minnow> on the last line"
+took=$(( $(now_ms) - start ))
+[ $r = 0 ] || interrupt 'cancelled by the user'
+t $r "Ctrl-C cancels a long call that is not a transfer" "internal_test_sleep: operation cancelled by the user"
+[ $r = 0 ] && [ $took -lt 1000 ]
+t $? "and the prompt is back within a second ($took ms)" "><minnow> within 1000 ms"
+tm send-keys -t minnow 'filesize /etc/app/config' Enter
+wait_for_prompt
+[ "$(screen | sed '/^ *$/d' | tail -n 2 | head -n 1)" = "12" ]
+t $? "the daemon still answers after the cancelled sleep" "12 (filesize /etc/app/config)"
 
 tm send-keys -t minnow 'internal-test-progress 40' Enter
 wait_for '] 100%' 10
@@ -149,6 +165,102 @@ done
 t $? "quit ends the shell" "(the session gone)"
 [ -s "$tmp/.minnow_history" ] && grep -q 'internal-test-progress 40' "$tmp/.minnow_history"
 t $? "the history is saved" "internal-test-progress 40 in ~/.minnow_history"
+
+# Another session's screen: sscreen SESSION; until SESSION shows TEXT
+# (fixed string; -x: a whole line), at most 10 s.
+sscreen () { tm capture-pane -p -t "$1"; }
+swait () {
+  i=0
+  while [ $i -lt 200 ]; do
+    sscreen "$1" | grep -q${3:-}F -- "$2" && return 0
+    sleep 0.05; i=$((i + 1))
+  done
+  return 1
+}
+
+# A long write cancelled with Ctrl-C leaves a filesystem e2fsck finds
+# clean, and the handle goes on working.
+printf '%s\n' 'sparse big.img 1G' 'run' 'mkfs ext4 /dev/sda' | \
+  "$minnow" > /dev/null 2> setup2.err || sed 's/^/# setup: /' setup2.err
+# The first server may still be on its way out after quit.
+tm kill-server 2> /dev/null
+i=0; while [ -e "$sock" ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+tm -f /dev/null new-session -d -s fill -x 132 -y 40 \
+  "env HOME=$tmp TERM=xterm $minnow --rw -a big.img -m /dev/sda"
+swait fill '><minnow>'
+tm send-keys -t fill 'fill 120 900M /big' Enter
+swait fill '><minnow> fill 120 900M /big'
+sleep 0.2
+tm send-keys -t fill C-c
+swait fill 'fill: operation cancelled by the user'
+t $? "Ctrl-C cancels a long fill" "fill: operation cancelled by the user"
+tm send-keys -t fill 'write /after "still here"' Enter 'cat /after' Enter
+swait fill 'still here' x
+t $? "the handle still writes after the cancel" "still here"
+
+# Progress during transfers: one line per call, under the command; a bar
+# for a known size (upload, download), a byte count for a stream of
+# unknown size (copy-in, tar-out).
+head -c 200M /dev/urandom > up.bin
+tm send-keys -t fill 'rm-f /big' Enter
+mkdir updir && cp up.bin updir/a && cp up.bin updir/b
+after_cmd () { sscreen fill | grep -A1 -xF -- "><minnow> $1" | tail -n 1; }
+for cmd in 'upload up.bin /up' 'download /up down.bin' 'copy-in updir /' \
+    'tar-out / out.tar'; do
+  tm send-keys -t fill "$cmd" Enter
+  i=0
+  while [ $i -lt 400 ] && ! sscreen fill | sed '/^ *$/d' | tail -n 1 | grep -qx '><minnow>'; do
+    sleep 0.05; i=$((i + 1))
+  done
+  case $cmd in
+    copy-in*) after_cmd "$cmd" | grep -qx '400\.0 MiB transferred' ;;
+    tar-out*) after_cmd "$cmd" | grep -qx '[0-9]*\.[0-9] MiB transferred' ;;
+    *) after_cmd "$cmd" | grep -qx '\[#*\] 100%' ;;
+  esac
+  t $? "progress during '$cmd': one line, complete at the end" "$(after_cmd "$cmd")"
+done
+rm -rf up.bin down.bin updir out.tar
+tm send-keys -t fill 'quit' Enter
+i=0
+while tm has-session -t fill 2>/dev/null && [ $i -lt 200 ]; do
+  sleep 0.05; i=$((i + 1))
+done
+e2fsck -fn big.img > e2fsck.out 2>&1
+r=$?
+[ $r = 0 ] || sed 's/^/# e2fsck: /' e2fsck.out
+t $r "the image is e2fsck-clean after the cancelled fill" "e2fsck -fn exit 0"
+rm -f big.img
+
+# Not at the prompt: a script read with -f, in a terminal.  Ctrl-C sends
+# SIGINT to the terminal's foreground process group; the daemon has a
+# group of its own, so only the shell gets it and cancels the call, and
+# the daemon serves the rest of the script.  (The wrapper ignores SIGINT
+# so that minnow's reaction alone is seen: minnow installs its own
+# handler, and the daemon starts with the default one, which would kill
+# it in the shell's group.)
+printf '%s\n' 'echo pid-before' 'get-pid' 'echo ready' \
+  '-internal-test-sleep 600000' 'echo after-sleep' 'filesize /etc/app/config' \
+  'echo pid-after' 'get-pid' > script.txt
+{
+  echo "trap '' INT"
+  echo "'$minnow' -a disk.img -m /dev/sda1 -f script.txt"
+  echo 'echo "exit=$?"'
+  echo 'exec sleep 600'
+} > wrap.sh
+tm -f /dev/null new-session -d -s script -x 132 -y 20 "sh wrap.sh"
+swait script 'ready' x
+sleep 0.5
+tm send-keys -t script C-c
+swait script 'exit='
+sscreen script | grep -qF 'operation cancelled by the user'
+t $? "Ctrl-C during a script cancels the running call" "operation cancelled by the user"
+before=$(sscreen script | grep -A1 -x pid-before | tail -n 1)
+after=$(sscreen script | grep -A1 -x pid-after | tail -n 1)
+sscreen script | grep -qx 'after-sleep' && sscreen script | grep -qx '12' &&
+  sscreen script | grep -qx 'exit=0' && [ -n "$before" ] && [ "$before" = "$after" ]
+r=$?
+[ $r = 0 ] || sscreen script | sed 's/^/# screen: /'
+t $r "the same daemon (pid $before) ran the rest of the script" "after-sleep, 12, the same pid, exit=0"
 
 echo "1..$n"
 exit $failed

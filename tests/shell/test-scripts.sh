@@ -175,6 +175,42 @@ case_ "edit: \$EDITOR changes the file" 0 'answer = 44
 ' '' --rw -a disk.img -m /dev/sda1
 unset EDITOR
 
+# edit, less and display stream the file (download, upload): any size
+# (beyond the 4 MiB of one message), any bytes.
+head -c 6291456 /dev/urandom > big.bin
+printf '%s\n' '#!/bin/sh' 'printf "tail\n" >> "$1"' > append.sh
+chmod +x append.sh
+{ cat big.bin; printf 'tail\n'; } > want.bin
+script 'upload big.bin /big.bin' 'edit /big.bin' 'download /big.bin back.bin'
+EDITOR="$tmp/append.sh" case_ "edit a 6 MiB binary file with \$EDITOR" 0 '' '' \
+  --rw -a disk.img -m /dev/sda1
+n=$((n + 1))
+if cmp -s back.bin want.bin; then echo "ok $n - the edited file is the old one plus the editor's change, byte for byte"
+else echo "not ok $n - the edited file is the old one plus the editor's change"; cmp back.bin want.bin | sed 's/^/# /'; failed=1; fi
+script 'less /big.bin'
+PAGER=cat "$minnow" -a disk.img -m /dev/sda1 < in > paged.bin 2> err
+n=$((n + 1))
+if cmp -s paged.bin want.bin; then echo "ok $n - less with \$PAGER shows the whole 6 MiB file, binary-safe"
+else echo "not ok $n - less with \$PAGER shows the whole file"; sed 's/^/# /' err; failed=1; fi
+script 'display /big.bin'
+MINNOW_DISPLAY_IMAGE=cat "$minnow" -a disk.img -m /dev/sda1 < in > shown.bin 2> err
+n=$((n + 1))
+if cmp -s shown.bin want.bin; then echo "ok $n - display hands the whole file to \$MINNOW_DISPLAY_IMAGE"
+else echo "not ok $n - display hands the whole file to the viewer"; sed 's/^/# /' err; failed=1; fi
+script 'edit /no/such/file'
+EDITOR="$tmp/append.sh" case_ "edit of a missing file fails and names it" 1 '' \
+  '/no/such/file' --rw -a disk.img -m /dev/sda1
+script 'edit /big.bin'
+EDITOR="$tmp/append.sh" case_ "edit on a read-only drive fails and names --rw" 1 '' \
+  '--rw' -a disk.img -m /dev/sda1
+rm -f big.bin want.bin back.bin paged.bin shown.bin
+
+# "-" as a FileOut with stdout redirected to a file (case_ does that):
+# the data lands after what was printed before, nothing is overwritten.
+script 'write /dl "abc"' 'echo first' 'download /dl -' 'echo last'
+case_ "download to - appends to a redirected stdout" 0 'first
+abclast' '' --rw -a disk.img -m /dev/sda1
+
 : > in
 case_ "-N fs:ext4:32M prepares a disk with a filesystem" 0 'ext4' '' \
   -N fs.img=fs:ext4:32M -m /dev/sda1 vfs-type /dev/sda1
