@@ -55,14 +55,14 @@ given (int bit)
 }
 
 char *
-do_internal_test (const char *str, const char *optstr, char *const *strlist,
-                  int b, int integer, int64_t integer64,
-                  const char *bufferin, size_t bufferin_size,
-                  const char *device, const char *mountable,
-                  const char *pathname, const char *devorpath,
-                  char *const *devicelist, const char *key,
-                  int obool, int oint, int64_t oint64, const char *ostring,
-                  char *const *ostringlist)
+do_internal_test_daemon (const char *str, const char *optstr, char *const *strlist,
+                         int b, int integer, int64_t integer64,
+                         const char *bufferin, size_t bufferin_size,
+                         const char *device, const char *mountable,
+                         const char *pathname, const char *devorpath,
+                         char *const *devicelist, const char *key,
+                         int obool, int oint, int64_t oint64, const char *ostring,
+                         char *const *ostringlist)
 {
   char *out = NULL;
   size_t len = 0;

@@ -14,7 +14,7 @@ let s x = LString x
 let i x = LInt x
 let sl l = LList (List.map s l)
 
-(* internal_test with every argument set to a plain value, then some
+(* internal_test_daemon with every argument set to a plain value, then some
    replaced. *)
 let base = [
   "str", s "abc"; "optstr", s "def"; "strlist", sl ["1"; "2"];
@@ -27,7 +27,7 @@ let base = [
 let it label ?(opts = []) overrides =
   let args = List.map (fun (n, v) ->
     match List.assoc_opt n overrides with Some o -> o | None -> v) base in
-  { label = "internal_test: " ^ label; call = call "internal_test" args opts }
+  { label = "internal_test_daemon: " ^ label; call = call "internal_test_daemon" args opts }
 
 let hundred = List.init 100 string_of_int
 
@@ -108,4 +108,4 @@ let return_entries = [
 
 let matrix = internal_test_entries @ return_entries
 
-let verbatim_result name = name = "internal_test"
+let verbatim_result name = name = "internal_test_daemon"

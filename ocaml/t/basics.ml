@@ -51,7 +51,7 @@ let tests = [
 
   "labelled optional arguments", (fun () ->
     let g = launched () in
-    let r = Minnow.internal_test ~oint:7 ~ostringlist:[|"x"|] g "a" None [||] false 0 0L ""
+    let r = Minnow.internal_test_daemon ~oint:7 ~ostringlist:[|"x"|] g "a" None [||] false 0 0L ""
         "/dev/sda" "/dev/sda" "/" "/dev/sda" [||] "k" in
     Minnow.close g;
     let has s = try ignore (Str.search_forward (Str.regexp_string s) r 0); true

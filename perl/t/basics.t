@@ -50,7 +50,7 @@ test "croak carries the errno", sub {
 
 test "optional arguments as name => value", sub {
   my $g = launched ();
-  my $r = $g->internal_test ("a", undef, [], 0, 0, 0, "", "/dev/sda", "/dev/sda",
+  my $r = $g->internal_test_daemon ("a", undef, [], 0, 0, 0, "", "/dev/sda", "/dev/sda",
                              "/", "/dev/sda", [], "k", oint => 7, ostringlist => ["x"]);
   expect ("oint", 1, index ($r, "oint: 7\n") >= 0 ? 1 : 0);
   expect ("obool", 1, index ($r, "obool: unset\n") >= 0 ? 1 : 0);

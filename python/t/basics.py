@@ -102,7 +102,7 @@ def library_side_error_has_errno_zero_or_value():
 @test
 def optargs_are_keywords():
     g = launched()
-    r = g.internal_test("a", None, [], False, 0, 0, b"", "/dev/sda", "/dev/sda",
+    r = g.internal_test_daemon("a", None, [], False, 0, 0, b"", "/dev/sda", "/dev/sda",
                         "/", "/dev/sda", [], "k", oint=7, ostringlist=["x"])
     g.close()
     expect("oint", True, "oint: 7\n" in r)

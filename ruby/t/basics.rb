@@ -55,7 +55,7 @@ end
 
 test "optional arguments as a trailing hash" do
   g = launched
-  r = g.internal_test("a", nil, [], false, 0, 0, "", "/dev/sda", "/dev/sda", "/",
+  r = g.internal_test_daemon("a", nil, [], false, 0, 0, "", "/dev/sda", "/dev/sda", "/",
                       "/dev/sda", [], "k", oint: 7, ostringlist: ["x"])
   expect("oint", true, r.include?("oint: 7\n"))
   expect("obool", true, r.include?("obool: unset\n"))

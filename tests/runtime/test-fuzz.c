@@ -77,7 +77,7 @@ rnd (uint32_t n)                /* 0 .. n-1 */
 /* Every daemon procedure and its arguments, one letter per XDR field
  * (required ones, '|', optional ones):
  *   s String  F fstype  T parttype  C checksum type  X xattr name
- *   V internal_test value  k Key  d Device  m Mountable  p Pathname
+ *   V internal_test_daemon value  k Key  d Device  m Mountable  p Pathname
  *   q Dev_or_Path  o OptString  l StringList  e DeviceList  b Bool
  *   i Int  I Int64  f BufferIn
  * The table is checked against rpcgen's decoders before fuzzing. */
@@ -223,7 +223,7 @@ static const struct proc procs[] = {
   A (LREMOVEXATTR, lremovexattr, "Xp|"),
   A (GETXATTR, getxattr, "ps|"),
   A (LGETXATTR, lgetxattr, "ps|"),
-  A (INTERNAL_TEST, internal_test, "solbiIfdmpqek|biIsl"),
+  A (INTERNAL_TEST_DAEMON, internal_test_daemon, "solbiIfdmpqek|biIsl"),
   A (INTERNAL_TEST_RINT, internal_test_rint, "V|"),
   A (INTERNAL_TEST_RINT64, internal_test_rint64, "V|"),
   A (INTERNAL_TEST_RBOOL, internal_test_rbool, "V|"),
