@@ -166,7 +166,7 @@ main (void)
              MINNOW_DIRECTION_CALL, 1, NULL, NULL);
   expect_error_then_alive (&d, "optargs bitmask on sync", "");
   {
-    struct minnow_internal_test_args args;
+    struct minnow_internal_test_daemon_args args;
     char *empty[] = { NULL };
 
     memset (&args, 0, sizeof args);
@@ -178,7 +178,7 @@ main (void)
     args.bufferin.bufferin_val = "";
     send_call (&d, MINNOW_PROGRAM, MINNOW_PROTOCOL_VERSION,
                MINNOW_PROC_INTERNAL_TEST_DAEMON, MINNOW_DIRECTION_CALL,
-               UINT64_C(1) << 40, (xdrproc_t) xdr_minnow_internal_test_args,
+               UINT64_C(1) << 40, (xdrproc_t) xdr_minnow_internal_test_daemon_args,
                &args);
     expect_error_then_alive (&d, "unknown optarg bit 40 on internal_test_daemon",
                              "");
