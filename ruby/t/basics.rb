@@ -137,6 +137,37 @@ test "a collected handle is closed (its daemon exits)" do
   expect("daemon alive", false, alive.call)
 end
 
+test "a collected handle fires its CLOSE callbacks once" do
+  closed = []
+  1.times do
+    g = Minnow::Minnow.new
+    g.set_event_callback(Proc.new { |ev, eh, buf, arr| closed << ev },
+                         Minnow::EVENT_CLOSE)
+    g = nil
+  end
+  200.times do
+    GC.start(full_mark: true, immediate_sweep: true)
+    break unless closed.empty?
+    sleep 0.01
+  end
+  expect("CLOSE events after the GC", [Minnow::EVENT_CLOSE], closed)
+  GC.start(full_mark: true, immediate_sweep: true)
+  expect("CLOSE events after another GC", [Minnow::EVENT_CLOSE], closed)
+end
+
+test "close fires CLOSE once; the GC does not fire it again" do
+  closed = 0
+  1.times do
+    g = Minnow::Minnow.new
+    g.set_event_callback(Minnow::EVENT_CLOSE) { closed += 1 }
+    g.close
+    expect("after close", 1, closed)
+    g = nil
+  end
+  5.times { GC.start(full_mark: true, immediate_sweep: true) }
+  expect("after the GC", 1, closed)
+end
+
 test "the GVL is released during calls" do
   g = launched
   ticks = 0
