@@ -5,12 +5,13 @@
  * libguestfs cross-language bindtests program, renamed, prints the same
  * text with minnow (tests/bindings/bindtests.golden).  They need no
  * launched handle.  The daemon-side ones (internal_test_daemon,
- * internal_test_rint and so on) are in daemon/internal_test.c.
+ * internal_test_daemon_rint and so on) are in daemon/internal_test.c.
  */
 
 #include <config.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,157 @@ minnow_impl_internal_test_rconstoptstring (minnow_h *g, const char *val)
   if (strcmp (val, "NULL") == 0)
     return NULL;
   return static_string;
+}
+
+/* The return-type actions, with libguestfs's behaviour (the daemon-side
+ * internal_test_daemon_rX are minnow's own). */
+
+/* A whole decimal number in [min, max], else an EINVAL error. */
+static int
+parse_number (minnow_h *g, const char *name, const char *val,
+              long long min, long long max, long long *r)
+{
+  char *end;
+
+  errno = 0;
+  *r = strtoll (val, &end, 10);
+  if (*val == '\0' || *end != '\0' || errno != 0 || *r < min || *r > max) {
+    minnow_int_error_errno (g, EINVAL, "%s: expecting int argument, got \"%s\"",
+                            name, val);
+    return -1;
+  }
+  return 0;
+}
+
+int
+minnow_impl_internal_test_rint (minnow_h *g, const char *val)
+{
+  long long n;
+
+  if (parse_number (g, "internal_test_rint", val, INT_MIN, INT_MAX, &n) == -1)
+    return -1;
+  return (int) n;
+}
+
+int64_t
+minnow_impl_internal_test_rint64 (minnow_h *g, const char *val)
+{
+  long long n;
+
+  if (parse_number (g, "internal_test_rint64", val, INT64_MIN, INT64_MAX, &n) == -1)
+    return -1;
+  return n;
+}
+
+int
+minnow_impl_internal_test_rbool (minnow_h *g, const char *val)
+{
+  (void) g;
+  return strcmp (val, "true") == 0;
+}
+
+char *
+minnow_impl_internal_test_rstring (minnow_h *g, const char *val)
+{
+  return minnow_int_safe_strdup (g, val);
+}
+
+/* A count for the list-returning actions (up to a million). */
+static int
+parse_count (minnow_h *g, const char *name, const char *val, size_t *n)
+{
+  long long v;
+
+  if (parse_number (g, name, val, 0, 1000000, &v) == -1)
+    return -1;
+  *n = (size_t) v;
+  return 0;
+}
+
+/* "0" to "n-1", each TIMES times in a row (2: hashtable pairs). */
+static char **
+number_strings (minnow_h *g, size_t n, size_t times)
+{
+  char **r = minnow_int_safe_malloc (g, (n * times + 1) * sizeof *r);
+  size_t i, j;
+
+  for (i = 0; i < n; ++i)
+    for (j = 0; j < times; ++j)
+      r[i * times + j] = minnow_int_safe_asprintf (g, "%zu", i);
+  r[n * times] = NULL;
+  return r;
+}
+
+char **
+minnow_impl_internal_test_rstringlist (minnow_h *g, const char *val)
+{
+  size_t n;
+
+  if (parse_count (g, "internal_test_rstringlist", val, &n) == -1)
+    return NULL;
+  return number_strings (g, n, 1);
+}
+
+char **
+minnow_impl_internal_test_rhashtable (minnow_h *g, const char *val)
+{
+  size_t n;
+
+  if (parse_count (g, "internal_test_rhashtable", val, &n) == -1)
+    return NULL;
+  return number_strings (g, n, 2);
+}
+
+/* The lvm_pv number i of internal_test_rstruct(list). */
+static void
+fill_pv (minnow_h *g, struct minnow_lvm_pv *pv, size_t i)
+{
+  pv->pv_name = minnow_int_safe_asprintf (g, "pv%zu", i);
+  pv->pv_uuid = minnow_int_safe_strdup (g, "12345678901234567890123456789012");
+  pv->pv_fmt = minnow_int_safe_strdup (g, "unknown");
+  pv->pv_attr = minnow_int_safe_asprintf (g, "attr%zu", i);
+  pv->pv_tags = minnow_int_safe_asprintf (g, "tag%zu", i);
+  pv->pv_size = pv->dev_size = pv->pv_free = pv->pv_used = i;
+  pv->pe_start = pv->pv_mda_free = i;
+  pv->pv_pe_count = pv->pv_pe_alloc_count = pv->pv_mda_count = (int64_t) i;
+}
+
+struct minnow_lvm_pv *
+minnow_impl_internal_test_rstruct (minnow_h *g, const char *val)
+{
+  struct minnow_lvm_pv *pv = minnow_int_safe_malloc (g, sizeof *pv);
+
+  (void) val;
+  fill_pv (g, pv, 0);
+  return pv;
+}
+
+struct minnow_lvm_pv_list *
+minnow_impl_internal_test_rstructlist (minnow_h *g, const char *val)
+{
+  struct minnow_lvm_pv_list *l;
+  size_t n, i;
+
+  if (parse_count (g, "internal_test_rstructlist", val, &n) == -1)
+    return NULL;
+  l = minnow_int_safe_malloc (g, sizeof *l);
+  l->len = (uint32_t) n;
+  l->val = minnow_int_safe_malloc (g, (n > 0 ? n : 1) * sizeof *l->val);
+  for (i = 0; i < n; ++i)
+    fill_pv (g, &l->val[i], i);
+  return l;
+}
+
+char *
+minnow_impl_internal_test_rbufferout (minnow_h *g, const char *val,
+                                      size_t *size_r)
+{
+  size_t len = strlen (val);
+  char *r = minnow_int_safe_malloc (g, len > 0 ? len : 1);
+
+  memcpy (r, val, len);
+  *size_r = len;
+  return r;
 }
 
 /* The *err actions: every one fails, with the error value of its type. */

@@ -94,7 +94,7 @@ def program_name_is_the_script():
 def hashtable_is_a_list_of_pairs_by_default():
     g = launched()
     expect("hashtable", [("k0", "v0"), ("k1", "v1")],
-           g.internal_test_rhashtable("2"))
+           g.internal_test_daemon_rhashtable("2"))
     g.close()
 
 
@@ -102,18 +102,18 @@ def hashtable_is_a_list_of_pairs_by_default():
 def hashtable_is_a_dict_with_python_return_dict():
     g = launched(python_return_dict=True)
     expect("hashtable", {"k0": "v0", "k1": "v1"},
-           g.internal_test_rhashtable("2"))
+           g.internal_test_daemon_rhashtable("2"))
     g.close()
 
 
 @test
 def structs_are_dicts():
     g = launched()
-    s = g.internal_test_rstruct("1")
+    s = g.internal_test_daemon_rstruct("1")
     expect("struct type", dict, type(s))
     expect("struct fields", ["s", "buf", "c", "i32", "u32", "i64", "u64"],
            list(s.keys()))
-    l = g.internal_test_rstructlist("2")
+    l = g.internal_test_daemon_rstructlist("2")
     expect("struct list", (list, dict, 2), (type(l), type(l[0]), len(l)))
     expect("version", True, isinstance(g.version()["major"], int))
     g.close()

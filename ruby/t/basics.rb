@@ -42,11 +42,11 @@ end
 test "Minnow::Error carries the errno" do
   g = launched
   begin
-    g.internal_test_rint("error:ENOENT")
+    g.internal_test_daemon_rint("error:ENOENT")
     raise Failed, "no exception\n# expected: Minnow::Error\n# got: a result"
   rescue Minnow::Error => e
     expect("errno", Errno::ENOENT::Errno, e.errno)
-    expect("message", "internal_test_rint: requested error ENOENT", e.message)
+    expect("message", "internal_test_daemon_rint: requested error ENOENT", e.message)
     expect("a StandardError", true, e.is_a?(StandardError))
   ensure
     g.close
@@ -70,13 +70,13 @@ end
 
 test "result types" do
   g = launched
-  s = g.internal_test_rstruct("1")
+  s = g.internal_test_daemon_rstruct("1")
   expect("struct buf", "b1\0", s["buf"])
-  expect("struct list", 2, g.internal_test_rstructlist("2").length)
-  expect("hashtable", { "k0" => "v0" }, g.internal_test_rhashtable("1"))
-  expect("buffer", "ab\0", g.internal_test_rbufferout("ab"))
-  expect("string list", ["0", "1"], g.internal_test_rstringlist("2"))
-  expect("int64", -2**63, g.internal_test_rint64((-2**63).to_s))
+  expect("struct list", 2, g.internal_test_daemon_rstructlist("2").length)
+  expect("hashtable", { "k0" => "v0" }, g.internal_test_daemon_rhashtable("1"))
+  expect("buffer", "ab\0", g.internal_test_daemon_rbufferout("ab"))
+  expect("string list", ["0", "1"], g.internal_test_daemon_rstringlist("2"))
+  expect("int64", -2**63, g.internal_test_daemon_rint64((-2**63).to_s))
   expect("const opt string", nil, g.internal_test_rconstoptstring("NULL"))
   g.close
 end

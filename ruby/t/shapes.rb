@@ -87,20 +87,20 @@ end
 
 test "bools are Integers, as libguestfs" do
   g = launched
-  expect("true", 1, g.internal_test_rbool("true"))
-  expect("false", 0, g.internal_test_rbool("false"))
+  expect("true", 1, g.internal_test_daemon_rbool("true"))
+  expect("false", 0, g.internal_test_daemon_rbool("false"))
   expect("get_trace", 0, g.get_trace)
   g.close
 end
 
 test "structs are Hashes with String keys; chars are Integers" do
   g = launched
-  s = g.internal_test_rstruct("1")
+  s = g.internal_test_daemon_rstruct("1")
   expect("keys", %w(s buf c i32 u32 i64 u64), s.keys)
   expect("char field", Integer, s["c"].class)
-  l = g.internal_test_rstructlist("2")
+  l = g.internal_test_daemon_rstructlist("2")
   expect("struct list", [Array, Hash], [l.class, l[0].class])
-  expect("hashtable", { "k0" => "v0" }, g.internal_test_rhashtable("1"))
+  expect("hashtable", { "k0" => "v0" }, g.internal_test_daemon_rhashtable("1"))
   g.close
 end
 

@@ -110,13 +110,13 @@ main (void)
           "obool:false oint:5 ostring:\"s\"",
           "internal_test_daemon = ...");
 
-  minnow_internal_test_rint (g, "42");
-  expect ("internal_test_rint", "internal_test_rint \"42\"",
-          "internal_test_rint = 42");
+  minnow_internal_test_daemon_rint (g, "42");
+  expect ("internal_test_daemon_rint", "internal_test_daemon_rint \"42\"",
+          "internal_test_daemon_rint = 42");
 
-  minnow_internal_test_rint (g, "error:ENOENT");
-  expect ("internal_test_rint", "internal_test_rint \"error:ENOENT\"",
-          "internal_test_rint = -1 (error)");
+  minnow_internal_test_daemon_rint (g, "error:ENOENT");
+  expect ("internal_test_daemon_rint", "internal_test_daemon_rint \"error:ENOENT\"",
+          "internal_test_daemon_rint = -1 (error)");
 
   s = minnow_pread_device (g, "/dev/sda", 4, 0, &size);
   free (s);
