@@ -120,6 +120,38 @@ def structs_are_dicts():
 
 
 @test
+def return_values_before_launch_as_libguestfs():
+    # libguestfs's return-value tests, on a handle never launched.
+    g = minnow.Minnow(python_return_dict=True)
+    expect("rint", 10, g.internal_test_rint("10"))
+    expect("rint64", 10, g.internal_test_rint64("10"))
+    expect("rbool", (True, False),
+           (g.internal_test_rbool("true"), g.internal_test_rbool("false")))
+    expect("rconststring", "static string", g.internal_test_rconststring("x"))
+    expect("rconstoptstring", "static string",
+           g.internal_test_rconstoptstring("x"))
+    expect("rconstoptstringerr", None, g.internal_test_rconstoptstringerr())
+    expect("rstring", "test", g.internal_test_rstring("test"))
+    expect("rstringlist", ["0", "1", "2", "3", "4"],
+           g.internal_test_rstringlist("5"))
+    expect("rstruct pv_name", "pv0", g.internal_test_rstruct("unused")["pv_name"])
+    expect("rstructlist", ["pv0", "pv1", "pv2", "pv3", "pv4"],
+           [pv["pv_name"] for pv in g.internal_test_rstructlist("5")])
+    expect("rhashtable", {"0": "0", "1": "1", "2": "2"},
+           g.internal_test_rhashtable("3"))
+    expect("rbufferout", b"test", g.internal_test_rbufferout("test"))
+    for name in ("rint", "rint64", "rbool", "rconststring", "rstring",
+                 "rstringlist", "rstruct", "rstructlist", "rhashtable",
+                 "rbufferout"):
+        try:
+            getattr(g, "internal_test_%serr" % name)()
+        except RuntimeError:
+            continue
+        raise Failed("internal_test_%serr did not raise" % name)
+    g.close()
+
+
+@test
 def closed_handle_raises_closedhandle():
     g = minnow.Minnow()
     g.close()
