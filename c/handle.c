@@ -179,6 +179,8 @@ minnow_close (minnow_h *g)
   free (g->backend);
   minnow_int_free_error_data (g);
   free (g->const_string);
+  if (g->test_fp)
+    fclose (g->test_fp);
   minnow_int_free_properties (g);
   if (g->rbuf.data)
     minnow_rbuf_free (&g->rbuf);
@@ -324,29 +326,4 @@ minnow_impl_version (minnow_h *g)
   v->release = release;
   v->extra = minnow_int_safe_strdup (g, PACKAGE_VERSION + n);
   return v;
-}
-
-/* The bindtests' ConstString: the value lives in the handle until the
- * next such call. */
-const char *
-minnow_impl_internal_test_rconststring (minnow_h *g, const char *val)
-{
-  if (strncmp (val, "error:", 6) == 0) {
-    minnow_int_error_errno (g, minnow_string_to_errno (val + 6),
-                            "requested error %s", val + 6);
-    return NULL;
-  }
-  free (g->const_string);
-  g->const_string = minnow_int_safe_strdup (g, val);
-  return g->const_string;
-}
-
-const char *
-minnow_impl_internal_test_rconstoptstring (minnow_h *g, const char *val)
-{
-  if (strcmp (val, "NULL") == 0)
-    return NULL;
-  free (g->const_string);
-  g->const_string = minnow_int_safe_strdup (g, val);
-  return g->const_string;
 }

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -74,6 +75,7 @@ struct minnow_h {
   size_t nr_drives;
 
   char *const_string;           /* ConstString results owned by the handle */
+  FILE *test_fp;                /* internal_test_set_output's file, or NULL */
 
   /* The connection to the daemon (state != CONFIG). */
   const struct backend_ops *ops;

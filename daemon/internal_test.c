@@ -55,14 +55,14 @@ given (int bit)
 }
 
 char *
-do_internal_test (const char *str, const char *optstr, char *const *strlist,
-                  int b, int integer, int64_t integer64,
-                  const char *bufferin, size_t bufferin_size,
-                  const char *device, const char *mountable,
-                  const char *pathname, const char *devorpath,
-                  char *const *devicelist, const char *key,
-                  int obool, int oint, int64_t oint64, const char *ostring,
-                  char *const *ostringlist)
+do_internal_test_daemon (const char *str, const char *optstr, char *const *strlist,
+                         int b, int integer, int64_t integer64,
+                         const char *bufferin, size_t bufferin_size,
+                         const char *device, const char *mountable,
+                         const char *pathname, const char *devorpath,
+                         char *const *devicelist, const char *key,
+                         int obool, int oint, int64_t oint64, const char *ostring,
+                         char *const *ostringlist)
 {
   char *out = NULL;
   size_t len = 0;
@@ -158,7 +158,7 @@ parse_count (const char *val, size_t *n)
 }
 
 int
-do_internal_test_rint (const char *val)
+do_internal_test_daemon_rint (const char *val)
 {
   int64_t v;
 
@@ -172,7 +172,7 @@ do_internal_test_rint (const char *val)
 }
 
 int64_t
-do_internal_test_rint64 (const char *val)
+do_internal_test_daemon_rint64 (const char *val)
 {
   int64_t v;
 
@@ -182,7 +182,7 @@ do_internal_test_rint64 (const char *val)
 }
 
 int
-do_internal_test_rbool (const char *val)
+do_internal_test_daemon_rbool (const char *val)
 {
   if (requested_error (val))
     return -1;
@@ -190,7 +190,7 @@ do_internal_test_rbool (const char *val)
 }
 
 char *
-do_internal_test_rstring (const char *val)
+do_internal_test_daemon_rstring (const char *val)
 {
   char *r;
 
@@ -229,7 +229,7 @@ numbered_list (size_t n, const char *prefix_even, const char *prefix_odd,
 }
 
 char **
-do_internal_test_rstringlist (const char *val)
+do_internal_test_daemon_rstringlist (const char *val)
 {
   size_t n;
 
@@ -264,7 +264,7 @@ fill_struct (minnow_int_internal_test_struct *s, size_t n)
 }
 
 minnow_int_internal_test_struct *
-do_internal_test_rstruct (const char *val)
+do_internal_test_daemon_rstruct (const char *val)
 {
   minnow_int_internal_test_struct *s;
   size_t n;
@@ -283,7 +283,7 @@ do_internal_test_rstruct (const char *val)
 }
 
 minnow_int_internal_test_struct_list *
-do_internal_test_rstructlist (const char *val)
+do_internal_test_daemon_rstructlist (const char *val)
 {
   minnow_int_internal_test_struct_list *list;
   size_t n, i;
@@ -314,7 +314,7 @@ do_internal_test_rstructlist (const char *val)
 }
 
 char **
-do_internal_test_rhashtable (const char *val)
+do_internal_test_daemon_rhashtable (const char *val)
 {
   size_t n;
 
@@ -324,7 +324,7 @@ do_internal_test_rhashtable (const char *val)
 }
 
 char *
-do_internal_test_rbufferout (const char *val, size_t *size_r)
+do_internal_test_daemon_rbufferout (const char *val, size_t *size_r)
 {
   size_t len = strlen (val);
   char *buf;

@@ -14,7 +14,7 @@ let s x = LString x
 let i x = LInt x
 let sl l = LList (List.map s l)
 
-(* internal_test with every argument set to a plain value, then some
+(* internal_test_daemon with every argument set to a plain value, then some
    replaced. *)
 let base = [
   "str", s "abc"; "optstr", s "def"; "strlist", sl ["1"; "2"];
@@ -27,7 +27,7 @@ let base = [
 let it label ?(opts = []) overrides =
   let args = List.map (fun (n, v) ->
     match List.assoc_opt n overrides with Some o -> o | None -> v) base in
-  { label = "internal_test: " ^ label; call = call "internal_test" args opts }
+  { label = "internal_test_daemon: " ^ label; call = call "internal_test_daemon" args opts }
 
 let hundred = List.init 100 string_of_int
 
@@ -71,35 +71,35 @@ let r name v =
   { label = name ^ " " ^ Utils.render_string v; call = call name [s v] [] }
 
 let return_entries = [
-  r "internal_test_rint" "0";
-  r "internal_test_rint" "2147483647";
-  r "internal_test_rint" "-2147483648";
-  r "internal_test_rint" "error:ENOENT";
-  r "internal_test_rint" "not a number";
-  r "internal_test_rint64" "9223372036854775807";
-  r "internal_test_rint64" "-9223372036854775808";
-  r "internal_test_rint64" "error:ERANGE";
-  r "internal_test_rbool" "true";
-  r "internal_test_rbool" "false";
-  r "internal_test_rbool" "error:EACCES";
-  r "internal_test_rstring" "";
-  r "internal_test_rstring" "caf\xc3\xa9 \"q\" \\ \n";
-  r "internal_test_rstring" "error:EPERM";
-  r "internal_test_rstringlist" "0";
-  r "internal_test_rstringlist" "3";
-  r "internal_test_rstringlist" "error:ENOMEM";
-  r "internal_test_rstruct" "0";
-  r "internal_test_rstruct" "27";
-  r "internal_test_rstruct" "error:EEXIST";
-  r "internal_test_rstructlist" "0";
-  r "internal_test_rstructlist" "2";
-  r "internal_test_rstructlist" "error:ENOSPC";
-  r "internal_test_rhashtable" "0";
-  r "internal_test_rhashtable" "3";
-  r "internal_test_rhashtable" "error:ENOTDIR";
-  r "internal_test_rbufferout" "";
-  r "internal_test_rbufferout" "a\001b";
-  r "internal_test_rbufferout" "error:EIO";
+  r "internal_test_daemon_rint" "0";
+  r "internal_test_daemon_rint" "2147483647";
+  r "internal_test_daemon_rint" "-2147483648";
+  r "internal_test_daemon_rint" "error:ENOENT";
+  r "internal_test_daemon_rint" "not a number";
+  r "internal_test_daemon_rint64" "9223372036854775807";
+  r "internal_test_daemon_rint64" "-9223372036854775808";
+  r "internal_test_daemon_rint64" "error:ERANGE";
+  r "internal_test_daemon_rbool" "true";
+  r "internal_test_daemon_rbool" "false";
+  r "internal_test_daemon_rbool" "error:EACCES";
+  r "internal_test_daemon_rstring" "";
+  r "internal_test_daemon_rstring" "caf\xc3\xa9 \"q\" \\ \n";
+  r "internal_test_daemon_rstring" "error:EPERM";
+  r "internal_test_daemon_rstringlist" "0";
+  r "internal_test_daemon_rstringlist" "3";
+  r "internal_test_daemon_rstringlist" "error:ENOMEM";
+  r "internal_test_daemon_rstruct" "0";
+  r "internal_test_daemon_rstruct" "27";
+  r "internal_test_daemon_rstruct" "error:EEXIST";
+  r "internal_test_daemon_rstructlist" "0";
+  r "internal_test_daemon_rstructlist" "2";
+  r "internal_test_daemon_rstructlist" "error:ENOSPC";
+  r "internal_test_daemon_rhashtable" "0";
+  r "internal_test_daemon_rhashtable" "3";
+  r "internal_test_daemon_rhashtable" "error:ENOTDIR";
+  r "internal_test_daemon_rbufferout" "";
+  r "internal_test_daemon_rbufferout" "a\001b";
+  r "internal_test_daemon_rbufferout" "error:EIO";
   r "internal_test_rconststring" "const";
   r "internal_test_rconststring" "error:EINVAL";
   r "internal_test_rconstoptstring" "opt";
@@ -108,4 +108,4 @@ let return_entries = [
 
 let matrix = internal_test_entries @ return_entries
 
-let verbatim_result name = name = "internal_test"
+let verbatim_result name = name = "internal_test_daemon"

@@ -16,4 +16,4 @@ val matrix : entry list
 
 val verbatim_result : string -> bool
 (** Whether the String result of this action is printed as it is
-    (internal_test: the daemon's multi-line rendering) instead of quoted. *)
+    (internal_test_daemon: the daemon's multi-line rendering) instead of quoted. *)

@@ -11,7 +11,9 @@ let ret_decl a =
 
 let err_value a = Option.value (c_err_value a.ret) ~default:"NULL"
 
-let known_bits a = (1 lsl List.length a.optargs) - 1
+(* The bits of the optargs an action knows (up to 63 of them: OCaml's int
+   would overflow, so Int64). *)
+let known_bits a = Int64.pred (Int64.shift_left 1L (List.length a.optargs))
 
 (* Arguments a caller must not pass as NULL. *)
 let non_null_args a =
@@ -104,7 +106,7 @@ let pr_entry a =
   pr "  minnow_int_enter (g, \"%s\");\n" a.name;
   if a.optargs <> [] then begin
     pr "  if (optargs == NULL)\n    optargs = &no_optargs;\n";
-    pr "  if ((optargs->bitmask & ~UINT64_C(0x%x)) != 0) {\n" (known_bits a);
+    pr "  if ((optargs->bitmask & ~UINT64_C(0x%Lx)) != 0) {\n" (known_bits a);
     pr "    minnow_int_error_errno (g, EINVAL, \"%%s: unknown option in the optional arguments bitmask\", \"%s\");\n" a.name;
     pr "    return %s;\n  }\n" ev
   end;

@@ -46,12 +46,18 @@ let field_type = function
   | FUInt32 | FInt64 | FUInt64 -> "int64"
   | FBool -> "bool"
 
-let nr_params a = List.length a.optargs + 1 + List.length a.args
+(* An action with optional arguments and no others takes a final unit, as
+   in libguestfs (an optional argument needs a later positional one). *)
+let takes_unit a = a.args = [] && a.optargs <> []
+
+let nr_params a =
+  List.length a.optargs + 1 + List.length a.args + (if takes_unit a then 1 else 0)
 
 (* libguestfs's order: the handle, the optional arguments, the others. *)
 let external_sig a =
   let opts = List.map (fun (t, n) -> sprintf "?%s:%s" (ml_name n) (optarg_type t)) a.optargs in
   let args = List.map (fun (t, _) -> arg_type t) a.args in
+  let args = if takes_unit a then ["unit"] else args in
   String.concat " -> " (["t"] @ opts @ args @ [ret_type a.ret])
 
 (* The method of the object interface: without the handle; unit when
@@ -265,7 +271,8 @@ let pr_params names =
 
 let pr_stub a =
   let params = ["gv"] @ List.map (fun (_, n) -> n ^ "v") a.optargs
-               @ List.map (fun (_, n) -> n ^ "v") a.args in
+               @ List.map (fun (_, n) -> n ^ "v") a.args
+               @ (if takes_unit a then ["unitv"] else []) in
   pr "value ocaml_minnow_%s (%s);\n" a.name
     (String.concat ", " (List.map (fun p -> "value " ^ p) params));
   pr "value\nocaml_minnow_%s (%s)\n{\n" a.name
@@ -427,6 +434,7 @@ let ml_call (s : Binding_utils.step) =
     let t = List.find (fun (_, n) -> n = o) a.optargs in
     sprintf "~%s:%s" (ml_name o) (ml_optarg t l)) c.c_optargs in
   let args = List.map2 ml_arg a.args c.c_args in
+  let args = if takes_unit a then ["()"] else args in
   (* libguestfs's way of writing it: the handle first. *)
   sprintf "Minnow.%s %s" a.name (String.concat " " (["g"] @ opts @ args))
 

@@ -40,18 +40,18 @@ let tests = [
 
   "Error carries the errno", (fun () ->
     let g = launched () in
-    let r = raises g (fun () -> Minnow.internal_test_rint g "error:ENOENT") in
+    let r = raises g (fun () -> Minnow.internal_test_daemon_rint g "error:ENOENT") in
     Minnow.close g;
     match r with
     | Some (msg, errno) ->
       expect "errno" int (Minnow.errno_of_string "ENOENT") errno;
       expect "errno name" str "ENOENT" (Minnow.string_of_errno errno);
-      expect "message" str "internal_test_rint: requested error ENOENT" msg
+      expect "message" str "internal_test_daemon_rint: requested error ENOENT" msg
     | None -> raise (Failed "no exception\n# expected: Minnow.Error\n# got: a result"));
 
   "labelled optional arguments", (fun () ->
     let g = launched () in
-    let r = Minnow.internal_test ~oint:7 ~ostringlist:[|"x"|] g "a" None [||] false 0 0L ""
+    let r = Minnow.internal_test_daemon ~oint:7 ~ostringlist:[|"x"|] g "a" None [||] false 0 0L ""
         "/dev/sda" "/dev/sda" "/" "/dev/sda" [||] "k" in
     Minnow.close g;
     let has s = try ignore (Str.search_forward (Str.regexp_string s) r 0); true
@@ -62,14 +62,14 @@ let tests = [
 
   "result types", (fun () ->
     let g = launched () in
-    let s = Minnow.internal_test_rstruct g "1" in
+    let s = Minnow.internal_test_daemon_rstruct g "1" in
     expect "struct buf" str "b1\000" s.Minnow.buf;
     expect "struct c" str "b" (String.make 1 s.Minnow.c);
-    expect "struct list" int 2 (Array.length (Minnow.internal_test_rstructlist g "2"));
+    expect "struct list" int 2 (Array.length (Minnow.internal_test_daemon_rstructlist g "2"));
     expect "hashtable" (fun l -> String.concat "," (List.map (fun (k, v) -> k ^ "=" ^ v) l))
-      ["k0", "v0"] (Minnow.internal_test_rhashtable g "1");
-    expect "buffer" str "ab\000" (Minnow.internal_test_rbufferout g "ab");
-    expect "int64" Int64.to_string Int64.min_int (Minnow.internal_test_rint64 g "-9223372036854775808");
+      ["k0", "v0"] (Minnow.internal_test_daemon_rhashtable g "1");
+    expect "buffer" str "ab\000" (Minnow.internal_test_daemon_rbufferout g "ab");
+    expect "int64" Int64.to_string Int64.min_int (Minnow.internal_test_daemon_rint64 g "-9223372036854775808");
     expect "const opt string" bool true (Minnow.internal_test_rconstoptstring g "NULL" = None);
     Minnow.close g);
 

@@ -36,10 +36,10 @@ let tests = [
 
   "Error of string, errno through last_errno and Errno", (fun () ->
     let g = launched () in
-    (match Minnow.internal_test_rint g "error:ENOENT" with
+    (match Minnow.internal_test_daemon_rint g "error:ENOENT" with
      | _ -> raise (Failed "no exception")
      | exception Minnow.Error msg ->
-       expect "message" str "internal_test_rint: requested error ENOENT" msg;
+       expect "message" str "internal_test_daemon_rint: requested error ENOENT" msg;
        expect "last_errno" int Minnow.Errno.errno_ENOENT (Minnow.last_errno g));
     Minnow.close g);
 
@@ -101,7 +101,7 @@ let tests = [
     expect "list_devices" (fun a -> String.concat "," (Array.to_list a))
       [|"/dev/sda"|] (o#list_devices ());
     expect "get_memsize" int 768 (o#get_memsize ());
-    expect "a struct" str "s1" (o#internal_test_rstruct "1").Minnow.s;
+    expect "a struct" str "s1" (o#internal_test_daemon_rstruct "1").Minnow.s;
     o#close ();
     match o#get_memsize () with
     | _ -> raise (Failed "no exception after close")

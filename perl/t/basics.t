@@ -40,7 +40,7 @@ test "call on a closed handle croaks", sub {
 
 test "croak carries the errno", sub {
   my $g = launched ();
-  eval { $g->internal_test_rint ("error:ENOENT") };
+  eval { $g->internal_test_daemon_rint ("error:ENOENT") };
   my ($err, $errno) = ($@, $! + 0);
   expect ("message", 1, $err =~ /requested error ENOENT/ ? 1 : 0);
   expect ("last_errno", Errno::ENOENT (), $g->last_errno ());
@@ -50,7 +50,7 @@ test "croak carries the errno", sub {
 
 test "optional arguments as name => value", sub {
   my $g = launched ();
-  my $r = $g->internal_test ("a", undef, [], 0, 0, 0, "", "/dev/sda", "/dev/sda",
+  my $r = $g->internal_test_daemon ("a", undef, [], 0, 0, 0, "", "/dev/sda", "/dev/sda",
                              "/", "/dev/sda", [], "k", oint => 7, ostringlist => ["x"]);
   expect ("oint", 1, index ($r, "oint: 7\n") >= 0 ? 1 : 0);
   expect ("obool", 1, index ($r, "obool: unset\n") >= 0 ? 1 : 0);
@@ -62,17 +62,17 @@ test "optional arguments as name => value", sub {
 
 test "result types", sub {
   my $g = launched ();
-  my $s = $g->internal_test_rstruct ("1");
+  my $s = $g->internal_test_daemon_rstruct ("1");
   expect ("struct is a hash ref", "HASH", ref $s);
   expect ("struct buf", "b1\0", $s->{buf});
-  my @l = $g->internal_test_rstructlist ("2");
+  my @l = $g->internal_test_daemon_rstructlist ("2");
   expect ("struct list", 2, scalar @l);
-  my %h = $g->internal_test_rhashtable ("2");
+  my %h = $g->internal_test_daemon_rhashtable ("2");
   expect ("hashtable", "v1", $h{k1});
-  expect ("buffer", "ab\0", $g->internal_test_rbufferout ("ab"));
-  my @sl = $g->internal_test_rstringlist ("3");
+  expect ("buffer", "ab\0", $g->internal_test_daemon_rbufferout ("ab"));
+  my @sl = $g->internal_test_daemon_rstringlist ("3");
   expect ("string list", "0 1 2", "@sl");
-  expect ("int64", "-9223372036854775808", $g->internal_test_rint64 ("-9223372036854775808"));
+  expect ("int64", "-9223372036854775808", $g->internal_test_daemon_rint64 ("-9223372036854775808"));
   expect ("const opt string", "undef", $g->internal_test_rconstoptstring ("NULL"));
   $g->close ();
 };

@@ -77,23 +77,23 @@ test "the WARNING event", sub {
 
 test "a struct is a flat list in list context", sub {
   my $g = launched ();
-  my @l = $g->internal_test_rstruct ("1");
+  my @l = $g->internal_test_daemon_rstruct ("1");
   expect ("keys and values", 14, scalar @l);
   expect ("in the struct's order", "s buf c i32 u32 i64 u64",
           join (" ", @l[grep { $_ % 2 == 0 } 0 .. $#l]));
-  my %s = $g->internal_test_rstruct ("1");
+  my %s = $g->internal_test_daemon_rstruct ("1");
   expect ("field s", "s1", $s{s});
-  my $h = $g->internal_test_rstruct ("1");
+  my $h = $g->internal_test_daemon_rstruct ("1");
   expect ("a hash reference in scalar context", "HASH", ref $h);
   my %v = $g->version ();
   expect ("version major", 1, exists $v{major} ? 1 : 0);
-  my @sl = $g->internal_test_rstructlist ("2");
+  my @sl = $g->internal_test_daemon_rstructlist ("2");
   expect ("struct list: hash references", "HASH HASH", join (" ", map { ref } @sl));
 };
 
 test "a hashtable is a flat list", sub {
   my $g = launched ();
-  my %h = $g->internal_test_rhashtable ("2");
+  my %h = $g->internal_test_daemon_rhashtable ("2");
   expect ("hash", "k0=v0 k1=v1", join (" ", map { "$_=$h{$_}" } sort keys %h));
 };
 

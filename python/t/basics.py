@@ -75,7 +75,7 @@ def collected_handle_is_closed():
 def error_carries_errno():
     g = launched()
     try:
-        g.internal_test_rint("error:ENOENT")
+        g.internal_test_daemon_rint("error:ENOENT")
     except minnow.Error as e:
         expect("is a RuntimeError", True, isinstance(e, RuntimeError))
         expect("errno", errno.ENOENT, e.errno)
@@ -102,7 +102,7 @@ def library_side_error_has_errno_zero_or_value():
 @test
 def optargs_are_keywords():
     g = launched()
-    r = g.internal_test("a", None, [], False, 0, 0, b"", "/dev/sda", "/dev/sda",
+    r = g.internal_test_daemon("a", None, [], False, 0, 0, b"", "/dev/sda", "/dev/sda",
                         "/", "/dev/sda", [], "k", oint=7, ostringlist=["x"])
     g.close()
     expect("oint", True, "oint: 7\n" in r)
@@ -113,14 +113,14 @@ def optargs_are_keywords():
 @test
 def result_types():
     g = launched()
-    expect("struct", dict, type(g.internal_test_rstruct("1")))
-    expect("struct buf", b"b1\0", g.internal_test_rstruct("1")["buf"])
-    expect("struct list", 2, len(g.internal_test_rstructlist("2")))
-    expect("hashtable", [("k0", "v0")], g.internal_test_rhashtable("1"))
-    expect("buffer", b"ab\0", g.internal_test_rbufferout("ab"))
-    expect("string list", ["0", "1"], g.internal_test_rstringlist("2"))
-    expect("int64", -(2 ** 63), g.internal_test_rint64(str(-(2 ** 63))))
-    expect("bool", True, g.internal_test_rbool("true"))
+    expect("struct", dict, type(g.internal_test_daemon_rstruct("1")))
+    expect("struct buf", b"b1\0", g.internal_test_daemon_rstruct("1")["buf"])
+    expect("struct list", 2, len(g.internal_test_daemon_rstructlist("2")))
+    expect("hashtable", [("k0", "v0")], g.internal_test_daemon_rhashtable("1"))
+    expect("buffer", b"ab\0", g.internal_test_daemon_rbufferout("ab"))
+    expect("string list", ["0", "1"], g.internal_test_daemon_rstringlist("2"))
+    expect("int64", -(2 ** 63), g.internal_test_daemon_rint64(str(-(2 ** 63))))
+    expect("bool", True, g.internal_test_daemon_rbool("true"))
     expect("const opt string", None, g.internal_test_rconstoptstring("NULL"))
     expect("version", dict, type(g.version()))
     g.close()
@@ -216,11 +216,11 @@ def one_handle_shared_by_eight_threads():
         try:
             for i in range(40):
                 word = "thread %d call %d" % (n, i)
-                got = g.internal_test_rstring(word)
+                got = g.internal_test_daemon_rstring(word)
                 if got != word:
                     failures.append("%r answered %r" % (word, got))
                 try:
-                    g.internal_test_rstring("error:ENOENT")
+                    g.internal_test_daemon_rstring("error:ENOENT")
                     failures.append("no exception")
                 except RuntimeError as e:
                     if e.errno != errno.ENOENT:

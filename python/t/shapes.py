@@ -94,7 +94,7 @@ def program_name_is_the_script():
 def hashtable_is_a_list_of_pairs_by_default():
     g = launched()
     expect("hashtable", [("k0", "v0"), ("k1", "v1")],
-           g.internal_test_rhashtable("2"))
+           g.internal_test_daemon_rhashtable("2"))
     g.close()
 
 
@@ -102,20 +102,52 @@ def hashtable_is_a_list_of_pairs_by_default():
 def hashtable_is_a_dict_with_python_return_dict():
     g = launched(python_return_dict=True)
     expect("hashtable", {"k0": "v0", "k1": "v1"},
-           g.internal_test_rhashtable("2"))
+           g.internal_test_daemon_rhashtable("2"))
     g.close()
 
 
 @test
 def structs_are_dicts():
     g = launched()
-    s = g.internal_test_rstruct("1")
+    s = g.internal_test_daemon_rstruct("1")
     expect("struct type", dict, type(s))
     expect("struct fields", ["s", "buf", "c", "i32", "u32", "i64", "u64"],
            list(s.keys()))
-    l = g.internal_test_rstructlist("2")
+    l = g.internal_test_daemon_rstructlist("2")
     expect("struct list", (list, dict, 2), (type(l), type(l[0]), len(l)))
     expect("version", True, isinstance(g.version()["major"], int))
+    g.close()
+
+
+@test
+def return_values_before_launch_as_libguestfs():
+    # libguestfs's return-value tests, on a handle never launched.
+    g = minnow.Minnow(python_return_dict=True)
+    expect("rint", 10, g.internal_test_rint("10"))
+    expect("rint64", 10, g.internal_test_rint64("10"))
+    expect("rbool", (True, False),
+           (g.internal_test_rbool("true"), g.internal_test_rbool("false")))
+    expect("rconststring", "static string", g.internal_test_rconststring("x"))
+    expect("rconstoptstring", "static string",
+           g.internal_test_rconstoptstring("x"))
+    expect("rconstoptstringerr", None, g.internal_test_rconstoptstringerr())
+    expect("rstring", "test", g.internal_test_rstring("test"))
+    expect("rstringlist", ["0", "1", "2", "3", "4"],
+           g.internal_test_rstringlist("5"))
+    expect("rstruct pv_name", "pv0", g.internal_test_rstruct("unused")["pv_name"])
+    expect("rstructlist", ["pv0", "pv1", "pv2", "pv3", "pv4"],
+           [pv["pv_name"] for pv in g.internal_test_rstructlist("5")])
+    expect("rhashtable", {"0": "0", "1": "1", "2": "2"},
+           g.internal_test_rhashtable("3"))
+    expect("rbufferout", b"test", g.internal_test_rbufferout("test"))
+    for name in ("rint", "rint64", "rbool", "rconststring", "rstring",
+                 "rstringlist", "rstruct", "rstructlist", "rhashtable",
+                 "rbufferout"):
+        try:
+            getattr(g, "internal_test_%serr" % name)()
+        except RuntimeError:
+            continue
+        raise Failed("internal_test_%serr did not raise" % name)
     g.close()
 
 

@@ -42,11 +42,11 @@ end
 test "Minnow::Error carries the errno" do
   g = launched
   begin
-    g.internal_test_rint("error:ENOENT")
+    g.internal_test_daemon_rint("error:ENOENT")
     raise Failed, "no exception\n# expected: Minnow::Error\n# got: a result"
   rescue Minnow::Error => e
     expect("errno", Errno::ENOENT::Errno, e.errno)
-    expect("message", "internal_test_rint: requested error ENOENT", e.message)
+    expect("message", "internal_test_daemon_rint: requested error ENOENT", e.message)
     expect("a StandardError", true, e.is_a?(StandardError))
   ensure
     g.close
@@ -55,7 +55,7 @@ end
 
 test "optional arguments as a trailing hash" do
   g = launched
-  r = g.internal_test("a", nil, [], false, 0, 0, "", "/dev/sda", "/dev/sda", "/",
+  r = g.internal_test_daemon("a", nil, [], false, 0, 0, "", "/dev/sda", "/dev/sda", "/",
                       "/dev/sda", [], "k", oint: 7, ostringlist: ["x"])
   expect("oint", true, r.include?("oint: 7\n"))
   expect("obool", true, r.include?("obool: unset\n"))
@@ -70,13 +70,13 @@ end
 
 test "result types" do
   g = launched
-  s = g.internal_test_rstruct("1")
+  s = g.internal_test_daemon_rstruct("1")
   expect("struct buf", "b1\0", s["buf"])
-  expect("struct list", 2, g.internal_test_rstructlist("2").length)
-  expect("hashtable", { "k0" => "v0" }, g.internal_test_rhashtable("1"))
-  expect("buffer", "ab\0", g.internal_test_rbufferout("ab"))
-  expect("string list", ["0", "1"], g.internal_test_rstringlist("2"))
-  expect("int64", -2**63, g.internal_test_rint64((-2**63).to_s))
+  expect("struct list", 2, g.internal_test_daemon_rstructlist("2").length)
+  expect("hashtable", { "k0" => "v0" }, g.internal_test_daemon_rhashtable("1"))
+  expect("buffer", "ab\0", g.internal_test_daemon_rbufferout("ab"))
+  expect("string list", ["0", "1"], g.internal_test_daemon_rstringlist("2"))
+  expect("int64", -2**63, g.internal_test_daemon_rint64((-2**63).to_s))
   expect("const opt string", nil, g.internal_test_rconstoptstring("NULL"))
   g.close
 end
@@ -135,6 +135,37 @@ test "a collected handle is closed (its daemon exits)" do
     sleep 0.01
   end
   expect("daemon alive", false, alive.call)
+end
+
+test "a collected handle fires its CLOSE callbacks once" do
+  closed = []
+  1.times do
+    g = Minnow::Minnow.new
+    g.set_event_callback(Proc.new { |ev, eh, buf, arr| closed << ev },
+                         Minnow::EVENT_CLOSE)
+    g = nil
+  end
+  200.times do
+    GC.start(full_mark: true, immediate_sweep: true)
+    break unless closed.empty?
+    sleep 0.01
+  end
+  expect("CLOSE events after the GC", [Minnow::EVENT_CLOSE], closed)
+  GC.start(full_mark: true, immediate_sweep: true)
+  expect("CLOSE events after another GC", [Minnow::EVENT_CLOSE], closed)
+end
+
+test "close fires CLOSE once; the GC does not fire it again" do
+  closed = 0
+  1.times do
+    g = Minnow::Minnow.new
+    g.set_event_callback(Minnow::EVENT_CLOSE) { closed += 1 }
+    g.close
+    expect("after close", 1, closed)
+    g = nil
+  end
+  5.times { GC.start(full_mark: true, immediate_sweep: true) }
+  expect("after the GC", 1, closed)
 end
 
 test "the GVL is released during calls" do

@@ -55,6 +55,30 @@ test "environment: false ignores MINNOW_MEMSIZE" do
   end
 end
 
+test "return values before launch, as libguestfs's tests check them" do
+  g = Minnow::Minnow.new()
+  expect("rint", 10, g.internal_test_rint("10"))
+  expect("rint64", 10, g.internal_test_rint64("10"))
+  expect("rbool", [1, 0], [g.internal_test_rbool("true"), g.internal_test_rbool("false")])
+  expect("rconststring", "static string", g.internal_test_rconststring("test"))
+  expect("rconstoptstringerr", nil, g.internal_test_rconstoptstringerr())
+  expect("rstringlist", ["0", "1", "2", "3", "4"], g.internal_test_rstringlist("5"))
+  expect("rstruct", "pv0", g.internal_test_rstruct("unused")["pv_name"])
+  expect("rstructlist", (0..4).map { |i| "pv#{i}" },
+         g.internal_test_rstructlist("5").map { |pv| pv["pv_name"] })
+  expect("rhashtable", Hash["0" => "0", "1" => "1"], g.internal_test_rhashtable("2"))
+  expect("rbufferout", "test", g.internal_test_rbufferout("test"))
+  %w[rint rint64 rbool rconststring rstring rstringlist rstruct rstructlist
+     rhashtable rbufferout].each do |n|
+    begin
+      g.send("internal_test_#{n}err")
+      raise Failed, "internal_test_#{n}err did not raise"
+    rescue Minnow::Error
+    end
+  end
+  g.close
+end
+
 test "Minnow.create" do
   g = Minnow.create(environment: false)
   expect("class", Minnow::Minnow, g.class)
@@ -87,20 +111,20 @@ end
 
 test "bools are Integers, as libguestfs" do
   g = launched
-  expect("true", 1, g.internal_test_rbool("true"))
-  expect("false", 0, g.internal_test_rbool("false"))
+  expect("true", 1, g.internal_test_daemon_rbool("true"))
+  expect("false", 0, g.internal_test_daemon_rbool("false"))
   expect("get_trace", 0, g.get_trace)
   g.close
 end
 
 test "structs are Hashes with String keys; chars are Integers" do
   g = launched
-  s = g.internal_test_rstruct("1")
+  s = g.internal_test_daemon_rstruct("1")
   expect("keys", %w(s buf c i32 u32 i64 u64), s.keys)
   expect("char field", Integer, s["c"].class)
-  l = g.internal_test_rstructlist("2")
+  l = g.internal_test_daemon_rstructlist("2")
   expect("struct list", [Array, Hash], [l.class, l[0].class])
-  expect("hashtable", { "k0" => "v0" }, g.internal_test_rhashtable("1"))
+  expect("hashtable", { "k0" => "v0" }, g.internal_test_daemon_rhashtable("1"))
   g.close
 end
 

@@ -227,14 +227,14 @@ test_basics (void)
           "the read-only drive can be read");
   free (buf);
 
-  tap_is_int (minnow_internal_test_rint (g, "error:ENOSPC"), -1,
+  tap_is_int (minnow_internal_test_daemon_rint (g, "error:ENOSPC"), -1,
               "requested error fails");
   tap_is_int (minnow_last_errno (g), ENOSPC,
               "errno name ENOSPC maps back to ENOSPC");
-  tap_ok (strstr (minnow_last_error (g), "internal_test_rint: ") ==
+  tap_ok (strstr (minnow_last_error (g), "internal_test_daemon_rint: ") ==
           minnow_last_error (g), "the message names the action: %s",
           minnow_last_error (g));
-  tap_is_int (minnow_internal_test_rint (g, "-17"), -17, "rint -17");
+  tap_is_int (minnow_internal_test_daemon_rint (g, "-17"), -17, "rint -17");
 
   c.last_position = 0;
   tap_is_int (minnow_internal_test_progress (g, 25), 0,
@@ -386,7 +386,7 @@ test_appliance (void)
   minnow_set_verbose (g, 1);
   minnow_add_drive_scratch (g, 65536, -1);
   minnow_launch (g);
-  minnow_internal_test_rint (g, "error:EIO");
+  minnow_internal_test_daemon_rint (g, "error:EIO");
   minnow_close (g);
   tap_ok (strstr (c.appliance, "requested error EIO") != NULL,
           "APPLIANCE: the verbose daemon's stderr reaches the callback");

@@ -77,7 +77,7 @@ rnd (uint32_t n)                /* 0 .. n-1 */
 /* Every daemon procedure and its arguments, one letter per XDR field
  * (required ones, '|', optional ones):
  *   s String  F fstype  T parttype  C checksum type  X xattr name
- *   V internal_test value  k Key  d Device  m Mountable  p Pathname
+ *   V internal_test_daemon value  k Key  d Device  m Mountable  p Pathname
  *   q Dev_or_Path  o OptString  l StringList  e DeviceList  b Bool
  *   i Int  I Int64  f BufferIn
  * The table is checked against rpcgen's decoders before fuzzing. */
@@ -223,16 +223,16 @@ static const struct proc procs[] = {
   A (LREMOVEXATTR, lremovexattr, "Xp|"),
   A (GETXATTR, getxattr, "ps|"),
   A (LGETXATTR, lgetxattr, "ps|"),
-  A (INTERNAL_TEST, internal_test, "solbiIfdmpqek|biIsl"),
-  A (INTERNAL_TEST_RINT, internal_test_rint, "V|"),
-  A (INTERNAL_TEST_RINT64, internal_test_rint64, "V|"),
-  A (INTERNAL_TEST_RBOOL, internal_test_rbool, "V|"),
-  A (INTERNAL_TEST_RSTRING, internal_test_rstring, "V|"),
-  A (INTERNAL_TEST_RSTRINGLIST, internal_test_rstringlist, "V|"),
-  A (INTERNAL_TEST_RSTRUCT, internal_test_rstruct, "V|"),
-  A (INTERNAL_TEST_RSTRUCTLIST, internal_test_rstructlist, "V|"),
-  A (INTERNAL_TEST_RHASHTABLE, internal_test_rhashtable, "V|"),
-  A (INTERNAL_TEST_RBUFFEROUT, internal_test_rbufferout, "V|"),
+  A (INTERNAL_TEST_DAEMON, internal_test_daemon, "solbiIfdmpqek|biIsl"),
+  A (INTERNAL_TEST_DAEMON_RINT, internal_test_daemon_rint, "V|"),
+  A (INTERNAL_TEST_DAEMON_RINT64, internal_test_daemon_rint64, "V|"),
+  A (INTERNAL_TEST_DAEMON_RBOOL, internal_test_daemon_rbool, "V|"),
+  A (INTERNAL_TEST_DAEMON_RSTRING, internal_test_daemon_rstring, "V|"),
+  A (INTERNAL_TEST_DAEMON_RSTRINGLIST, internal_test_daemon_rstringlist, "V|"),
+  A (INTERNAL_TEST_DAEMON_RSTRUCT, internal_test_daemon_rstruct, "V|"),
+  A (INTERNAL_TEST_DAEMON_RSTRUCTLIST, internal_test_daemon_rstructlist, "V|"),
+  A (INTERNAL_TEST_DAEMON_RHASHTABLE, internal_test_daemon_rhashtable, "V|"),
+  A (INTERNAL_TEST_DAEMON_RBUFFEROUT, internal_test_daemon_rbufferout, "V|"),
   N (INTERNAL_TEST_FILEIN, internal_test_filein),
   A (INTERNAL_TEST_FILEOUT, internal_test_fileout, "I|"),
   A (INTERNAL_TEST_PROGRESS, internal_test_progress, "i|"),

@@ -161,12 +161,12 @@ main (void)
   expect_error_then_alive (&d, "undecodable arguments", "");
 
   /* 11. Unknown optarg bits on an action without optargs (sync) and on
-   * internal_test (five optargs: bit 40 is unknown). */
+   * internal_test_daemon (five optargs: bit 40 is unknown). */
   send_call (&d, MINNOW_PROGRAM, MINNOW_PROTOCOL_VERSION, MINNOW_PROC_SYNC,
              MINNOW_DIRECTION_CALL, 1, NULL, NULL);
   expect_error_then_alive (&d, "optargs bitmask on sync", "");
   {
-    struct minnow_internal_test_args args;
+    struct minnow_internal_test_daemon_args args;
     char *empty[] = { NULL };
 
     memset (&args, 0, sizeof args);
@@ -177,10 +177,10 @@ main (void)
     args.ostringlist.ostringlist_val = empty;
     args.bufferin.bufferin_val = "";
     send_call (&d, MINNOW_PROGRAM, MINNOW_PROTOCOL_VERSION,
-               MINNOW_PROC_INTERNAL_TEST, MINNOW_DIRECTION_CALL,
-               UINT64_C(1) << 40, (xdrproc_t) xdr_minnow_internal_test_args,
+               MINNOW_PROC_INTERNAL_TEST_DAEMON, MINNOW_DIRECTION_CALL,
+               UINT64_C(1) << 40, (xdrproc_t) xdr_minnow_internal_test_daemon_args,
                &args);
-    expect_error_then_alive (&d, "unknown optarg bit 40 on internal_test",
+    expect_error_then_alive (&d, "unknown optarg bit 40 on internal_test_daemon",
                              "");
   }
 

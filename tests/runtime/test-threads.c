@@ -139,7 +139,7 @@ work (void *opaque)
     /* An echo: the answer must be this thread's. */
     snprintf (echo, sizeof echo, "echo from %d/%d", w->id, i);
     w->calls++;
-    got = minnow_internal_test_rstring (g, echo);
+    got = minnow_internal_test_daemon_rstring (g, echo);
     if (got == NULL || strcmp (got, echo) != 0)
       fail (w, "echo answered %s", got ? got : minnow_last_error (g));
     free (got);
@@ -337,7 +337,7 @@ main (int argc, char **argv)
   tap_is_int (minnow_umount_all (g), 0, "umount_all");
   tap_is_int (minnow_fsck (g, "ext4", "/dev/sda"), 0,
               "e2fsck -fn: the filesystem is clean");
-  out = minnow_internal_test_rstring (g, "still here");
+  out = minnow_internal_test_daemon_rstring (g, "still here");
   tap_is_str (out, "still here", "the handle still answers");
   free (out);
 

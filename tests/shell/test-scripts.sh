@@ -106,7 +106,7 @@ else
   sed 's/^/# got: /' out; failed=1
 fi
 
-printf '%s\n' 'internal-test "a b" NULL "x '"'"'y z'"'"'" yes 0x10 -7 "buf\n" /dev/sda /dev/sda1 /p /dev/sda "/dev/sda /dev/sdb" obool:off oint:-3 oint64:0644 ostringlist:"q r"' > args.minnow
+printf '%s\n' 'internal-test-daemon "a b" NULL "x '"'"'y z'"'"'" yes 0x10 -7 "buf\n" /dev/sda /dev/sda1 /p /dev/sda "/dev/sda /dev/sdb" obool:off oint:-3 oint64:0644 ostringlist:"q r"' > args.minnow
 echo secret > in
 case_ "argument types: lists, booleans, numbers, optional arguments, key" 0 \
 'str: "a b"

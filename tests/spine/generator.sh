@@ -56,7 +56,7 @@ broken "missing shortdesc" "action blockdev_getss: no shortdesc" \
 broken "missing do_NAME" "no do_frobnicate defined in daemon/*.c" \
   's/\z/\naction frobnicate {\n  proc 899\n  ret Err\n  since 0.1\n  shortdesc "x"\n  longdesc "x"\n}\n/'
 broken "ConstString from the daemon" "ConstString and ConstOptString are for library-side actions" \
-  's/(action internal_test_rstring \{\n  proc 904\n  args String val\n  ret) String/$1 ConstString/'
+  's/(action internal_test_daemon_rstring \{\n  proc 904\n  args String val\n  ret) String/$1 ConstString/'
 broken "test arity" "blockdev_getss takes 1 argument, the test gives 2" \
   's/blockdev_getss \/dev\/sda => 512/blockdev_getss \/dev\/sda 7 => 512/'
 broken "test literal type" "argument count: wrong literal" \

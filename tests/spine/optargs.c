@@ -1,5 +1,5 @@
 /* The three forms of an action with optional arguments (varargs ending
- * in -1, _va, _argv) send the same call: internal_test renders what the
+ * in -1, _va, _argv) send the same call: internal_test_daemon renders what the
  * daemon received, so the three results must be identical.  Also the
  * library's own rejections: an unknown bit in the _argv bitmask, an
  * unknown option number, the same option twice.  TAP. */
@@ -33,7 +33,7 @@ static char *const devicelist[] = { "/dev/sda", NULL };
   "s", NULL, strlist, 1, -5, INT64_C(-6), "buf", 3, \
   "/dev/sda", "/dev/sda", "/p", "/dev/sda", devicelist, "k"
 
-/* Calls minnow_internal_test_va with the caller's variable arguments. */
+/* Calls minnow_internal_test_daemon_va with the caller's variable arguments. */
 static char *
 call_va (minnow_h *g, ...)
 {
@@ -41,7 +41,7 @@ call_va (minnow_h *g, ...)
   char *r;
 
   va_start (args, g);
-  r = minnow_internal_test_va (g, REQUIRED, args);
+  r = minnow_internal_test_daemon_va (g, REQUIRED, args);
   va_end (args);
   return r;
 }
@@ -72,58 +72,58 @@ main (void)
   g = launched_handle ();
 
   compare_forms (g, "no optional arguments",
-                 minnow_internal_test (g, REQUIRED, -1),
+                 minnow_internal_test_daemon (g, REQUIRED, -1),
                  call_va (g, -1),
-                 minnow_internal_test_argv (g, REQUIRED,
-                   &(struct minnow_internal_test_argv) { .bitmask = 0 }));
+                 minnow_internal_test_daemon_argv (g, REQUIRED,
+                   &(struct minnow_internal_test_daemon_argv) { .bitmask = 0 }));
 
   {
-    struct minnow_internal_test_argv o = {
-      .bitmask = MINNOW_INTERNAL_TEST_OINT_BITMASK |
-                 MINNOW_INTERNAL_TEST_OSTRING_BITMASK,
+    struct minnow_internal_test_daemon_argv o = {
+      .bitmask = MINNOW_INTERNAL_TEST_DAEMON_OINT_BITMASK |
+                 MINNOW_INTERNAL_TEST_DAEMON_OSTRING_BITMASK,
       .oint = 42,
       .ostring = "x",
     };
     compare_forms (g, "two optional arguments",
-                   minnow_internal_test (g, REQUIRED,
-                                         MINNOW_INTERNAL_TEST_OSTRING, "x",
-                                         MINNOW_INTERNAL_TEST_OINT, 42, -1),
-                   call_va (g, MINNOW_INTERNAL_TEST_OINT, 42,
-                            MINNOW_INTERNAL_TEST_OSTRING, "x", -1),
-                   minnow_internal_test_argv (g, REQUIRED, &o));
+                   minnow_internal_test_daemon (g, REQUIRED,
+                                         MINNOW_INTERNAL_TEST_DAEMON_OSTRING, "x",
+                                         MINNOW_INTERNAL_TEST_DAEMON_OINT, 42, -1),
+                   call_va (g, MINNOW_INTERNAL_TEST_DAEMON_OINT, 42,
+                            MINNOW_INTERNAL_TEST_DAEMON_OSTRING, "x", -1),
+                   minnow_internal_test_daemon_argv (g, REQUIRED, &o));
   }
 
   {
     char *const l[] = { "p", "q", NULL };
-    struct minnow_internal_test_argv o = {
-      .bitmask = MINNOW_INTERNAL_TEST_OBOOL_BITMASK |
-                 MINNOW_INTERNAL_TEST_OINT_BITMASK |
-                 MINNOW_INTERNAL_TEST_OINT64_BITMASK |
-                 MINNOW_INTERNAL_TEST_OSTRING_BITMASK |
-                 MINNOW_INTERNAL_TEST_OSTRINGLIST_BITMASK,
+    struct minnow_internal_test_daemon_argv o = {
+      .bitmask = MINNOW_INTERNAL_TEST_DAEMON_OBOOL_BITMASK |
+                 MINNOW_INTERNAL_TEST_DAEMON_OINT_BITMASK |
+                 MINNOW_INTERNAL_TEST_DAEMON_OINT64_BITMASK |
+                 MINNOW_INTERNAL_TEST_DAEMON_OSTRING_BITMASK |
+                 MINNOW_INTERNAL_TEST_DAEMON_OSTRINGLIST_BITMASK,
       .obool = 1, .oint = -1, .oint64 = INT64_MAX, .ostring = "",
       .ostringlist = l,
     };
     compare_forms (g, "every optional argument",
-                   minnow_internal_test (g, REQUIRED,
-                                         MINNOW_INTERNAL_TEST_OBOOL, 1,
-                                         MINNOW_INTERNAL_TEST_OINT, -1,
-                                         MINNOW_INTERNAL_TEST_OINT64, INT64_MAX,
-                                         MINNOW_INTERNAL_TEST_OSTRING, "",
-                                         MINNOW_INTERNAL_TEST_OSTRINGLIST, l,
+                   minnow_internal_test_daemon (g, REQUIRED,
+                                         MINNOW_INTERNAL_TEST_DAEMON_OBOOL, 1,
+                                         MINNOW_INTERNAL_TEST_DAEMON_OINT, -1,
+                                         MINNOW_INTERNAL_TEST_DAEMON_OINT64, INT64_MAX,
+                                         MINNOW_INTERNAL_TEST_DAEMON_OSTRING, "",
+                                         MINNOW_INTERNAL_TEST_DAEMON_OSTRINGLIST, l,
                                          -1),
-                   call_va (g, MINNOW_INTERNAL_TEST_OSTRINGLIST, l,
-                            MINNOW_INTERNAL_TEST_OSTRING, "",
-                            MINNOW_INTERNAL_TEST_OINT64, INT64_MAX,
-                            MINNOW_INTERNAL_TEST_OINT, -1,
-                            MINNOW_INTERNAL_TEST_OBOOL, 1, -1),
-                   minnow_internal_test_argv (g, REQUIRED, &o));
+                   call_va (g, MINNOW_INTERNAL_TEST_DAEMON_OSTRINGLIST, l,
+                            MINNOW_INTERNAL_TEST_DAEMON_OSTRING, "",
+                            MINNOW_INTERNAL_TEST_DAEMON_OINT64, INT64_MAX,
+                            MINNOW_INTERNAL_TEST_DAEMON_OINT, -1,
+                            MINNOW_INTERNAL_TEST_DAEMON_OBOOL, 1, -1),
+                   minnow_internal_test_daemon_argv (g, REQUIRED, &o));
   }
 
   /* A NULL optargs pointer means no optional arguments. */
   {
-    char *a = minnow_internal_test_argv (g, REQUIRED, NULL);
-    char *b = minnow_internal_test (g, REQUIRED, -1);
+    char *a = minnow_internal_test_daemon_argv (g, REQUIRED, NULL);
+    char *b = minnow_internal_test_daemon (g, REQUIRED, -1);
     result (a && b && strcmp (a, b) == 0,
             "_argv with a NULL struct is the call without optional arguments",
             b, a);
@@ -133,10 +133,10 @@ main (void)
 
   /* The fields the bitmask does not select are not sent. */
   {
-    struct minnow_internal_test_argv o = {
+    struct minnow_internal_test_daemon_argv o = {
       .bitmask = 0, .oint = 99, .ostring = "ignored",
     };
-    r = minnow_internal_test_argv (g, REQUIRED, &o);
+    r = minnow_internal_test_daemon_argv (g, REQUIRED, &o);
     result (r && strstr (r, "oint: unset\n") && strstr (r, "ostring: unset\n"),
             "fields outside the bitmask are unset", "oint: unset, ostring: unset",
             r);
@@ -145,22 +145,22 @@ main (void)
 
   /* Library-side rejections. */
   {
-    struct minnow_internal_test_argv o = { .bitmask = UINT64_C(1) << 40 };
-    r = minnow_internal_test_argv (g, REQUIRED, &o);
+    struct minnow_internal_test_daemon_argv o = { .bitmask = UINT64_C(1) << 40 };
+    r = minnow_internal_test_daemon_argv (g, REQUIRED, &o);
     result (r == NULL, "an unknown bit in the _argv bitmask is an error",
             "NULL", r);
     free (r);
   }
-  r = minnow_internal_test (g, REQUIRED, 99, 1, -1);
+  r = minnow_internal_test_daemon (g, REQUIRED, 99, 1, -1);
   result (r == NULL, "an unknown option number is an error", "NULL", r);
   free (r);
-  r = minnow_internal_test (g, REQUIRED, MINNOW_INTERNAL_TEST_OINT, 1,
-                            MINNOW_INTERNAL_TEST_OINT, 2, -1);
+  r = minnow_internal_test_daemon (g, REQUIRED, MINNOW_INTERNAL_TEST_DAEMON_OINT, 1,
+                            MINNOW_INTERNAL_TEST_DAEMON_OINT, 2, -1);
   result (r == NULL, "the same option twice is an error", "NULL", r);
   free (r);
 
   /* The handle still works after those errors. */
-  r = minnow_internal_test (g, REQUIRED, -1);
+  r = minnow_internal_test_daemon (g, REQUIRED, -1);
   result (r != NULL, "the handle works after rejected calls", "a result",
           minnow_last_error (g));
   free (r);

@@ -92,31 +92,31 @@ main (void)
   }
   forget ();
 
-  s = minnow_internal_test (g, "a\tb", NULL, strs, 1, -7, INT64_C(-8),
+  s = minnow_internal_test_daemon (g, "a\tb", NULL, strs, 1, -7, INT64_C(-8),
                             "\0\1", 2, "/dev/sda", "/dev/sda", "/p q",
                             "/dev/sda", devs, "secret",
-                            MINNOW_INTERNAL_TEST_OINT, 5,
-                            MINNOW_INTERNAL_TEST_OSTRING, "s",
-                            MINNOW_INTERNAL_TEST_OBOOL, 0, -1);
+                            MINNOW_INTERNAL_TEST_DAEMON_OINT, 5,
+                            MINNOW_INTERNAL_TEST_DAEMON_OSTRING, "s",
+                            MINNOW_INTERNAL_TEST_DAEMON_OBOOL, 0, -1);
   free (s);
   /* The result is long: check the call line, then just that a result came. */
-  if (nr_lines == 2 && strncmp (lines[1], "internal_test = \"str: ", 22) == 0) {
+  if (nr_lines == 2 && strncmp (lines[1], "internal_test_daemon = \"str: ", 29) == 0) {
     free (lines[1]);
-    lines[1] = strdup ("internal_test = ...");
+    lines[1] = strdup ("internal_test_daemon = ...");
   }
-  expect ("internal_test",
-          "internal_test \"a\\tb\" NULL [\"x\", \"y\\\"\"] true -7 -8 <2 bytes> "
+  expect ("internal_test_daemon",
+          "internal_test_daemon \"a\\tb\" NULL [\"x\", \"y\\\"\"] true -7 -8 <2 bytes> "
           "\"/dev/sda\" \"/dev/sda\" \"/p q\" \"/dev/sda\" [\"/dev/sda\"] *** "
           "obool:false oint:5 ostring:\"s\"",
-          "internal_test = ...");
+          "internal_test_daemon = ...");
 
-  minnow_internal_test_rint (g, "42");
-  expect ("internal_test_rint", "internal_test_rint \"42\"",
-          "internal_test_rint = 42");
+  minnow_internal_test_daemon_rint (g, "42");
+  expect ("internal_test_daemon_rint", "internal_test_daemon_rint \"42\"",
+          "internal_test_daemon_rint = 42");
 
-  minnow_internal_test_rint (g, "error:ENOENT");
-  expect ("internal_test_rint", "internal_test_rint \"error:ENOENT\"",
-          "internal_test_rint = -1 (error)");
+  minnow_internal_test_daemon_rint (g, "error:ENOENT");
+  expect ("internal_test_daemon_rint", "internal_test_daemon_rint \"error:ENOENT\"",
+          "internal_test_daemon_rint = -1 (error)");
 
   s = minnow_pread_device (g, "/dev/sda", 4, 0, &size);
   free (s);

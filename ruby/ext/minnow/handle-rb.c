@@ -30,10 +30,30 @@ raise_message (const char *msg, int errnum)
 
 /* ---------------------------------------------------------------- handle */
 
-/* Collected without close: Ruby code cannot run now, so the callbacks
- * are removed (they are marked through @callbacks) before closing. */
+/* A handle the program did not close is closed, with its CLOSE callbacks,
+ * when the GC collects the Minnow::Minnow object, as libguestfs does.
+ * Ruby code cannot run inside the GC's free functions, so the closing is
+ * done by a finalizer (ObjectSpace.define_finalizer), which Ruby runs
+ * after the collection, in normal context, and at exit.  The finalizer
+ * must not refer to the Minnow object, or that would never be collected:
+ * it is a "closer", a hidden object that shares the C handle and the Hash
+ * of callback procs (so the procs live until the CLOSE event is over).
+ * The Minnow object's own free function does nothing. */
+
+static const rb_data_type_t closer_type;
+static VALUE c_closer;
+
+static void *
+close_without_gvl (void *g)
+{
+  minnow_close (g);
+  return NULL;
+}
+
+/* The closer collected while its handle is still open (the finalizer did
+ * not run): close without calling Ruby, the callbacks removed first. */
 static void
-handle_free (void *p)
+closer_free (void *p)
 {
   minnow_h *g = p;
   const char *key;
@@ -49,9 +69,33 @@ handle_free (void *p)
   minnow_close (g);
 }
 
+static const rb_data_type_t closer_type = {
+  "minnow_closer",
+  { NULL, closer_free, NULL, },
+  NULL, NULL, RUBY_TYPED_FREE_IMMEDIATELY
+};
+
+/* closer.call(object_id): the finalizer.  Also used by close. */
+static VALUE
+closer_call (int argc, VALUE *argv, VALUE closer)
+{
+  minnow_h *g = rb_check_typeddata (closer, &closer_type);
+
+  (void) argc;
+  (void) argv;
+  if (g) {
+    DATA_PTR (closer) = NULL;
+    /* Like every call, without the GVL; the CLOSE event reaches the
+     * procs, which take it back. */
+    rb_thread_call_without_gvl (close_without_gvl, g, NULL, NULL);
+    rb_iv_set (closer, "@callbacks", rb_hash_new ());
+  }
+  return Qnil;
+}
+
 static const rb_data_type_t handle_type = {
   "minnow_h",
-  { NULL, handle_free, NULL, },
+  { NULL, NULL, NULL, },
   NULL, NULL, RUBY_TYPED_FREE_IMMEDIATELY
 };
 
@@ -110,7 +154,7 @@ flag_is_false (VALUE hash, const char *name)
 static VALUE
 handle_initialize (int argc, VALUE *argv, VALUE self)
 {
-  VALUE arg;
+  VALUE arg, closer, callbacks;
   unsigned flags = 0;
   minnow_h *g;
 
@@ -129,8 +173,13 @@ handle_initialize (int argc, VALUE *argv, VALUE self)
   if (g == NULL)
     raise_message ("Minnow::Minnow.new: could not create the handle", errno);
   minnow_set_error_handler (g, NULL, NULL);
+  closer = TypedData_Wrap_Struct (c_closer, &closer_type, g);
+  callbacks = rb_hash_new ();
+  rb_iv_set (closer, "@callbacks", callbacks);
   DATA_PTR (self) = g;
-  rb_iv_set (self, "@callbacks", rb_hash_new ());
+  rb_iv_set (self, "@callbacks", callbacks);
+  rb_iv_set (self, "@closer", closer);
+  rb_define_finalizer (self, rb_obj_method (closer, ID2SYM (rb_intern ("call"))));
   return self;
 }
 
@@ -143,23 +192,17 @@ module_create (int argc, VALUE *argv, VALUE m)
   return rb_class_new_instance (argc, argv, c);
 }
 
-static void *
-close_without_gvl (void *g)
-{
-  minnow_close (g);
-  return NULL;
-}
-
 static VALUE
 handle_close (VALUE self)
 {
   minnow_h *g = rb_check_typeddata (self, &handle_type);
+  VALUE closer;
 
   if (g) {
     DATA_PTR (self) = NULL;
-    /* Like every call, without the GVL; the CLOSE event still reaches
-     * the procs. */
-    rb_thread_call_without_gvl (close_without_gvl, g, NULL, NULL);
+    closer = rb_iv_get (self, "@closer");
+    rb_undefine_finalizer (self);
+    closer_call (0, NULL, closer);
     rb_iv_set (self, "@callbacks", rb_hash_new ());
   }
   return Qnil;
@@ -424,6 +467,9 @@ minnow_rb_init_handle (VALUE m, VALUE c)
   rb_define_const (m, "CREATE_NO_CLOSE_ON_EXIT", INT2NUM (MINNOW_CREATE_NO_CLOSE_ON_EXIT));
   rb_define_module_function (m, "create", module_create, -1);
   rb_define_module_function (m, "event_to_string", module_event_to_string, 1);
+  c_closer = rb_define_class_under (m, "HandleCloser", rb_cObject);
+  rb_undef_alloc_func (c_closer);
+  rb_define_method (c_closer, "call", closer_call, -1);
   rb_define_alloc_func (c, handle_alloc);
   rb_define_method (c, "initialize", handle_initialize, -1);
   rb_define_method (c, "close", handle_close, 0);
