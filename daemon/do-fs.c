@@ -142,6 +142,16 @@ do_vfs_uuid (const char *mountable)
   fs = fs_of (mountable, 0, &opened);
   if (fs == NULL)
     return NULL;
+  if (fs->ops->get_uuid_string) {
+    r = fs->ops->get_uuid_string (fs, &ret);
+    if (opened)
+      fs->ops->close (fs);
+    if (r < 0) {
+      reply_errno_path (r, mountable);
+      return NULL;
+    }
+    return ret;
+  }
   r = fs->ops->get_uuid (fs, u);
   if (opened)
     fs->ops->close (fs);

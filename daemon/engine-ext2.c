@@ -3211,7 +3211,9 @@ const struct engine_ops engine_ext2_ops = {
   .write_run = engine_ext2_write_run,
 };
 
-const struct engine_ops *const engine_list[] = { &engine_ext2_ops, NULL };
+const struct engine_ops *const engine_list[] = {
+  &engine_ext2_ops, &engine_iso9660_ops, NULL
+};
 
 const struct engine_ops *
 engine_probe (const struct engine_range *range, const char **type_r)

@@ -30,3 +30,12 @@ minnowd_SOURCES += inspect.h inspect-util.c inspect-fs.c inspect-apps.c \
   inspect-icon.c do-inspect.c
 minnowd_CFLAGS += $(SQLITE3_CFLAGS)
 minnowd_LDADD += $(SQLITE3_LIBS)
+
+# ISO 9660 with Rock Ridge and Joliet, read-only (issue 15).
+iso9660_engine_sources = \
+  ../storage/engines/iso9660/iso9660.h \
+  ../storage/engines/iso9660/iso-volume.c \
+  ../storage/engines/iso9660/iso-dir.c \
+  ../storage/engines/iso9660/iso-names.c
+minnowd_SOURCES += $(iso9660_engine_sources)
+minnowd_CPPFLAGS += -I$(top_srcdir)/storage/engines/iso9660

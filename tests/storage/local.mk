@@ -5,8 +5,11 @@
 storage_engine_sources = \
   storage/harness.c storage/harness.h \
   ../daemon/engine-ext2.c ../daemon/mount.c ../daemon/part.c \
-  ../daemon/mkfs.c ../daemon/fsops.c ../daemon/space.c
-storage_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon -I$(srcdir)/storage
+  ../daemon/mkfs.c ../daemon/fsops.c ../daemon/space.c \
+  ../storage/engines/iso9660/iso-volume.c \
+  ../storage/engines/iso9660/iso-dir.c ../storage/engines/iso9660/iso-names.c
+storage_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon -I$(srcdir)/storage \
+  -I$(top_srcdir)/storage/engines/iso9660
 storage_cflags = $(AM_CFLAGS) $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)
 storage_ldadd = $(top_builddir)/common/libcommand.la $(EXT2FS_LIBS) \
   $(FDISK_LIBS)
