@@ -21,7 +21,7 @@ minnowd_SOURCES += $(storage_core_sources) drives.c \
   storage-actions.h do-common.c do-part.c do-fs.c do-mount.c do-file.c \
   do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c \
   do-blockdev.c do-fsinfo.c do-ext.c do-e2attrs.c \
-  do-files.c do-acl.c do-space.c do-deprecated.c
+  do-files.c do-acl.c do-space.c do-deprecated.c do-iso.c
 minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS) $(BLKID_CFLAGS) $(MAGIC_CFLAGS)
 minnowd_LDADD += $(BLKID_LIBS) $(MAGIC_LIBS)
 

@@ -102,6 +102,7 @@ vd_time (const unsigned char *p)
 static void
 parse_pvd (const unsigned char *vd, struct iso_voldesc *d)
 {
+  memset (d, 0, sizeof *d);
   copy_text (d->system_id, vd + 8, 32);
   copy_text (d->volume_id, vd + 40, 32);
   d->volume_space_size = le32 (vd + 80);
@@ -123,6 +124,15 @@ parse_pvd (const unsigned char *vd, struct iso_voldesc *d)
   if (d->modification_t == -1)
     memcpy (d->uuid_date, vd + 813, 16); /* ... else creation date */
   d->uuid_date[16] = '\0';
+}
+
+int
+iso_parse_pvd (const unsigned char *vd, struct iso_voldesc *d)
+{
+  if (vd[0] != 1 || memcmp (vd + 1, "CD001", 5) != 0)
+    return -EINVAL;
+  parse_pvd (vd, d);
+  return 0;
 }
 
 static int
@@ -182,22 +192,6 @@ scan_vds (int fd, uint64_t base, uint64_t length, struct iso_voldesc *pvd,
     return -EUCLEAN;
   }
   return 0;
-}
-
-int
-iso_read_voldesc (const struct engine_range *range, struct iso_voldesc *pvd,
-                  int *joliet_r, char **error_r)
-{
-  uint64_t sector, joliet;
-  int r;
-
-  *error_r = NULL;
-  memset (pvd, 0, sizeof *pvd);
-  r = scan_vds (range->fd, range->offset, range->length, pvd, &sector,
-                &joliet, NULL, error_r);
-  if (joliet_r)
-    *joliet_r = joliet != 0;
-  return r;
 }
 
 /* ---------------------------------------------------------------- */

@@ -100,11 +100,9 @@ struct iso_fs {
 int iso_read (struct iso_fs *fs, uint64_t off, void *buf, size_t len);
 int iso_fail (struct iso_fs *fs, int err, const char *fmt, ...)
   __attribute__((format (printf, 3, 4)));
-/* The primary volume descriptor of the range (for isoinfo), whether a
- * Joliet one exists; 0 or a negative errno with *error_r set. */
-int iso_read_voldesc (const struct engine_range *range,
-                      struct iso_voldesc *pvd, int *joliet_r,
-                      char **error_r);
+/* Parses a primary volume descriptor (2048 bytes): -EINVAL when vd is
+ * not one. */
+int iso_parse_pvd (const unsigned char *vd, struct iso_voldesc *d);
 
 /* iso-dir.c: directory records, SUSP and Rock Ridge, the node table. */
 struct iso_node *iso_node_get (struct iso_fs *fs, uint64_t ino);
