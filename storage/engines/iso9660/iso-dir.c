@@ -161,6 +161,51 @@ node_free (struct iso_node *n)
   free (n);
 }
 
+/* Records that dir's records start at byte start; -EUCLEAN when another
+ * directory already owns them. */
+static int
+claim_dir_extent (struct iso_fs *fs, uint64_t start, uint64_t ino)
+{
+  size_t i;
+
+  if (start == 0)
+    return 0;
+  if ((fs->n_dirs + 1) * 2 > fs->dir_size) {
+    size_t size = fs->dir_size ? fs->dir_size * 2 : 256, j;
+    uint64_t *k = calloc (size, sizeof *k), *v = calloc (size, sizeof *v);
+
+    if (k == NULL || v == NULL) {
+      free (k);
+      free (v);
+      return -ENOMEM;
+    }
+    for (j = 0; j < fs->dir_size; j++)
+      if (fs->dir_keys[j]) {
+        for (i = hash64 (fs->dir_keys[j], size); k[i]; i = (i + 1) & (size - 1))
+          ;
+        k[i] = fs->dir_keys[j];
+        v[i] = fs->dir_inos[j];
+      }
+    free (fs->dir_keys);
+    free (fs->dir_inos);
+    fs->dir_keys = k;
+    fs->dir_inos = v;
+    fs->dir_size = size;
+  }
+  for (i = hash64 (start, fs->dir_size); fs->dir_keys[i];
+       i = (i + 1) & (fs->dir_size - 1))
+    if (fs->dir_keys[i] == start) {
+      if (fs->dir_inos[i] == ino)
+        return 0;
+      return iso_fail (fs, EUCLEAN, "two directories share the records at "
+                       "byte %llu", (unsigned long long) start);
+    }
+  fs->dir_keys[i] = start;
+  fs->dir_inos[i] = ino;
+  fs->n_dirs++;
+  return 0;
+}
+
 void
 iso_free_nodes (struct iso_fs *fs)
 {
@@ -171,6 +216,10 @@ iso_free_nodes (struct iso_fs *fs)
   free (fs->table);
   fs->table = NULL;
   fs->table_size = fs->n_nodes = 0;
+  free (fs->dir_keys);
+  free (fs->dir_inos);
+  fs->dir_keys = fs->dir_inos = NULL;
+  fs->dir_size = fs->n_dirs = 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -340,9 +389,15 @@ parse_susp (struct iso_fs *fs, const unsigned char *rec, size_t reclen,
       } else if (e[0] == 'P' && e[1] == 'N' && len >= 20) {
         uint32_t hi = le32 (e + 4), lo = le32 (e + 12);
         rr->has_rr = rr->has_pn = 1;
-        /* An old 16-bit number in the low word alone, as Linux reads it. */
-        if (hi == 0 && (lo & ~0xffffu) == 0 && (lo & ~0xffu))
-          rr->rdev = makedev (lo >> 8, lo & 0xff);
+        /* RRIP: high and low words of the number.  Writers put a
+         * whole encoded number in the low word (libisofs: the
+         * dev_t itself; old ones: major << 8 | minor), which Linux
+         * reads as major << 8 | minor when the high word is 0 and the
+         * low one above 255.  Decoding the low word as a dev_t gives
+         * the kernel's answer for every 16-bit number and libisofs's
+         * for the larger ones. */
+        if (hi == 0 && (lo & ~0xffu))
+          rr->rdev = lo;
         else
           rr->rdev = makedev (hi, lo);
       } else if (e[0] == 'S' && e[1] == 'L' && len >= 5) {
@@ -477,14 +532,11 @@ add_extent (struct iso_fs *fs, struct iso_node *n, const unsigned char *rec)
   uint64_t len = le32 (rec + 10);
   struct iso_extent *e;
 
+  /* An extent beyond the end of the range is kept: reading it fails
+   * (EIO, iso_read), listing its directory does not. */
   if (n->n_extents >= ISO_MAX_EXTENTS)
     return iso_fail (fs, EUCLEAN, "a file of more than %d extents",
                      ISO_MAX_EXTENTS);
-  if (len > 0 && (start > fs->length || len > fs->length - start))
-    return iso_fail (fs, EUCLEAN, "extent at byte %llu of %llu bytes lies "
-                     "beyond the end of the filesystem (%llu bytes)",
-                     (unsigned long long) start, (unsigned long long) len,
-                     (unsigned long long) fs->length);
   e = realloc (n->extents, (n->n_extents + 1) * sizeof *e);
   if (e == NULL)
     return -ENOMEM;
@@ -580,25 +632,30 @@ iso_make_root (struct iso_fs *fs, uint64_t rec_off)
   return 0;
 }
 
-/* Refuses a directory whose data is that of one of its ancestors:
- * a tree walk over it would never end. */
+/* Refuses to list a directory whose data is that of one of its
+ * ancestors (a tree walk over it would never end) or that is nested
+ * deeper than any real tree.  Checked when the directory is entered,
+ * so that its parent can still be listed. */
 static int
-check_not_ancestor (struct iso_fs *fs, struct iso_node *dir,
-                    struct iso_node *child, const char *name)
+check_not_ancestor (struct iso_fs *fs, struct iso_node *dir)
 {
   struct iso_node *a = dir;
   unsigned steps = 0;
 
-  for (;;) {
-    if (a->n_extents && child->n_extents
-        && a->extents[0].start == child->extents[0].start)
-      return iso_fail (fs, EUCLEAN, "directory \"%s\" is one of its own "
-                       "ancestors (a directory loop)", name);
-    if (a->parent == a->ino || ++steps > ISO_MAX_DEPTH)
+  if (dir->depth > ISO_MAX_DEPTH)
+    return iso_fail (fs, EUCLEAN, "directories nested more than %d deep",
+                     ISO_MAX_DEPTH);
+  while (a->parent != a->ino) {
+    if (++steps > ISO_MAX_DEPTH)
       break;
     a = iso_node_get (fs, a->parent);
     if (a == NULL)
       break;
+    if (a->n_extents && dir->n_extents
+        && a->extents[0].start == dir->extents[0].start)
+      return iso_fail (fs, EUCLEAN, "a directory whose records are its "
+                       "ancestor's at byte %llu (a directory loop)",
+                       (unsigned long long) dir->extents[0].start);
   }
   return 0;
 }
@@ -700,15 +757,6 @@ load_entry (struct iso_fs *fs, struct iso_node *dir, uint64_t off,
       goto out;
     }
   }
-  if (S_ISDIR (n->st.mode)) {
-    if (n->depth > ISO_MAX_DEPTH) {
-      r = iso_fail (fs, EUCLEAN, "directories nested more than %d deep",
-                    ISO_MAX_DEPTH);
-      goto out;
-    }
-    if ((r = check_not_ancestor (fs, dir, n, name)) < 0)
-      goto out;
-  }
   *name_r = name;
   name = NULL;
   *ino_r = n->ino;
@@ -733,6 +781,11 @@ iso_load_dir (struct iso_fs *fs, struct iso_node *dir)
     return 0;
   if (!S_ISDIR (dir->st.mode))
     return -ENOTDIR;
+  if ((r = check_not_ancestor (fs, dir)) < 0)
+    return r;
+  if (dir->n_extents
+      && (r = claim_dir_extent (fs, dir->extents[0].start, dir->ino)) < 0)
+    return r;
   if (dir->n_extents == 0)
     goto done;
   start = dir->extents[0].start;

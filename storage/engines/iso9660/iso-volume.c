@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "iso9660.h"
@@ -472,9 +473,19 @@ iso_get_label (struct engine_fs *efs, char **label_r)
 {
   struct iso_fs *fs = ISO (efs);
 
-  /* As blkid: the Joliet volume id (Unicode, longer) when there is one. */
-  *label_r = strdup (fs->joliet_label && fs->joliet_label[0]
-                     ? fs->joliet_label : fs->pvd.volume_id);
+  const char *j = fs->joliet_label, *p = fs->pvd.volume_id;
+
+  /* As blkid: the Joliet volume id (Unicode) when there is one; but it
+   * holds 16 characters where the primary one holds 32, so a Joliet id
+   * that fills its field and starts the primary one (ignoring case) is
+   * completed from the primary one. */
+  if (j == NULL || j[0] == '\0')
+    *label_r = strdup (p);
+  else if (strlen (j) == 16 && strlen (p) > 16 && strncasecmp (j, p, 16) == 0) {
+    if (asprintf (label_r, "%s%s", j, p + 16) == -1)
+      *label_r = NULL;
+  } else
+    *label_r = strdup (j);
   return *label_r ? 0 : -ENOMEM;
 }
 

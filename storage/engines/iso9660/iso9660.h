@@ -92,6 +92,12 @@ struct iso_fs {
   /* Nodes by ino: open addressing, linear probing. */
   struct iso_node **table;
   size_t table_size, n_nodes;
+
+  /* Directories listed so far, by the byte offset of their records:
+   * two directories sharing records would make a tree walk exponential
+   * (see iso_load_dir). */
+  uint64_t *dir_keys, *dir_inos;        /* key 0: free slot */
+  size_t dir_size, n_dirs;
 };
 
 #define ISO(efs) ((struct iso_fs *) (efs))
