@@ -101,6 +101,12 @@ try:
     ok(False, "read-write mount: mkdir fails with EROFS")
 except minnow.Error as e:
     is_(e.errno, errno.EROFS, "read-write mount: mkdir fails with EROFS")
+try:
+    g.remount("/", rw=True)
+    ok(False, "remount rw fails with EROFS")
+except minnow.Error as e:
+    is_(e.errno, errno.EROFS, "remount rw fails with EROFS")
+is_(g.cat("/hello.txt"), "hello from an ISO\n", "still mounted after that")
 g.close()
 shutil.rmtree(tmp)
 print("1..%d" % n)

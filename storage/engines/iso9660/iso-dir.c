@@ -859,7 +859,9 @@ iso_load_dir (struct iso_fs *fs, struct iso_node *dir)
                   "is missing");
     goto out;
   }
-  qsort (dir->children, dir->n_children, sizeof *dir->children, iso_dirent_cmp);
+  if (dir->n_children > 1)
+    qsort (dir->children, dir->n_children, sizeof *dir->children,
+           iso_dirent_cmp);
  done:
   dir->loaded = 1;
  out:

@@ -153,11 +153,10 @@ scan_vds (int fd, uint64_t base, uint64_t length, struct iso_voldesc *pvd,
           char **error_r)
 {
   unsigned char vd[ISO_SECTOR];
-  int found_pvd = 0, i, r;
+  char *label = NULL;
+  int found_pvd = 0, i, r = 0;
 
   *joliet_r = 0;
-  if (joliet_label_r)
-    *joliet_label_r = NULL;
   for (i = 0; i < ISO_MAX_VDS; i++) {
     uint64_t off = ISO_VD_START + (uint64_t) i * ISO_SECTOR;
 
@@ -166,13 +165,16 @@ scan_vds (int fd, uint64_t base, uint64_t length, struct iso_voldesc *pvd,
       if (asprintf (error_r, "cannot read volume descriptor %d: %s", i,
                     strerror (-r)) == -1)
         *error_r = NULL;
-      return r == -EIO ? -EUCLEAN : r;
+      if (r == -EIO)
+        r = -EUCLEAN;
+      goto out;
     }
     if (memcmp (vd + 1, "CD001", 5) != 0) {
       if (asprintf (error_r, "volume descriptor %d has no CD001 "
                     "signature (no terminator before it)", i) == -1)
         *error_r = NULL;
-      return -EUCLEAN;
+      r = -EUCLEAN;
+      goto out;
     }
     if (vd[0] == 255)
       break;
@@ -183,16 +185,20 @@ scan_vds (int fd, uint64_t base, uint64_t length, struct iso_voldesc *pvd,
       *pvd_sector_r = off / ISO_SECTOR;
     } else if (is_joliet (vd) && *joliet_r == 0) {
       *joliet_r = off / ISO_SECTOR;
-      if (joliet_label_r)
-        *joliet_label_r = iso_joliet_string (vd + 40, 32);
+      label = iso_joliet_string (vd + 40, 32);
     }
   }
   if (!found_pvd) {
     if (asprintf (error_r, "no primary volume descriptor") == -1)
       *error_r = NULL;
-    return -EUCLEAN;
+    r = -EUCLEAN;
   }
-  return 0;
+ out:
+  if (r == 0 && joliet_label_r)
+    *joliet_label_r = label;
+  else
+    free (label);
+  return r;
 }
 
 /* ---------------------------------------------------------------- */
@@ -333,6 +339,8 @@ iso_lookup (struct engine_fs *efs, uint64_t dir, const char *name,
   }
   if ((r = iso_load_dir (fs, d)) < 0)
     return r;
+  if (d->n_children == 0)
+    return -ENOENT;
   key.name = (char *) name;
   hit = bsearch (&key, d->children, d->n_children, sizeof *d->children,
                  iso_dirent_cmp);
