@@ -12,7 +12,8 @@
  *   - a Joliet-only image: names, sizes, contents and mtimes;
  *   - a plain ISO 9660 image: the names isoinfo(1) lists, shown as the
  *     kernel shows them.
- * Label and UUID must be what blkid says.  Then images built by hand:
+ * Label and UUID must be what blkid says; a zisofs file has its real
+ * size and refuses to be read.  Then images built by hand:
  * a multi-extent file, and hostile ones (directory loops, shared
  * directories, a SUSP continuation loop, lengths beyond the image,
  * bad records, a missing terminator) that must fail with EUCLEAN or
@@ -274,6 +275,8 @@ test_rockridge_xorriso (void)
   is_int (fsop_stat ("/hello.txt/x", 1, &st), -ENOTDIR,
           "a file is not a directory");
   is_int (fsop_stat ("/nothing", 1, &st), -ENOENT, "a missing name");
+  is_int (fsop_stat ("/HELLO.TXT", 1, &st), -ENOENT,
+          "Rock Ridge names match only in their case");
   is_int (fsop_readlink ("/hello.txt", &t), -EINVAL,
           "readlink of a regular file");
   free (t);
@@ -403,6 +406,12 @@ test_joliet (void)
     return;
   }
   is_int (joliet_visit (src, "/", 0), 0, "Joliet tree matches the source");
+  {
+    struct engine_stat st;
+    is_int (fsop_stat ("/HELLO.Txt", 1, &st), 0,
+            "Joliet names match whatever their case, as the kernel's");
+    is_int (st.size, 13, "... and find the file");
+  }
   check_label_uuid (image, "Joliet");
 }
 
@@ -456,6 +465,31 @@ test_plain (void)
       && memcmp (a, "hello, world\n", 13) == 0, "plain: contents");
   free (a);
   check_label_uuid (image, "plain");
+}
+
+/* zisofs (RR ZF) files: their real size, and a clear refusal to read
+ * compressed bytes as if they were the contents. */
+static void
+test_zisofs (void)
+{
+  char image[600], dir[600];
+  const char *argv[] = { "xorriso", "-no_rc", "-outdev", image,
+                         "-rockridge", "on", "-map", dir, "/data.bin",
+                         "-set_filter_r", "--zisofs", "/", "--", "-commit",
+                         NULL };
+  struct engine_stat st;
+  char buf[16];
+
+  snprintf (image, sizeof image, "%s/zisofs.iso", scratch_dir ());
+  snprintf (dir, sizeof dir, "%s/data.bin", src);
+  if (make_iso (argv) != 0 || mount_iso (image, 1) < 0) {
+    ok (0, "zisofs image made and mounted");
+    return;
+  }
+  is_int (fsop_stat ("/data.bin", 1, &st), 0, "zisofs: file found");
+  is_int (st.size, 100003, "zisofs: the uncompressed size");
+  is_int (fsop_pread ("/data.bin", buf, sizeof buf, 0), -EOPNOTSUPP,
+          "zisofs: reading fails with EOPNOTSUPP");
 }
 
 /* ---------------------------------------------------------------- */
@@ -718,6 +752,7 @@ main (void)
   test_rockridge_relocated ();
   test_joliet ();
   test_plain ();
+  test_zisofs ();
   test_multi_extent ();
   test_hostile ();
   storage_umount_all (&err);

@@ -238,6 +238,8 @@ struct rr_info {
   char *link;                   /* SL */
   size_t link_len;
   int link_need_sep, has_sl;
+  int zisofs;                   /* ZF: data compressed by zisofs */
+  uint32_t zisofs_size;         /* its uncompressed size */
 };
 
 static void
@@ -420,6 +422,10 @@ parse_susp (struct iso_fs *fs, const unsigned char *rec, size_t reclen,
         rr->has_rr = rr->relocated = 1;
       else if (e[0] == 'R' && e[1] == 'R')
         rr->has_rr = 1;
+      else if (e[0] == 'Z' && e[1] == 'F' && len >= 16) {
+        rr->zisofs = 1;
+        rr->zisofs_size = le32 (e + 8);
+      }
     }
     if (r < 0 || !has_ce)
       break;
@@ -517,6 +523,10 @@ node_from_record (struct iso_fs *fs, struct iso_node *n,
       n->st.ctime_sec = rr->time[3];
     if (rr->has_pn && (S_ISCHR (n->st.mode) || S_ISBLK (n->st.mode)))
       n->st.rdev = rr->rdev;
+    if (rr->zisofs && S_ISREG (n->st.mode)) {
+      n->zisofs = 1;
+      n->zisofs_size = rr->zisofs_size;
+    }
     if (rr->has_sl && S_ISLNK (n->st.mode)) {
       n->symlink = rr->link;
       rr->link = NULL;
@@ -553,6 +563,8 @@ finish_sizes (struct iso_node *n)
 {
   if (n->symlink)
     n->st.size = strlen (n->symlink);
+  else if (n->zisofs)
+    n->st.size = n->zisofs_size;
   else if (!S_ISREG (n->st.mode) && !S_ISDIR (n->st.mode))
     n->st.size = 0;
   n->st.blocks = (n->st.size + 511) / 512;

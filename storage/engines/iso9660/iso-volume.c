@@ -344,6 +344,14 @@ iso_lookup (struct engine_fs *efs, uint64_t dir, const char *name,
   key.name = (char *) name;
   hit = bsearch (&key, d->children, d->n_children, sizeof *d->children,
                  iso_dirent_cmp);
+  if (hit == NULL && fs->tree == ISO_TREE_JOLIET) {
+    /* The kernel's default for Joliet (check=relaxed): names match
+     * whatever their case. */
+    size_t i;
+    for (i = 0; i < d->n_children && hit == NULL; i++)
+      if (strcasecmp (d->children[i].name, name) == 0)
+        hit = &d->children[i];
+  }
   if (hit == NULL)
     return -ENOENT;
   *ino_r = hit->ino;
@@ -391,6 +399,9 @@ iso_pread (struct engine_fs *efs, uint64_t ino, void *buf, size_t count,
     return -EISDIR;
   if (!S_ISREG (n->st.mode))
     return -EINVAL;
+  if (n->zisofs)
+    return iso_fail (fs, EOPNOTSUPP, "the file is compressed with zisofs "
+                     "(Rock Ridge ZF), which minnow does not read");
   for (i = 0; i < n->n_extents && done < count; i++) {
     const struct iso_extent *e = &n->extents[i];
     uint64_t pos = offset + done;

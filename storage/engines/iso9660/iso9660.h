@@ -59,6 +59,8 @@ struct iso_node {
   struct iso_extent *extents;           /* data (directory: its records) */
   size_t n_extents;
   char *symlink;                        /* RR SL target, or NULL */
+  int zisofs;                           /* RR ZF: compressed, unreadable */
+  uint64_t zisofs_size;
 
   /* Directories: the children, sorted by name, once loaded. */
   int loaded;
