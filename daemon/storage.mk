@@ -39,3 +39,5 @@ iso9660_engine_sources = \
   ../storage/engines/iso9660/iso-names.c
 minnowd_SOURCES += $(iso9660_engine_sources)
 minnowd_CPPFLAGS += -I$(top_srcdir)/storage/engines/iso9660
+minnowd_CFLAGS += $(ZLIB_CFLAGS)
+minnowd_LDADD += $(ZLIB_LIBS)

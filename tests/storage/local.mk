@@ -12,7 +12,7 @@ storage_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon -I$(srcdir)/storage \
   -I$(top_srcdir)/storage/engines/iso9660
 storage_cflags = $(AM_CFLAGS) $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)
 storage_ldadd = $(top_builddir)/common/libcommand.la $(EXT2FS_LIBS) \
-  $(FDISK_LIBS)
+  $(FDISK_LIBS) $(ZLIB_LIBS)
 
 storage_tests = storage/test-engine storage/test-prepared storage/test-hostile
 check_PROGRAMS += $(storage_tests)

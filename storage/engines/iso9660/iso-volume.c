@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "iso9660.h"
 
@@ -289,6 +290,7 @@ iso_close (struct engine_fs *efs)
 
   iso_free_nodes (fs);
   free (fs->joliet_label);
+  free (fs->zcache);
   free (fs);
   return 0;
 }
@@ -384,24 +386,14 @@ iso_readlink (struct engine_fs *efs, uint64_t ino, char **target_r)
   return strlen (n->symlink);
 }
 
+/* The stored bytes of a file: its extents in record order. */
 static ssize_t
-iso_pread (struct engine_fs *efs, uint64_t ino, void *buf, size_t count,
-           uint64_t offset)
+raw_read (struct iso_fs *fs, const struct iso_node *n, void *buf,
+          size_t count, uint64_t offset)
 {
-  struct iso_fs *fs = ISO (efs);
-  struct iso_node *n = node_of (fs, ino);
   size_t done = 0, i;
   uint64_t ext_base = 0;
 
-  if (n == NULL)
-    return -ESTALE;
-  if (S_ISDIR (n->st.mode))
-    return -EISDIR;
-  if (!S_ISREG (n->st.mode))
-    return -EINVAL;
-  if (n->zisofs)
-    return iso_fail (fs, EOPNOTSUPP, "the file is compressed with zisofs "
-                     "(Rock Ridge ZF), which minnow does not read");
   for (i = 0; i < n->n_extents && done < count; i++) {
     const struct iso_extent *e = &n->extents[i];
     uint64_t pos = offset + done;
@@ -417,6 +409,155 @@ iso_pread (struct engine_fs *efs, uint64_t ino, void *buf, size_t count,
     ext_base += e->len;
   }
   return done;
+}
+
+static uint64_t
+stored_size (const struct iso_node *n)
+{
+  uint64_t size = 0;
+  size_t i;
+
+  for (i = 0; i < n->n_extents; i++)
+    size += n->extents[i].len;
+  return size;
+}
+
+/* zisofs (RRIP ZF, "pz"): a 16-byte header (magic, size, header size
+ * / 4, log2 of the block size), then one 32-bit LE pointer per block
+ * and one past the last; each block is a zlib stream, or nothing for a
+ * block of zeros.  One decompressed block is cached per filesystem. */
+static const unsigned char zisofs_magic[8] = {
+  0x37, 0xe4, 0x53, 0x96, 0xc9, 0xdb, 0xd6, 0x07
+};
+
+static int
+zisofs_block (struct iso_fs *fs, struct iso_node *n, uint64_t block,
+              unsigned char **data_r, size_t *len_r)
+{
+  unsigned char hdr[16], ptrs[8], *in = NULL;
+  unsigned log2, hsize;
+  uint64_t bsize, nblocks, clen;
+  uLongf out_len;
+  ssize_t r;
+  int zr;
+
+  if (fs->zcache && fs->zcache_ino == n->ino && fs->zcache_block == block) {
+    *data_r = fs->zcache;
+    *len_r = fs->zcache_len;
+    return 0;
+  }
+  r = raw_read (fs, n, hdr, sizeof hdr, 0);
+  if (r < 0)
+    return r;
+  log2 = hdr[13];
+  hsize = hdr[12] * 4;
+  if (r != sizeof hdr || memcmp (hdr, zisofs_magic, 8) != 0
+      || log2 < 15 || log2 > 17 || hsize < 16)
+    return iso_fail (fs, EUCLEAN, "bad zisofs header");
+  bsize = (uint64_t) 1 << log2;
+  nblocks = (n->zisofs_size + bsize - 1) / bsize;
+  if (block >= nblocks)
+    return iso_fail (fs, EUCLEAN, "zisofs block %llu of %llu",
+                     (unsigned long long) block,
+                     (unsigned long long) nblocks);
+  r = raw_read (fs, n, ptrs, sizeof ptrs, hsize + block * 4);
+  if (r < 0)
+    return r;
+  if (r != sizeof ptrs || le32 (ptrs + 4) < le32 (ptrs)
+      || le32 (ptrs + 4) > stored_size (n))
+    return iso_fail (fs, EUCLEAN, "bad zisofs block pointers");
+  clen = le32 (ptrs + 4) - le32 (ptrs);
+  if (clen > 2 * bsize + 64)
+    return iso_fail (fs, EUCLEAN, "zisofs block of %llu bytes",
+                     (unsigned long long) clen);
+  if (fs->zcache == NULL || fs->zcache_size < bsize) {
+    unsigned char *c = realloc (fs->zcache, bsize);
+    if (c == NULL)
+      return -ENOMEM;
+    fs->zcache = c;
+    fs->zcache_size = bsize;
+  }
+  fs->zcache_ino = 0;           /* invalid until filled */
+  out_len = bsize;
+  if (clen == 0)
+    memset (fs->zcache, 0, bsize);
+  else {
+    in = malloc (clen);
+    if (in == NULL)
+      return -ENOMEM;
+    r = raw_read (fs, n, in, clen, le32 (ptrs));
+    if (r >= 0 && (uint64_t) r != clen)
+      r = iso_fail (fs, EUCLEAN, "zisofs block beyond the file");
+    if (r < 0) {
+      free (in);
+      return r;
+    }
+    zr = uncompress (fs->zcache, &out_len, in, clen);
+    free (in);
+    if (zr != Z_OK)
+      return iso_fail (fs, EUCLEAN, "zisofs block %llu does not "
+                       "decompress (zlib error %d)",
+                       (unsigned long long) block, zr);
+  }
+  fs->zcache_ino = n->ino;
+  fs->zcache_block = block;
+  fs->zcache_len = out_len;
+  *data_r = fs->zcache;
+  *len_r = out_len;
+  return 0;
+}
+
+static ssize_t
+zisofs_read (struct iso_fs *fs, struct iso_node *n, void *buf, size_t count,
+             uint64_t offset)
+{
+  unsigned char hdr[16];
+  size_t done = 0;
+  ssize_t r;
+  unsigned log2;
+
+  r = raw_read (fs, n, hdr, sizeof hdr, 0);
+  if (r < 0)
+    return r;
+  log2 = hdr[13];
+  if (r != sizeof hdr || log2 < 15 || log2 > 17)
+    return iso_fail (fs, EUCLEAN, "bad zisofs header");
+  while (done < count && offset + done < n->zisofs_size) {
+    uint64_t pos = offset + done, block = pos >> log2;
+    unsigned char *data = NULL;
+    size_t len = 0, in, want;
+
+    r = zisofs_block (fs, n, block, &data, &len);
+    if (r < 0)
+      return r;
+    in = pos - (block << log2);
+    if (in >= len)
+      break;                    /* a short block: the file ends here */
+    want = len - in < count - done ? len - in : count - done;
+    if (pos + want > n->zisofs_size)
+      want = n->zisofs_size - pos;
+    memcpy ((char *) buf + done, data + in, want);
+    done += want;
+  }
+  return done;
+}
+
+static ssize_t
+iso_pread (struct engine_fs *efs, uint64_t ino, void *buf, size_t count,
+           uint64_t offset)
+{
+  struct iso_fs *fs = ISO (efs);
+  struct iso_node *n = node_of (fs, ino);
+
+  if (n == NULL)
+    return -ESTALE;
+  if (S_ISDIR (n->st.mode))
+    return -EISDIR;
+  if (!S_ISREG (n->st.mode))
+    return -EINVAL;
+  if (n->zisofs)
+    return zisofs_read (fs, n, buf, count, offset);
+  return raw_read (fs, n, buf, count, offset);
 }
 
 static int

@@ -59,7 +59,7 @@ struct iso_node {
   struct iso_extent *extents;           /* data (directory: its records) */
   size_t n_extents;
   char *symlink;                        /* RR SL target, or NULL */
-  int zisofs;                           /* RR ZF: compressed, unreadable */
+  int zisofs;                           /* RR ZF: compressed by zisofs */
   uint64_t zisofs_size;
 
   /* Directories: the children, sorted by name, once loaded. */
@@ -90,6 +90,9 @@ struct iso_fs {
   uint64_t root_ino;
   uint32_t block_size;                  /* logical block size (2048) */
   char *joliet_label;                   /* Joliet volume id, or NULL */
+  unsigned char *zcache;                /* one decompressed zisofs block */
+  size_t zcache_size, zcache_len;
+  uint64_t zcache_ino, zcache_block;
 
   /* Nodes by ino: open addressing, linear probing. */
   struct iso_node **table;
