@@ -143,6 +143,16 @@ do_vfs_uuid (const char *mountable)
   if (fs == NULL)
     return NULL;
   is_fat = fs->ops == &engine_fat_ops;
+  if (fs->ops->get_uuid_string) {
+    r = fs->ops->get_uuid_string (fs, &ret);
+    if (opened)
+      fs->ops->close (fs);
+    if (r < 0) {
+      reply_errno_path (r, mountable);
+      return NULL;
+    }
+    return ret;
+  }
   r = fs->ops->get_uuid (fs, u);
   if (opened)
     fs->ops->close (fs);

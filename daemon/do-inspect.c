@@ -88,7 +88,12 @@ fs_ids (const char *device, struct devinfo *d)
       return;
     }
   }
-  if (fs->ops->get_uuid (fs, u) == 0)
+  if (fs->ops->get_uuid_string) {
+    char *us = NULL;
+    if (fs->ops->get_uuid_string (fs, &us) == 0)
+      snprintf (d->uuid, sizeof d->uuid, "%s", us);
+    free (us);
+  } else if (fs->ops->get_uuid (fs, u) == 0)
     snprintf (d->uuid, sizeof d->uuid,
               "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
               "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],

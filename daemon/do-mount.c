@@ -224,6 +224,13 @@ do_remount (const char *mountpoint, int rw)
     return -1;
   }
   free (msg);
+  if (rw && m->fs->readonly) {
+    /* A read-only filesystem (iso9660) stays read-only. */
+    m->readonly = 1;
+    reply_with_error_errno (EROFS, "%s: %s can only be mounted read-only",
+                            mountpoint, m->device);
+    return -1;
+  }
   return 0;
 }
 

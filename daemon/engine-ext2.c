@@ -3229,7 +3229,7 @@ const struct engine_ops engine_ext2_ops = {
 };
 
 const struct engine_ops *const engine_list[] = {
-  &engine_ext2_ops, &engine_fat_ops, NULL
+  &engine_ext2_ops, &engine_fat_ops, &engine_iso9660_ops, NULL
 };
 
 const struct engine_ops *

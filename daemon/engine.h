@@ -164,6 +164,9 @@ struct engine_ops {
   /* Label and UUID as stored (label may be empty; uuid is 16 bytes). */
   int (*get_label) (struct engine_fs *fs, char **label_r);
   int (*get_uuid) (struct engine_fs *fs, unsigned char uuid[16]);
+  /* May be NULL.  The UUID as blkid shows it, for filesystems whose
+   * UUID is not 16 bytes (iso9660: "YYYY-MM-DD-HH-MM-SS-CC"); malloc'd. */
+  int (*get_uuid_string) (struct engine_fs *fs, char **uuid_r);
   /* ERANGE when the label is too long for the filesystem. */
   int (*set_label) (struct engine_fs *fs, const char *label);
 
@@ -201,6 +204,7 @@ const char *engine_take_note (void);
 extern const struct engine_ops engine_ext2_ops;
 /* FAT12/16/32 with long names (storage/engines/fat/); type "vfat". */
 extern const struct engine_ops engine_fat_ops;
+extern const struct engine_ops engine_iso9660_ops; /* storage/engines/iso9660 */
 ssize_t engine_ext2_read_run (struct engine_fs *fs, uint64_t ino, void *buf,
                               size_t count, uint64_t offset);
 ssize_t engine_ext2_write_run (struct engine_fs *fs, uint64_t ino,

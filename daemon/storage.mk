@@ -27,7 +27,7 @@ minnowd_SOURCES += $(storage_core_sources) $(fat_engine_sources) drives.c \
   storage-actions.h do-common.c do-part.c do-fs.c do-mount.c do-file.c \
   do-dir.c do-link.c do-stat.c do-xattr.c do-checksum.c digest.h digest.c \
   do-blockdev.c do-fsinfo.c do-ext.c do-e2attrs.c \
-  do-files.c do-acl.c do-space.c do-deprecated.c do-sfdisk.c
+  do-files.c do-acl.c do-space.c do-deprecated.c do-sfdisk.c do-iso.c
 minnowd_CFLAGS += $(EXT2FS_CFLAGS) $(FDISK_CFLAGS) $(BLKID_CFLAGS) $(MAGIC_CFLAGS)
 minnowd_LDADD += $(BLKID_LIBS) $(MAGIC_LIBS)
 # Digests for checksum and checksums_out (nettle).
@@ -39,3 +39,14 @@ minnowd_SOURCES += inspect.h inspect-util.c inspect-fs.c inspect-apps.c \
   inspect-icon.c do-inspect.c
 minnowd_CFLAGS += $(SQLITE3_CFLAGS)
 minnowd_LDADD += $(SQLITE3_LIBS)
+
+# ISO 9660 with Rock Ridge and Joliet, read-only (issue 15).
+iso9660_engine_sources = \
+  ../storage/engines/iso9660/iso9660.h \
+  ../storage/engines/iso9660/iso-volume.c \
+  ../storage/engines/iso9660/iso-dir.c \
+  ../storage/engines/iso9660/iso-names.c
+minnowd_SOURCES += $(iso9660_engine_sources)
+minnowd_CPPFLAGS += -I$(top_srcdir)/storage/engines/iso9660
+minnowd_CFLAGS += $(ZLIB_CFLAGS)
+minnowd_LDADD += $(ZLIB_LIBS)

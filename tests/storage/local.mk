@@ -7,12 +7,15 @@ storage_engine_sources = \
   ../daemon/engine-ext2.c ../daemon/mount.c ../daemon/part.c \
   ../daemon/mkfs.c ../daemon/fsops.c ../daemon/space.c \
   ../storage/engines/fat/fat.h ../storage/engines/fat/fat-table.c \
-  ../storage/engines/fat/fat-dir.c ../storage/engines/fat/fat-file.c
+  ../storage/engines/fat/fat-dir.c ../storage/engines/fat/fat-file.c \
+  ../storage/engines/iso9660/iso-volume.c \
+  ../storage/engines/iso9660/iso-dir.c ../storage/engines/iso9660/iso-names.c
 storage_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
-  -I$(top_srcdir)/storage/engines/fat -I$(srcdir)/storage
+  -I$(top_srcdir)/storage/engines/fat -I$(srcdir)/storage \
+  -I$(top_srcdir)/storage/engines/iso9660
 storage_cflags = $(AM_CFLAGS) $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)
 storage_ldadd = $(top_builddir)/common/libcommand.la $(EXT2FS_LIBS) \
-  $(FDISK_LIBS)
+  $(FDISK_LIBS) $(ZLIB_LIBS)
 
 storage_tests = storage/test-engine storage/test-prepared storage/test-hostile
 check_PROGRAMS += $(storage_tests)
