@@ -162,7 +162,9 @@ minnow_int_qemu_info (minnow_h *g, const char *name, const char *filename,
   }
   path = minnow_int_qemu_safe_path (g, filename);
   cmd = minnow_int_qemu_img_new ();
-  command_add_arg_list (cmd, "info", "--output=json", NULL);
+  /* -U: read the header even while a writer (our own qemu-nbd
+   * included) holds the image's lock. */
+  command_add_arg_list (cmd, "info", "-U", "--output=json", NULL);
   if (format)
     command_add_arg_list (cmd, "-f", format, NULL);
   command_add_arg (cmd, path);
