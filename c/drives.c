@@ -133,8 +133,8 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
   char *probed = NULL, *server = NULL;
   struct drive *d;
 
-  if (check_can_add (g, "add_drive") == -1)
-    return -1;
+  /* The options first, the state after: a bad option is reported
+   * whatever the state (and can be tested on a launched handle). */
   if (bm & MINNOW_ADD_DRIVE_OPTS_READONLY_BITMASK)
     readonly = optargs->readonly;
   if (bm & MINNOW_ADD_DRIVE_OPTS_FORMAT_BITMASK) {
@@ -209,6 +209,10 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
     }
     if ((server = parse_server (g, optargs->server)) == NULL)
       return -1;
+    if (check_can_add (g, "add_drive") == -1) {
+      free (server);
+      return -1;
+    }
   }
   else {
     if (bm & (MINNOW_ADD_DRIVE_OPTS_SERVER_BITMASK
@@ -228,6 +232,8 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
                               "as qcow2)", filename);
       return -1;
     }
+    if (check_can_add (g, "add_drive") == -1)
+      return -1;
     if (access (filename, readonly ? R_OK : R_OK | W_OK) == -1) {
       minnow_int_perrorf (g, "add_drive: %s", filename);
       return -1;

@@ -161,7 +161,7 @@ static void
 add_source (minnow_h *g, struct command *cmd, const struct drive *d)
 {
   if (d->nbd_server == NULL) {
-    char *path = minnow_int_qemu_safe_path (g, d->filename);
+    char *path = minnow_int_qemu_safe_path (g, d->filename), *esc;
 
     command_add_arg_list (cmd, "[", "qemu-nbd", NULL);
     if (d->readonly)
@@ -171,19 +171,24 @@ add_source (minnow_h *g, struct command *cmd, const struct drive *d)
     command_add_arg_format (cmd, "--discard=%s",
                             d->discard == DISCARD_DISABLE ? "ignore"
                             : "unmap");
-    if (d->copyonread) {
-      char *esc = opts_escape (g, path);
-
-      command_add_arg (cmd, "--image-opts");
-      command_add_arg_format (cmd, "driver=copy-on-read,file.driver=%s,"
+    /* Always through --image-opts, under a raw node: qemu-nbd
+     * advertises the format driver's request alignment (512 for vhdx
+     * and other sector-based drivers) and then refuses smaller writes,
+     * such as ext2's 2-byte superblock updates, with EINVAL; a raw node
+     * on top accepts any alignment and qemu pads the requests below.
+     * ',' in the path is doubled, as --image-opts wants. */
+    esc = opts_escape (g, path);
+    command_add_arg (cmd, "--image-opts");
+    if (d->copyonread)
+      command_add_arg_format (cmd, "driver=raw,file.driver=copy-on-read,"
+                              "file.file.driver=%s,"
+                              "file.file.file.driver=file,"
+                              "file.file.file.filename=%s", d->format, esc);
+    else
+      command_add_arg_format (cmd, "driver=raw,file.driver=%s,"
                               "file.file.driver=file,file.file.filename=%s",
                               d->format, esc);
-      free (esc);
-    }
-    else {
-      command_add_arg_list (cmd, "-f", d->format, NULL);
-      command_add_arg (cmd, path);
-    }
+    free (esc);
     command_add_arg (cmd, "]");
     free (path);
     return;
@@ -212,6 +217,8 @@ add_source (minnow_h *g, struct command *cmd, const struct drive *d)
     free (host);
   }
 }
+
+static void tidy_message (char *s);
 
 /* Keeps the last FUSE_STDERR_MAX bytes of what the chain wrote.  Returns
  * 0 at end of file (the fd is closed), 1 otherwise. */
@@ -333,6 +340,44 @@ stop_one (minnow_h *g, struct drive *d, int64_t deadline)
     d->fuse_cmd = NULL;
   }
   remove_dir (g, d);
+}
+
+char *
+minnow_int_fuse_dead_note (minnow_h *g, int errnum)
+{
+  /* The errors a dying chain gives; the wait lets the chain finish
+   * dying (nbdfuse aborts a moment after the failed request). */
+  int suspect = errnum == EIO || errnum == ENOTCONN || errnum == ECONNABORTED;
+  int64_t deadline = minnow_int_now_ns () + (suspect ? 500 : 0) * 1000000LL;
+  char *note = NULL;
+  size_t i;
+
+  for (i = 0; i < g->nr_drives; ++i) {
+    struct drive *d = &g->drives[i];
+    char buf[FUSE_STDERR_MAX], *prev;
+    size_t len = 0;
+    int alive = 1;
+
+    /* Their stderr reaches end of file only when both have exited. */
+    while (d->fuse_err_fd >= 0 && alive) {
+      struct pollfd pfd = { .fd = d->fuse_err_fd, .events = POLLIN };
+      int64_t left = (deadline - minnow_int_now_ns ()) / 1000000;
+
+      if (poll (&pfd, 1, left > 0 ? (int) left : 0) <= 0)
+        break;
+      alive = read_stderr (d, buf, &len);
+    }
+    if (alive)
+      continue;
+    tidy_message (buf);
+    prev = note;
+    note = minnow_int_safe_asprintf (g, "%s (drive %s: its qemu-nbd/nbdfuse "
+                                     "has died%s%s)", prev ? prev : "",
+                                     d->nbd_server ? d->nbd_server
+                                     : d->filename, len ? ": " : "", buf);
+    free (prev);
+  }
+  return note;
 }
 
 void

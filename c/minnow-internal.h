@@ -256,6 +256,9 @@ int minnow_int_fuse_start_all (minnow_h *g);
 void minnow_int_fuse_stop_all (minnow_h *g);
 int minnow_int_fuse_check_tools (minnow_h *g, const char *name,
                                  const struct drive *d);
+/* After a failed call: NULL, or (caller frees) a note naming the drives
+ * whose nbdfuse/qemu-nbd chain has died, with what it said. */
+char *minnow_int_fuse_dead_note (minnow_h *g, int errnum);
 
 /* qemu.c: qemu-img, run under resource limits. */
 /* A qemu-img command with the limits set; add the arguments. */
