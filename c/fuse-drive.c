@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -477,10 +478,22 @@ wait_ready (minnow_h *g, struct drive *d, int64_t deadline)
   char *disk = path_in (g, d, "disk");
   int alive = 1, delay_ms = 1, r = -1;
   struct stat st;
+  /* nbdfuse writes its pidfile when ready: inotify wakes us then
+   * (without it, a backing-off poll of a few milliseconds). */
+  int ino = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
 
+  if (ino >= 0 && inotify_add_watch (ino, d->fuse_dir, IN_CLOSE_WRITE
+                                     | IN_MOVED_TO) == -1) {
+    close (ino);
+    ino = -1;
+  }
   for (;;) {
-    struct pollfd pfd = { .fd = d->fuse_err_fd, .events = POLLIN };
+    struct pollfd pfd[2] = {
+      { .fd = d->fuse_err_fd, .events = POLLIN },
+      { .fd = ino, .events = POLLIN },
+    };
     int64_t left = (deadline - minnow_int_now_ns ()) / 1000000;
+    int wait_ms;
 
     if (stat (pid, &st) == 0 && st.st_size > 0)
       break;
@@ -500,11 +513,17 @@ wait_ready (minnow_h *g, struct drive *d, int64_t deadline)
                               len ? ": " : "", buf);
       goto out;
     }
-    /* The pidfile appears without a wakeup; poll the pipe briefly and
-     * back off (launch takes a few milliseconds). */
-    if (poll (&pfd, 1, delay_ms < left ? delay_ms : (int) left) > 0)
-      alive = read_stderr (d, buf, &len);
-    if (delay_ms < 20)
+    wait_ms = ino >= 0 || delay_ms > left ? (int) left : delay_ms;
+    if (poll (pfd, ino >= 0 ? 2 : 1, wait_ms) > 0) {
+      if (pfd[0].revents)
+        alive = read_stderr (d, buf, &len);
+      if (ino >= 0 && pfd[1].revents) {
+        char events[4096];
+        while (read (ino, events, sizeof events) > 0)
+          ;
+      }
+    }
+    if (delay_ms < 5)
       delay_ms *= 2;
   }
   d->fuse_fd = open (disk, (d->readonly ? O_RDONLY : O_RDWR)
@@ -517,6 +536,8 @@ wait_ready (minnow_h *g, struct drive *d, int64_t deadline)
   debug (g, "launch: %s: FUSE file ready", d->filename);
   r = 0;
  out:
+  if (ino >= 0)
+    close (ino);
   free (pid);
   free (disk);
   return r;
