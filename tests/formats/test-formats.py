@@ -62,6 +62,27 @@ try:
     ok(g.read_file("/data") == data, "probed qcow2 read back")
     g.close()
 
+    # copyonread: reading through an overlay copies the data into it.
+    top = os.path.join(tmp, "top.qcow2")
+    g = minnow.Minnow()
+    g.disk_create(top, "qcow2", -1, backingfile=img, backingformat="qcow2")
+    ok(g.disk_has_backing_file(top) is True, "disk_has_backing_file true")
+
+    def top_extents():
+        r = subprocess.run(["qemu-img", "map", "--output=json", top],
+                           capture_output=True, text=True, check=True)
+        return r.stdout.count('"depth": 0')
+    before = top_extents()
+    g.add_drive(top, format="qcow2", copyonread=True)
+    g.launch()
+    g.mount_ro("/dev/sda1", "/")
+    ok(g.read_file("/data") == data, "read through the overlay")
+    g.close()
+    after = top_extents()
+    ok(before == 0 and after > 0,
+       "copyonread copied what was read into the overlay",
+       "extents in the overlay: %d before, %d after" % (before, after))
+
     try:
         g = minnow.Minnow()
         g.add_drive(img, format="qcow7")
