@@ -254,13 +254,60 @@ path_in (minnow_h *g, const struct drive *d, const char *name)
   return minnow_int_safe_asprintf (g, "%s/%s", d->fuse_dir, name);
 }
 
-/* Detaches the FUSE mount over DIR/disk, if still attached. */
+/* Whether nbdfuse's mount covers DIR/disk now: the file then lives on
+ * another device than its directory. */
+static int
+is_mounted (minnow_h *g, struct drive *d)
+{
+  char *disk;
+  struct stat sd, sf;
+  int r;
+
+  if (d->fuse_dir == NULL || stat (d->fuse_dir, &sd) == -1)
+    return 0;
+  disk = path_in (g, d, "disk");
+  r = stat (disk, &sf) == 0 && sf.st_dev != sd.st_dev;
+  free (disk);
+  return r;
+}
+
+/* Kills nbdfuse's children (qemu-nbd): one that nbdfuse started but
+ * never connected to would wait for a client for ever. */
+static void
+kill_children (pid_t pid)
+{
+  char path[64], buf[256], *p, *end;
+  ssize_t n;
+  int fd;
+
+  snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int) pid,
+            (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1)
+    return;
+  n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  for (p = buf; ; p = end) {
+    long child = strtol (p, &end, 10);
+    if (end == p || child <= 0)
+      break;
+    kill ((pid_t) child, SIGKILL);
+  }
+}
+
+/* Detaches the FUSE mount over DIR/disk, if attached. */
 static void
 detach (minnow_h *g, struct drive *d)
 {
   char *disk;
 
   if (!d->fuse_mounted)
+    return;
+  d->fuse_mounted = 0;
+  if (!is_mounted (g, d))
     return;
   disk = path_in (g, d, "disk");
   if (geteuid () != 0 || umount2 (disk, MNT_DETACH) == -1) {
@@ -277,7 +324,6 @@ detach (minnow_h *g, struct drive *d)
     command_free (cmd);
     free (err);
   }
-  d->fuse_mounted = 0;
   free (disk);
 }
 
@@ -315,6 +361,14 @@ stop_one (minnow_h *g, struct drive *d, int64_t deadline)
     close (d->fuse_fd);
     d->fuse_fd = -1;
   }
+  /* Launch failed before this drive was ready: an nbdfuse that has not
+   * mounted yet would not exit by itself; stop it now, with its
+   * qemu-nbd. */
+  if (d->fuse_mounted && d->fuse_cmd && !is_mounted (g, d)) {
+    kill_children (command_get_pid (d->fuse_cmd));
+    command_free (d->fuse_cmd);
+    d->fuse_cmd = NULL;
+  }
   detach (g, d);
   while (d->fuse_err_fd >= 0) {
     struct pollfd pfd = { .fd = d->fuse_err_fd, .events = POLLIN };
@@ -337,9 +391,14 @@ stop_one (minnow_h *g, struct drive *d, int64_t deadline)
      * immediate.  When late, command_free kills it and reaps. */
     if (!late && command_wait (d->fuse_cmd, &status) == 0)
       debug (g, "%s: nbdfuse exited, status %d", d->filename, status);
+    if (late)
+      kill_children (command_get_pid (d->fuse_cmd));
     command_free (d->fuse_cmd);
     d->fuse_cmd = NULL;
   }
+  /* A mount made just before nbdfuse was killed stays until detached. */
+  d->fuse_mounted = 1;
+  detach (g, d);
   remove_dir (g, d);
 }
 

@@ -6,3 +6,12 @@ if HAVE_PYTHON
 TESTS += formats/test-formats.py
 endif
 EXTRA_DIST += formats/test-formats.py
+
+# The library's side under valgrind (make check runs it there too).
+formats_tests = formats/test-formats-c
+check_PROGRAMS += $(formats_tests)
+TESTS += $(formats_tests)
+VALGRIND_TESTS += $(formats_tests)
+formats_test_formats_c_SOURCES = formats/test-formats-c.c tap.h
+formats_test_formats_c_LDADD = $(top_builddir)/c/libminnow.la \
+  $(top_builddir)/common/libprotocol.la $(TIRPC_LIBS)
