@@ -3,9 +3,9 @@
 TESTS += formats/test-formats.sh
 EXTRA_DIST += formats/test-formats.sh
 if HAVE_PYTHON
-TESTS += formats/test-formats.py
+TESTS += formats/test-python.py
 endif
-EXTRA_DIST += formats/test-formats.py
+EXTRA_DIST += formats/test-python.py
 
 # The library's side under valgrind (make check runs it there too).
 formats_tests = formats/test-formats-c

@@ -199,6 +199,27 @@ nbd_drive () {
 check "NBD drive (unix socket, export name) served by qemu-nbd" nbd.log \
   nbd_drive
 
+# ... and over TCP (host:port), without an export name.
+port=$((20000 + $$ % 20000))
+qemu-img create -q -f raw tcp.img 32M
+qemu-nbd -t -b 127.0.0.1 -p $port -f raw tcp.img > tcpserver.log 2>&1 &
+server_pid=$!
+for i in $(seq 100); do
+  "$minnow" add-drive "" protocol:nbd server:"127.0.0.1:$port" : launch \
+    > /dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || break; sleep 0.05
+done
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  n=$((n + 1)); echo "ok $n # SKIP cannot serve on TCP port $port"
+  server_pid=
+else
+  check "NBD drive over TCP: written, read back" tcp.log \
+    "$minnow" -w add-drive "" protocol:nbd server:"tcp:127.0.0.1:$port" : \
+    launch : part-disk /dev/sda mbr : mkfs ext4 /dev/sda1 : \
+    mount /dev/sda1 / : write /t tcp : cat /t
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
+fi
+
 # 6. fstrim with discard=enable gives the clusters back to the qcow2 file.
 trim () {
   qemu-img create -q -f qcow2 trim.qcow2 256M

@@ -1,6 +1,7 @@
-# The Python binding with qemu's formats (issue 11): add_drive with
-# format="qcow2" and the other new optional arguments, disk_create and
-# the disk_* queries, a round trip through qemu-img (TAP).
+# The Python binding with qemu's formats (issue 11; test-formats.sh has
+# the rest): add_drive with format="qcow2" and the other new optional
+# arguments, disk_create and the disk_* queries, copyonread, a round trip
+# through qemu-img (TAP).
 import os
 import shutil
 import subprocess
