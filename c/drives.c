@@ -244,6 +244,13 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
 
       if (stat (filename, &st) == 0 && !S_ISREG (st.st_mode))
         format = "raw";     /* devices: qemu's probe would say raw too */
+      else if (!minnow_int_find_program ("qemu-img")) {
+        /* Without qemu-utils no other format could be opened anyway;
+         * raw is also the safe reading of an unknown image. */
+        debug (g, "add_drive: %s: no qemu-img to probe with: raw",
+               filename);
+        format = "raw";
+      }
       else {
         probed = minnow_int_qemu_probe_format (g, "add_drive", filename);
         if (probed == NULL)

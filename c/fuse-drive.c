@@ -58,8 +58,8 @@
 /* What nbdfuse and qemu-nbd said, kept for error messages. */
 #define FUSE_STDERR_MAX 2048
 
-static int
-find_program (const char *name)
+int
+minnow_int_find_program (const char *name)
 {
   const char *path = getenv ("PATH");
   const char *p, *end;
@@ -97,20 +97,20 @@ minnow_int_fuse_check_tools (minnow_h *g, const char *name,
                             what, strerror (errno));
     return -1;
   }
-  if (!find_program ("nbdfuse")) {
+  if (!minnow_int_find_program ("nbdfuse")) {
     minnow_int_error_errno (g, ENOTSUP, "%s: %s: %s%s needs nbdfuse (Debian "
                             "package libnbd-bin), not found on $PATH",
                             name, d->filename,
                             d->nbd_server ? "" : "format ", what);
     return -1;
   }
-  if (!d->nbd_server && !find_program ("qemu-nbd")) {
+  if (!d->nbd_server && !minnow_int_find_program ("qemu-nbd")) {
     minnow_int_error_errno (g, ENOTSUP, "%s: %s: format %s needs qemu-nbd "
                             "(Debian package qemu-utils), not found on "
                             "$PATH", name, d->filename, what);
     return -1;
   }
-  if (geteuid () != 0 && !find_program ("fusermount3")) {
+  if (geteuid () != 0 && !minnow_int_find_program ("fusermount3")) {
     minnow_int_error_errno (g, ENOTSUP, "%s: %s: %s%s needs fusermount3 "
                             "(Debian package fuse3), not found on $PATH",
                             name, d->filename,

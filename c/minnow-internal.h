@@ -256,6 +256,8 @@ int minnow_int_fuse_start_all (minnow_h *g);
 void minnow_int_fuse_stop_all (minnow_h *g);
 int minnow_int_fuse_check_tools (minnow_h *g, const char *name,
                                  const struct drive *d);
+/* Whether name is an executable on $PATH. */
+int minnow_int_find_program (const char *name);
 /* After a failed call: NULL, or (caller frees) a note naming the drives
  * whose nbdfuse/qemu-nbd chain has died, with what it said. */
 char *minnow_int_fuse_dead_note (minnow_h *g, int errnum);
