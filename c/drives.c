@@ -72,6 +72,7 @@ append_drive (minnow_h *g, const char *filename, int readonly,
   d->readonly = readonly;
   d->scratch_fd = scratch_fd;
   d->fuse_err_fd = -1;
+  d->qemu_err_fd = -1;
   d->fuse_fd = -1;
   debug (g, "drive %zu: %s%s", g->nr_drives - 1, filename,
          readonly ? " (read-only)" : "");

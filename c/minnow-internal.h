@@ -37,8 +37,10 @@ struct drive {
   int copyonread;
 
   /* While launching and while the daemon runs. */
-  struct command *fuse_cmd;     /* nbdfuse (and its qemu-nbd child) */
-  int fuse_err_fd;              /* their stderr, -1 once at end of file */
+  struct command *qemu_cmd;     /* qemu-nbd (file drives) */
+  int qemu_err_fd;              /* its stderr, -1 once at end of file */
+  struct command *fuse_cmd;     /* nbdfuse */
+  int fuse_err_fd;              /* its stderr, -1 once at end of file */
   char *fuse_dir;               /* the private directory, until removed */
   int fuse_mounted;             /* fuse_dir/disk is still attached */
   int fuse_fd;                  /* the opened FUSE file, until passed */

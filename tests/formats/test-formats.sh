@@ -56,18 +56,23 @@ allocated () { echo $(( $(stat -c %b "$1") * $(stat -c %B "$1") )); }
 
 # Nothing of the test's chains may outlive the handle: processes whose
 # command line names a file of $tmp (nbdfuse and qemu-nbd name the image
-# and the private directory), the private directories, FUSE mounts.
+# and the private directory), the private directories, FUSE mounts, and
+# libnbd's socket directories (/tmp/libnbdXXXXXX, made since the start).
+touch "$tmp/start-stamp"
+libnbd_dirs () {
+  find /tmp -maxdepth 1 -name 'libnbd*' -newer "$tmp/start-stamp" 2>/dev/null
+}
 leftovers () {
   local i
   for i in $(seq 50); do
     if ! pgrep -f "$tmp" >/dev/null && [ -z "$(ls -A "$libtmp")" ] \
-       && ! grep -q "$libtmp" /proc/mounts; then
+       && ! grep -q "$libtmp" /proc/mounts && [ -z "$(libnbd_dirs)" ]; then
       return 0
     fi
     sleep 0.1
   done
   echo "left behind:"; pgrep -a -f "$tmp"; ls -A "$libtmp"
-  grep "$libtmp" /proc/mounts
+  grep "$libtmp" /proc/mounts; libnbd_dirs
   return 1
 }
 
