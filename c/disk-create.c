@@ -149,8 +149,8 @@ minnow_impl_disk_create (minnow_h *g, const char *filename,
   }
   if (!minnow_int_qemu_known_format (format)) {
     minnow_int_error_errno (g, EINVAL, "disk_create: format \"%s\" is not "
-                            "a format minnow knows (raw, qcow2, vmdk, vdi, "
-                            "vhdx, vpc, qed ...)", format);
+                            "supported (raw, qcow2, vmdk, vdi, vhdx, vpc, "
+                            "qed ...)", format);
     return -1;
   }
   if (strcmp (format, "raw") != 0)

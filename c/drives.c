@@ -142,8 +142,8 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
     format = optargs->format;
     if (!minnow_int_qemu_known_format (format)) {
       minnow_int_error_errno (g, EINVAL, "add_drive: %s: format \"%s\" is "
-                              "not a format minnow knows (raw, qcow2, vmdk, "
-                              "vdi, vhdx, vpc, qed ...)", filename, format);
+                              "not supported (raw, qcow2, vmdk, vdi, vhdx, "
+                              "vpc, qed ...)", filename, format);
       return -1;
     }
   }
