@@ -6,6 +6,11 @@
  * the RPC is the next one, 3 + number of drives:
  *
  *   minnowd --drives=N --socket=3+N [--verbose]
+ *
+ * A drive in another format than raw, or on an NBD server, is first
+ * made a plain file by fuse-drive.c (nbdfuse + qemu-nbd, started for all
+ * such drives at once); the daemon gets that file's descriptor and never
+ * knows the difference.
  */
 
 #include <config.h>
@@ -34,8 +39,11 @@ local_launch (minnow_h *g, const char *arg)
   size_t i;
   pid_t pid;
 
+  if (minnow_int_fuse_start_all (g) == -1)
+    return -1;
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
     minnow_int_perrorf (g, "launch: socketpair");
+    minnow_int_fuse_stop_all (g);
     return -1;
   }
 
@@ -53,6 +61,7 @@ local_launch (minnow_h *g, const char *arg)
       command_free (cmd);
       close (sv[0]);
       close (sv[1]);
+      minnow_int_fuse_stop_all (g);
       return -1;
     }
     command_pass_fd (cmd, fd, COMMAND_PASS_FD_CLOSE_PARENT);
@@ -92,6 +101,7 @@ local_launch (minnow_h *g, const char *arg)
       close (g->stderr_fd);
       g->stderr_fd = -1;
     }
+    minnow_int_fuse_stop_all (g);
     return -1;
   }
   if (g->stderr_fd >= 0)
@@ -142,6 +152,8 @@ local_shutdown (minnow_h *g, int *exit_status)
   g->pid = 0;
   g->cancel_pid = 0;
   minnow_rbuf_reset (&g->rbuf);
+  /* The daemon has closed the FUSE files: their chains are ending. */
+  minnow_int_fuse_stop_all (g);
 }
 
 const struct backend_ops minnow_backend_local = {

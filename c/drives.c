@@ -1,17 +1,23 @@
 /* libminnow: add_drive, add_drive_ro, add_drive_scratch.
  *
  * Drives are only recorded here; launch opens them (read-only when
- * asked) and hands the descriptors to the daemon.  A scratch drive is a
+ * asked) and hands the descriptors to the daemon.  A drive in another
+ * format than raw, or on an NBD server, is recorded with what
+ * fuse-drive.c needs to present it as a plain file at launch; its
+ * options are all checked here, so that launch fails only on what
+ * cannot be known before (a server that is down, a damaged image).  A scratch drive is a
  * sparse temporary file, unlinked as soon as it is made and kept open, so
  * that it disappears with the handle even if the program dies. */
 
 #include <config.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "minnow-internal.h"
 #include "actions-internal.h"
@@ -51,7 +57,7 @@ check_label (minnow_h *g, const char *name, const char *label)
   return -1;
 }
 
-static void
+static struct drive *
 append_drive (minnow_h *g, const char *filename, int readonly,
               const char *label, int scratch_fd)
 {
@@ -60,46 +66,222 @@ append_drive (minnow_h *g, const char *filename, int readonly,
   g->drives = minnow_int_safe_realloc (g, g->drives,
                                        (g->nr_drives + 1) * sizeof *d);
   d = &g->drives[g->nr_drives++];
+  memset (d, 0, sizeof *d);
   d->filename = minnow_int_safe_strdup (g, filename);
   d->label = label ? minnow_int_safe_strdup (g, label) : NULL;
   d->readonly = readonly;
   d->scratch_fd = scratch_fd;
+  d->fuse_err_fd = -1;
+  d->qemu_err_fd = -1;
+  d->fuse_fd = -1;
   debug (g, "drive %zu: %s%s", g->nr_drives - 1, filename,
          readonly ? " (read-only)" : "");
+  return d;
+}
+
+int
+minnow_int_drive_needs_fuse (const struct drive *d)
+{
+  return d->format != NULL || d->nbd_server != NULL;
+}
+
+/* "unix:PATH", "tcp:HOST:PORT" or "HOST:PORT" → "unix:PATH" or
+ * "tcp:HOST:PORT"; NULL (error set) for anything else. */
+static char *
+parse_server (minnow_h *g, char *const *server)
+{
+  const char *s, *hostport, *colon;
+  char *end;
+  long port;
+
+  if (server == NULL || server[0] == NULL || server[1] != NULL) {
+    minnow_int_error_errno (g, EINVAL, "add_drive: protocol nbd needs "
+                            "exactly one server (unix:PATH or "
+                            "tcp:HOST:PORT)");
+    return NULL;
+  }
+  s = server[0];
+  if (strncmp (s, "unix:", 5) == 0) {
+    if (s[5] == '\0')
+      goto bad;
+    return minnow_int_safe_strdup (g, s);
+  }
+  hostport = strncmp (s, "tcp:", 4) == 0 ? s + 4 : s;
+  colon = strrchr (hostport, ':');
+  if (colon == NULL || colon == hostport || strchr (hostport, '/'))
+    goto bad;
+  errno = 0;
+  port = strtol (colon + 1, &end, 10);
+  if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+    goto bad;
+  if (strchr (hostport, ':') != colon)    /* a second ':' (udp:...) */
+    goto bad;
+  return minnow_int_safe_asprintf (g, "tcp:%s", hostport);
+ bad:
+  minnow_int_error_errno (g, EINVAL, "add_drive: server \"%s\": expected "
+                          "unix:PATH, tcp:HOST:PORT or HOST:PORT", s);
+  return NULL;
 }
 
 int
 minnow_impl_add_drive (minnow_h *g, const char *filename,
                        const struct minnow_add_drive_opts_argv *optargs)
 {
-  int readonly = 0;
-  const char *label = NULL;
+  uint64_t bm = optargs->bitmask;
+  int readonly = 0, nbd = 0, cache_unsafe = 0, copyonread = 0;
+  enum drive_discard discard = DISCARD_DISABLE;
+  const char *label = NULL, *format = NULL;
+  char *probed = NULL, *server = NULL;
+  struct drive *d;
 
-  if (check_can_add (g, "add_drive") == -1)
-    return -1;
-  if (optargs->bitmask & MINNOW_ADD_DRIVE_OPTS_READONLY_BITMASK)
+  /* The options first, the state after: a bad option is reported
+   * whatever the state (and can be tested on a launched handle). */
+  if (bm & MINNOW_ADD_DRIVE_OPTS_READONLY_BITMASK)
     readonly = optargs->readonly;
-  if ((optargs->bitmask & MINNOW_ADD_DRIVE_OPTS_FORMAT_BITMASK) &&
-      strcmp (optargs->format, "raw") != 0) {
-    minnow_int_error_errno (g, EINVAL, "add_drive: %s: format \"%s\" is not "
-                            "supported: minnow reads raw images only",
-                            filename, optargs->format);
-    return -1;
+  if (bm & MINNOW_ADD_DRIVE_OPTS_FORMAT_BITMASK) {
+    format = optargs->format;
+    if (!minnow_int_qemu_known_format (format)) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: %s: format \"%s\" is "
+                              "not supported (raw, qcow2, vmdk, vdi, vhdx, "
+                              "vpc, qed ...)", filename, format);
+      return -1;
+    }
   }
-  if (optargs->bitmask & MINNOW_ADD_DRIVE_OPTS_LABEL_BITMASK) {
+  if (bm & MINNOW_ADD_DRIVE_OPTS_LABEL_BITMASK) {
     label = optargs->label;
     if (check_label (g, "add_drive", label) == -1)
       return -1;
   }
-  if (filename[0] == '\0') {
-    minnow_int_error_errno (g, EINVAL, "add_drive: the filename is empty");
+  if (bm & MINNOW_ADD_DRIVE_OPTS_PROTOCOL_BITMASK) {
+    if (strcmp (optargs->protocol, "nbd") == 0)
+      nbd = 1;
+    else if (strcmp (optargs->protocol, "file") != 0) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: protocol \"%s\" is not "
+                              "supported (file or nbd)", optargs->protocol);
+      return -1;
+    }
+  }
+  if (bm & MINNOW_ADD_DRIVE_OPTS_CACHEMODE_BITMASK) {
+    if (strcmp (optargs->cachemode, "unsafe") == 0)
+      cache_unsafe = 1;
+    else if (strcmp (optargs->cachemode, "writeback") != 0) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: cachemode \"%s\": "
+                              "expected writeback or unsafe",
+                              optargs->cachemode);
+      return -1;
+    }
+  }
+  if (bm & MINNOW_ADD_DRIVE_OPTS_DISCARD_BITMASK) {
+    if (strcmp (optargs->discard, "enable") == 0)
+      discard = DISCARD_ENABLE;
+    else if (strcmp (optargs->discard, "besteffort") == 0)
+      discard = DISCARD_BESTEFFORT;
+    else if (strcmp (optargs->discard, "disable") != 0) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: discard \"%s\": "
+                              "expected disable, enable or besteffort",
+                              optargs->discard);
+      return -1;
+    }
+  }
+  if (bm & MINNOW_ADD_DRIVE_OPTS_COPYONREAD_BITMASK)
+    copyonread = optargs->copyonread;
+  if (copyonread && readonly) {
+    minnow_int_error_errno (g, EINVAL, "add_drive: %s: copyonread writes to "
+                            "the image: not allowed with readonly", filename);
     return -1;
   }
-  if (access (filename, readonly ? R_OK : R_OK | W_OK) == -1) {
-    minnow_int_perrorf (g, "add_drive: %s", filename);
+
+  if (nbd) {
+    if (format && strcmp (format, "raw") != 0) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: an nbd drive is raw "
+                              "(the server decodes the format), not "
+                              "\"%s\"", format);
+      return -1;
+    }
+    if (copyonread) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: copyonread is not "
+                              "available for nbd drives");
+      return -1;
+    }
+    if (!(bm & MINNOW_ADD_DRIVE_OPTS_SERVER_BITMASK)) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: protocol nbd needs a "
+                              "server");
+      return -1;
+    }
+    if ((server = parse_server (g, optargs->server)) == NULL)
+      return -1;
+    if (check_can_add (g, "add_drive") == -1) {
+      free (server);
+      return -1;
+    }
+  }
+  else {
+    if (bm & (MINNOW_ADD_DRIVE_OPTS_SERVER_BITMASK
+              | MINNOW_ADD_DRIVE_OPTS_EXPORTNAME_BITMASK)) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: %s: server and "
+                              "exportname are for protocol nbd only",
+                              filename);
+      return -1;
+    }
+    if (filename[0] == '\0') {
+      minnow_int_error_errno (g, EINVAL, "add_drive: the filename is empty");
+      return -1;
+    }
+    if (copyonread && (format == NULL || strcmp (format, "raw") == 0)) {
+      minnow_int_error_errno (g, EINVAL, "add_drive: %s: copyonread needs "
+                              "an explicit format with backing files (such "
+                              "as qcow2)", filename);
+      return -1;
+    }
+    if (check_can_add (g, "add_drive") == -1)
+      return -1;
+    if (access (filename, readonly ? R_OK : R_OK | W_OK) == -1) {
+      minnow_int_perrorf (g, "add_drive: %s", filename);
+      return -1;
+    }
+    if (format == NULL) {
+      /* Unsafe for untrusted images: documented under format. */
+      struct stat st;
+
+      if (stat (filename, &st) == 0 && !S_ISREG (st.st_mode))
+        format = "raw";     /* devices: qemu's probe would say raw too */
+      else if (!minnow_int_find_program ("qemu-img")) {
+        /* Without qemu-utils no other format could be opened anyway;
+         * raw is also the safe reading of an unknown image. */
+        debug (g, "add_drive: %s: no qemu-img to probe with: raw",
+               filename);
+        format = "raw";
+      }
+      else {
+        probed = minnow_int_qemu_probe_format (g, "add_drive", filename);
+        if (probed == NULL)
+          return -1;
+        debug (g, "add_drive: %s: probed format %s", filename, probed);
+        format = probed;
+      }
+    }
+  }
+
+  d = append_drive (g, filename, readonly, label, -1);
+  if (format && strcmp (format, "raw") != 0)
+    d->format = minnow_int_safe_strdup (g, format);
+  d->nbd_server = server;
+  if (bm & MINNOW_ADD_DRIVE_OPTS_EXPORTNAME_BITMASK)
+    d->exportname = minnow_int_safe_strdup (g, optargs->exportname);
+  d->cache_unsafe = cache_unsafe;
+  d->discard = discard;
+  d->copyonread = copyonread;
+  free (probed);
+  if (minnow_int_drive_needs_fuse (d)
+      && minnow_int_fuse_check_tools (g, "add_drive", d) == -1) {
+    g->nr_drives--;
+    free (d->filename);
+    free (d->label);
+    free (d->format);
+    free (d->nbd_server);
+    free (d->exportname);
     return -1;
   }
-  append_drive (g, filename, readonly, label, -1);
   return 0;
 }
 
@@ -160,6 +342,13 @@ minnow_int_open_drive (minnow_h *g, size_t i)
   struct drive *d = &g->drives[i];
   int fd;
 
+  if (minnow_int_drive_needs_fuse (d)) {
+    /* Opened by minnow_int_fuse_start_all; the caller now owns it. */
+    assert (d->fuse_fd >= 0);
+    fd = d->fuse_fd;
+    d->fuse_fd = -1;
+    return fd;
+  }
   if (d->scratch_fd >= 0)
     fd = fcntl (d->scratch_fd, F_DUPFD_CLOEXEC, 3);
   else
@@ -178,6 +367,9 @@ minnow_int_free_drives (minnow_h *g)
   for (i = 0; i < g->nr_drives; ++i) {
     free (g->drives[i].filename);
     free (g->drives[i].label);
+    free (g->drives[i].format);
+    free (g->drives[i].nbd_server);
+    free (g->drives[i].exportname);
     if (g->drives[i].scratch_fd >= 0)
       close (g->drives[i].scratch_fd);
   }

@@ -20,11 +20,32 @@ struct command;
 
 enum minnow_state { STATE_CONFIG, STATE_LAUNCHING, STATE_READY, STATE_BUSY };
 
+enum drive_discard { DISCARD_DISABLE, DISCARD_ENABLE, DISCARD_BESTEFFORT };
+
 struct drive {
   char *filename;               /* as given; "scratch" for scratch drives */
   char *label;                  /* NULL if none */
   int readonly;
   int scratch_fd;               /* scratch drives: the unlinked temp file */
+
+  /* Non-raw and NBD drives reach the daemon through a FUSE file
+   * (fuse-drive.c); a raw file drive has format == NULL and nbd_server
+   * == NULL, and none of the rest is used. */
+  char *format;                 /* qemu's format name; NULL: raw */
+  char *nbd_server;             /* protocol nbd: "unix:PATH" or "tcp:H:P" */
+  char *exportname;             /* protocol nbd: NULL for the default */
+  int cache_unsafe;
+  enum drive_discard discard;
+  int copyonread;
+
+  /* While launching and while the daemon runs. */
+  struct command *qemu_cmd;     /* qemu-nbd (file drives) */
+  int qemu_err_fd;              /* its stderr, -1 once at end of file */
+  struct command *fuse_cmd;     /* nbdfuse */
+  int fuse_err_fd;              /* its stderr, -1 once at end of file */
+  char *fuse_dir;               /* the private directory, until removed */
+  int fuse_mounted;             /* fuse_dir/disk is still attached */
+  int fuse_fd;                  /* the opened FUSE file, until passed */
 };
 
 struct event_cb {
@@ -262,6 +283,47 @@ void minnow_int_warning (minnow_h *g, const char *fs, ...)
 
 /* drives.c */
 void minnow_int_free_drives (minnow_h *g);
+/* Whether drive i reaches the daemon through nbdfuse. */
+int minnow_int_drive_needs_fuse (const struct drive *d);
+
+/* fuse-drive.c: a FUSE file per non-raw or NBD drive.  start_all
+ * starts nbdfuse for every such drive at once, then waits until each
+ * is ready, opens its file and detaches its mount; -1 and error set
+ * (everything started is stopped again).  stop_all waits (up to a
+ * grace time, then kills) for what start_all left running, which ends
+ * once the daemon has closed the files.  check_tools is add_drive's
+ * early check that the programs and /dev/fuse exist. */
+int minnow_int_fuse_start_all (minnow_h *g);
+void minnow_int_fuse_stop_all (minnow_h *g);
+int minnow_int_fuse_check_tools (minnow_h *g, const char *name,
+                                 const struct drive *d);
+/* Whether name is an executable on $PATH. */
+int minnow_int_find_program (const char *name);
+/* After a failed call: NULL, or (caller frees) a note naming the drives
+ * whose nbdfuse/qemu-nbd chain has died, with what it said. */
+char *minnow_int_fuse_dead_note (minnow_h *g, int errnum);
+
+/* qemu.c: qemu-img, run under resource limits. */
+/* A qemu-img command with the limits set; add the arguments. */
+struct command *minnow_int_qemu_img_new (void);
+/* Runs it; stdout into *out (caller frees) if out; -1 and error set
+ * (qemu-img's own message) on failure.  Does not free cmd. */
+int minnow_int_qemu_img_run (minnow_h *g, const char *name,
+                             const char *filename, struct command *cmd,
+                             char **out);
+/* The JSON of `qemu-img info` as a json_object (opaque here), or NULL
+ * and error set (ENOENT for a missing file, EINVAL for what qemu-img
+ * refuses).  Free with minnow_int_qemu_info_free. */
+void *minnow_int_qemu_info (minnow_h *g, const char *name,
+                            const char *filename, const char *format);
+void minnow_int_qemu_info_free (void *info);
+/* The probed format of filename, or NULL and error set (caller frees). */
+char *minnow_int_qemu_probe_format (minnow_h *g, const char *name,
+                                    const char *filename);
+/* Whether minnow knows format as a qemu block format. */
+int minnow_int_qemu_known_format (const char *format);
+/* A host path that qemu cannot take for a protocol or JSON prefix. */
+char *minnow_int_qemu_safe_path (minnow_h *g, const char *filename);
 /* Opens drive i for the daemon (O_CLOEXEC), -1 + error on failure. */
 int minnow_int_open_drive (minnow_h *g, size_t i);
 

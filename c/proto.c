@@ -408,12 +408,17 @@ minnow_int_reply_error (minnow_h *g, const char *name,
   int errnum = minnow_string_to_errno (err->errno_name);
   size_t n = strlen (name);
   const char *msg = err->error_message ? err->error_message : "";
+  /* A drive whose qemu-nbd died fails with a bare EIO or ENOTCONN in
+   * the daemon: say why. */
+  char *note = minnow_int_fuse_dead_note (g, errnum);
 
   /* Daemon messages do not name the action; add it unless it is there. */
   if (strncmp (msg, name, n) == 0 && msg[n] == ':')
-    minnow_int_error_errno (g, errnum, "%s", msg);
+    minnow_int_error_errno (g, errnum, "%s%s", msg, note ? note : "");
   else
-    minnow_int_error_errno (g, errnum, "%s: %s", name, msg);
+    minnow_int_error_errno (g, errnum, "%s: %s%s", name, msg,
+                            note ? note : "");
+  free (note);
   xdr_free ((xdrproc_t) xdr_minnow_message_error, (char *) err);
 }
 

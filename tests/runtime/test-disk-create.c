@@ -57,7 +57,7 @@ main (void)
           && minnow_last_errno (g) != 0,
           "an unwritable path names the file: %s", minnow_last_error (g));
 
-  r = minnow_disk_create (g, sparse, "qcow2", 1024, -1);
+  r = minnow_disk_create (g, sparse, "qcow7", 1024, -1);
   tap_ok (r == -1 && stat (sparse, &st) == 0 && st.st_size == 64 << 20,
           "a refused format leaves an existing file alone");
 
