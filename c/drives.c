@@ -245,6 +245,11 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
 
       if (stat (filename, &st) == 0 && !S_ISREG (st.st_mode))
         format = "raw";     /* devices: qemu's probe would say raw too */
+      else if (minnow_int_qemu_looks_raw (filename)) {
+        debug (g, "add_drive: %s: no image format's signature: raw",
+               filename);
+        format = "raw";
+      }
       else if (!minnow_int_find_program ("qemu-img")) {
         /* Without qemu-utils no other format could be opened anyway;
          * raw is also the safe reading of an unknown image. */

@@ -318,6 +318,7 @@ void *minnow_int_qemu_info (minnow_h *g, const char *name,
                             const char *filename, const char *format);
 void minnow_int_qemu_info_free (void *info);
 /* The probed format of filename, or NULL and error set (caller frees). */
+int minnow_int_qemu_looks_raw (const char *filename);
 char *minnow_int_qemu_probe_format (minnow_h *g, const char *name,
                                     const char *filename);
 /* Whether minnow knows format as a qemu block format. */

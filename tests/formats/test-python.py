@@ -91,6 +91,38 @@ try:
     except RuntimeError as e:
         ok("qcow7" in str(e), "an unknown format is refused", e)
     g.close()
+    # Every format qemu-img makes is recognised without format=: the
+    # library skips qemu-img only when no format's signature is there,
+    # so a missed signature would show the container's bytes as a
+    # raw disk of the host file's size.
+    for fmt, opts in [("qcow2", []), ("qcow2", ["-o", "compat=0.10"]),
+                      ("vmdk", []), ("vhdx", []), ("vdi", []),
+                      ("vpc", []), ("vpc", ["-o", "subformat=fixed"]),
+                      ("qed", [])]:
+        path = os.path.join(tmp, "probe-%s-%d.img" % (fmt, len(opts)))
+        subprocess.run(["qemu-img", "create", "-q", "-f", fmt] + opts +
+                       [path, "32M"], check=True)
+        want = subprocess.run(["qemu-img", "info", "--output=json", path],
+                              capture_output=True, check=True).stdout
+        import json
+        want = json.loads(want)["virtual-size"]
+        g = minnow.Minnow()
+        g.add_drive(path, readonly=True)
+        g.launch()
+        got = g.blockdev_getsize64("/dev/sda")
+        g.close()
+        ok(got == want, "%s %s: probed without format=" % (fmt, " ".join(opts)),
+           "size %d, qemu-img says %d" % (got, want))
+    # A raw image is taken as raw without running qemu-img.
+    path = os.path.join(tmp, "plain.img")
+    with open(path, "wb") as f:
+        f.truncate(8 << 20)
+    g = minnow.Minnow()
+    g.add_drive(path, readonly=True)
+    g.launch()
+    ok(g.blockdev_getsize64("/dev/sda") == 8 << 20, "a raw image is raw")
+    g.close()
+
 finally:
     shutil.rmtree(tmp)
 print("1..%d" % n)
