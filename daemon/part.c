@@ -303,8 +303,26 @@ new_table (size_t index, const char *label, const char *parttype,
     storage_set_error (error_r, "creating the %s partition table: %s",
                        parttype, strerror (-r));
     part_close (*cxt_r, 0, NULL);
+    return r;
   }
-  return r;
+  /* Replacing an existing table, libfdisk resets the alignment from the
+   * old one's and moves the first usable sector back to 1 MiB: set it
+   * again (part_disk over a partitioned disk failed otherwise). */
+  if (strcmp (label, "gpt") != 0)
+    fdisk_set_first_lba (*cxt_r, 1);
+  else if (fdisk_get_first_lba (*cxt_r) != 34) {
+    /* The GPT header took its first usable sector from that alignment.
+     * Changing the entry count recomputes it from the entry array (34
+     * for 128 entries); libfdisk ignores a change to the same count. */
+    if (fdisk_gpt_set_npartitions (*cxt_r, 129) < 0 ||
+        fdisk_gpt_set_npartitions (*cxt_r, 128) < 0) {
+      storage_set_error (error_r, "creating the %s partition table: "
+                         "cannot place its first usable sector", parttype);
+      part_close (*cxt_r, 0, NULL);
+      return -EIO;
+    }
+  }
+  return 0;
 }
 
 int
