@@ -34,9 +34,11 @@
  * the directory; a path is resolved again on every call, so the same
  * names come back all the time.  Every change of a directory entry made
  * through this engine updates the cache; nothing else writes while the
- * filesystem is open. */
-#define DCACHE_BUCKETS 16384
-#define DCACHE_MAX 200000
+ * filesystem is open.  A directory of up to DCACHE_MAX / 4 entries is
+ * held whole (see "complete" below), so creating in a directory of
+ * 100,000 entries checks for the name without a scan. */
+#define DCACHE_BUCKETS 65536
+#define DCACHE_MAX 1000000
 
 struct dentry {
   struct dentry *next;
@@ -2135,39 +2137,56 @@ ext2_mknod (struct engine_fs *efs, uint64_t dir, const char *name,
   return 0;
 }
 
-/* The inode of a name libext2fs just linked (past the name cache, which
- * may still say "absent"). */
-static int
-lookup_new_name (struct engine_fs *efs, uint64_t dir, const char *name,
-                 uint64_t *ino_r)
-{
-  ext2_ino_t ino;
-  errcode_t err;
+/* Directory creation without directory scans (issue 16).  Given a
+ * name, ext2fs_mkdir and ext2fs_symlink look it up and link it with two
+ * scans of the whole parent: quadratic when filling a directory.  So the
+ * inode is chosen here, libext2fs makes the node unnamed, and add_link
+ * names it (appending to the last block); the check that the name is
+ * free (check_absent) answers from the name cache, which holds whole
+ * directories. */
 
-  err = ext2fs_lookup (E2 (efs), dir, name, strlen (name), NULL, &ino);
-  if (err)
-    return fail (efs, err, "lookup");
-  dcache_set (efs, dir, name, ino);
-  *ino_r = ino;
-  return 0;
+/* Names the node that ext2fs_mkdir or ext2fs_symlink just made unnamed;
+ * when that fails, the node is taken back (its blocks, its inode, and
+ * for a directory the parent's link to it), so nothing is left
+ * allocated that no entry reaches. */
+static int
+link_new_node (struct engine_fs *efs, uint64_t dir, const char *name,
+               ext2_ino_t ino, int ftype)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  int r, isdir = ftype == EXT2_FT_DIR;
+
+  r = add_link (efs, dir, name, ino, ftype);
+  if (r == 0)
+    return 0;
+  if (read_inode (efs, ino, &in) == 0) {
+    int64_t s, ns;
+    if (ext2fs_inode_data_blocks2 (fs, (struct ext2_inode *) &in) > 0)
+      ext2fs_punch (fs, ino, (struct ext2_inode *) &in, NULL, 0, ~0ULL);
+    now (&s, &ns);
+    in.i_links_count = 0;
+    in.i_dtime = (uint32_t) s;
+    write_inode (efs, ino, &in);
+  }
+  ext2fs_inode_alloc_stats2 (fs, ino, -1, isdir);
+  if (isdir)
+    dir_changed (efs, dir, -1);
+  return r;
 }
 
-/* After ext2fs_mkdir or ext2fs_symlink made name in dir: the owner,
- * the mode (when not 0) and nanosecond times that libext2fs leaves out,
- * and the parent's times. */
+/* After ext2fs_mkdir or ext2fs_symlink made ino: the owner, the mode
+ * (when not 0) and nanosecond times that libext2fs leaves out, and the
+ * parent's times. */
 static int
-finish_new (struct engine_fs *efs, uint64_t dir, const char *name,
+finish_new (struct engine_fs *efs, uint64_t dir, ext2_ino_t ino,
             uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r)
 {
   ext2_filsys fs = E2 (efs);
   struct ext2_inode_large in;
-  uint64_t ino = 0;
   int64_t s, ns;
   int r;
 
-  r = lookup_new_name (efs, dir, name, &ino);
-  if (r < 0)
-    return r;
   r = read_inode (efs, ino, &in);
   if (r < 0)
     return r;
@@ -2198,21 +2217,23 @@ ext2_mkdir (struct engine_fs *efs, uint64_t dir, const char *name,
             uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r)
 {
   ext2_filsys fs = E2 (efs);
+  ext2_ino_t ino;
   errcode_t err;
   int r;
 
   if ((r = check_name (efs, name)) < 0 || (r = check_absent (efs, dir, name)) < 0)
     return r;
-  err = ext2fs_mkdir (fs, dir, 0, name);
-  if (err == EXT2_ET_DIR_NO_SPACE) {
-    err = ext2fs_expand_dir (fs, dir);
-    if (err == 0)
-      err = ext2fs_mkdir (fs, dir, 0, name);
-  }
+  err = ext2fs_new_inode (fs, dir, LINUX_S_IFDIR | 0755, 0, &ino);
+  if (err)
+    return fail (efs, err, "allocate inode");
+  /* Counts the parent's new ".." link, and marks ino in use. */
+  err = ext2fs_mkdir (fs, dir, ino, NULL);
   if (err)
     return fail (efs, err, "mkdir");
-  /* ext2fs_mkdir counted the parent's new ".." link already. */
-  return finish_new (efs, dir, name, LINUX_S_IFDIR | (mode & 07777), uid,
+  r = link_new_node (efs, dir, name, ino, EXT2_FT_DIR);
+  if (r < 0)
+    return r;
+  return finish_new (efs, dir, ino, LINUX_S_IFDIR | (mode & 07777), uid,
                      gid, ino_r);
 }
 
@@ -2222,6 +2243,7 @@ ext2_symlink (struct engine_fs *efs, uint64_t dir, const char *name,
               uint64_t *ino_r)
 {
   ext2_filsys fs = E2 (efs);
+  ext2_ino_t ino;
   errcode_t err;
   char *t;
   int r;
@@ -2232,19 +2254,20 @@ ext2_symlink (struct engine_fs *efs, uint64_t dir, const char *name,
     return -ENAMETOOLONG;
   if (*target == '\0')
     return -ENOENT;
+  err = ext2fs_new_inode (fs, dir, LINUX_S_IFLNK | 0777, 0, &ino);
+  if (err)
+    return fail (efs, err, "allocate inode");
   t = strdup (target);          /* ext2fs_symlink takes a char * */
   if (t == NULL)
     return -ENOMEM;
-  err = ext2fs_symlink (fs, dir, 0, name, t);
-  if (err == EXT2_ET_DIR_NO_SPACE) {
-    err = ext2fs_expand_dir (fs, dir);
-    if (err == 0)
-      err = ext2fs_symlink (fs, dir, 0, name, t);
-  }
+  err = ext2fs_symlink (fs, dir, ino, NULL, t);
   free (t);
   if (err)
     return fail (efs, err, "symlink");
-  return finish_new (efs, dir, name, 0, uid, gid, ino_r);
+  r = link_new_node (efs, dir, name, ino, EXT2_FT_SYMLINK);
+  if (r < 0)
+    return r;
+  return finish_new (efs, dir, ino, 0, uid, gid, ino_r);
 }
 
 static int
