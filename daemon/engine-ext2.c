@@ -59,6 +59,7 @@ struct ext2_engine {
   struct dentry *dcache[DCACHE_BUCKETS];
   size_t dcache_count;
   uint64_t complete[COMPLETE_SLOTS];    /* direct-mapped; 0 = none */
+  uint64_t ra_ino, ra_next;     /* where the last long read ended */
 };
 
 #define E2(efs) (((struct ext2_engine *) (efs))->fs)
@@ -3093,14 +3094,28 @@ uses_extents (const struct ext2_inode_large *in)
   return (in->i_flags & EXT4_EXTENTS_FL) && !(in->i_flags & EXT4_INLINE_DATA_FL);
 }
 
-/* Moves blocks [pblk, pblk+n) of the image past the block cache. */
+/* What extent_io and data_io do with the blocks. */
+enum run_op { RUN_READ, RUN_WRITE, RUN_ADVISE };
+
+/* Moves blocks [pblk, pblk+n) of the image past the block cache, or
+ * (RUN_ADVISE) tells the host they will be read soon. */
 static errcode_t
-data_io (ext2_filsys fs, blk64_t pblk, blk64_t n, void *p, int write)
+data_io (ext2_filsys fs, blk64_t pblk, blk64_t n, void *p, enum run_op op)
 {
   io_channel ch = fs->io;
   struct range_io *r;
   uint64_t off = pblk * ch->block_size, size = n * ch->block_size;
+  int write = op == RUN_WRITE;
   errcode_t err;
+
+  if (op == RUN_ADVISE) {
+    if (ch->manager == &range_io_manager) {
+      r = ch->private_data;
+      if (off <= r->length && size <= r->length - off)
+        posix_fadvise (r->fd, r->offset + off, size, POSIX_FADV_WILLNEED);
+    }
+    return 0;
+  }
 
   if (ch->manager != &range_io_manager)
     return write ? io_channel_write_blk64 (ch, pblk, (int) n, p)
@@ -3124,11 +3139,14 @@ data_io (ext2_filsys fs, blk64_t pblk, blk64_t n, void *p, int write)
 /* Transfers the whole blocks [start, start+count) of ino to or from buf
  * through the extent map, one I/O per piece of an extent.  Blocks in a
  * hole read as zeroes; writing needs every block mapped and
- * initialised (else -EAGAIN: the caller falls back). */
+ * initialised (else -EAGAIN: the caller falls back).  RUN_ADVISE reads
+ * nothing (buf is unused): it asks the host to read the written pieces
+ * ahead. */
 static int
 extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
-           char *buf, blk64_t start, blk64_t count, int write)
+           char *buf, blk64_t start, blk64_t count, enum run_op op)
 {
+  int write = op == RUN_WRITE, advise = op == RUN_ADVISE;
   ext2_filsys fs = E2 (efs);
   ext2_extent_handle_t h;
   blk64_t lblk = start, end = start + count;
@@ -3141,7 +3159,7 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
   while (lblk < end) {
     struct ext2fs_extent ex;
     blk64_t n;
-    char *p = buf + (size_t) (lblk - start) * fs->blocksize;
+    char *p = advise ? NULL : buf + (size_t) (lblk - start) * fs->blocksize;
 
     err = ext2fs_extent_goto (h, lblk);
     if (err == 0)
@@ -3152,7 +3170,8 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
         ret = -EAGAIN;
         break;
       }
-      memset (p, 0, fs->blocksize);
+      if (!advise)
+        memset (p, 0, fs->blocksize);
       lblk++;
       continue;
     }
@@ -3168,11 +3187,12 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
         ret = -EAGAIN;
         break;
       }
-      memset (p, 0, (size_t) n * fs->blocksize);
+      if (!advise)
+        memset (p, 0, (size_t) n * fs->blocksize);
     }
     else {
       blk64_t pblk = ex.e_pblk + (lblk - ex.e_lblk);
-      err = data_io (fs, pblk, n, p, write);
+      err = data_io (fs, pblk, n, p, op);
       if (err) {
         ret = fail (efs, err, write ? "write" : "read");
         break;
@@ -3199,7 +3219,7 @@ partial_block (struct engine_fs *efs, uint64_t ino,
     memset (blk, 0, bs);
     return 0;
   }
-  r = extent_io (efs, ino, in, blk, lblk, 1, 0);
+  r = extent_io (efs, ino, in, blk, lblk, 1, RUN_READ);
   if (r == 0 && start + bs > size)
     memset (blk + (size - start), 0, start + bs - size);
   return r;
@@ -3287,17 +3307,17 @@ engine_ext2_write_run (struct engine_fs *efs, uint64_t ino, const void *buf,
   if (r < 0)
     goto out;
   if (nblk <= SMALL_RUN_BLOCKS)
-    r = extent_io (efs, ino, &in, bounce, first, nblk, 1);
+    r = extent_io (efs, ino, &in, bounce, first, nblk, RUN_WRITE);
   else {
     blk64_t mfirst = first + head_part, mlast = last - tail_part;
     if (head_part)
-      r = extent_io (efs, ino, &in, headblk, first, 1, 1);
+      r = extent_io (efs, ino, &in, headblk, first, 1, RUN_WRITE);
     if (r == 0 && mlast >= mfirst)
       r = extent_io (efs, ino, &in,
                      (char *) buf + (mfirst * bs - offset), mfirst,
-                     mlast - mfirst + 1, 1);
+                     mlast - mfirst + 1, RUN_WRITE);
     if (r == 0 && tail_part)
-      r = extent_io (efs, ino, &in, tailblk, last, 1, 1);
+      r = extent_io (efs, ino, &in, tailblk, last, 1, RUN_WRITE);
   }
   if (r == -EAGAIN) {
     /* Something ext2fs_fallocate left unwritten or unmapped: the
@@ -3328,6 +3348,7 @@ ssize_t
 engine_ext2_read_run (struct engine_fs *efs, uint64_t ino, void *buf,
                       size_t count, uint64_t offset)
 {
+  struct ext2_engine *e = (struct ext2_engine *) efs;
   ext2_filsys fs = E2 (efs);
   struct ext2_inode_large in;
   uint64_t bs = fs->blocksize, size, end;
@@ -3357,7 +3378,7 @@ engine_ext2_read_run (struct engine_fs *efs, uint64_t ino, void *buf,
     bounce = malloc (nblk * bs);
     if (bounce == NULL)
       return -ENOMEM;
-    r = extent_io (efs, ino, &in, bounce, first, nblk, 0);
+    r = extent_io (efs, ino, &in, bounce, first, nblk, RUN_READ);
     if (r == 0)
       memcpy (buf, bounce + offset % bs, count);
     free (bounce);
@@ -3369,22 +3390,34 @@ engine_ext2_read_run (struct engine_fs *efs, uint64_t ino, void *buf,
   if (bounce == NULL)
     return -ENOMEM;
   if (offset % bs) {
-    r = extent_io (efs, ino, &in, bounce, first, 1, 0);
+    r = extent_io (efs, ino, &in, bounce, first, 1, RUN_READ);
     if (r == 0)
       memcpy (p, bounce + offset % bs, bs - offset % bs);
     first++;
   }
   if (r == 0 && end % bs) {
-    r = extent_io (efs, ino, &in, bounce, last, 1, 0);
+    r = extent_io (efs, ino, &in, bounce, last, 1, RUN_READ);
     if (r == 0)
       memcpy (p + (last * bs - offset), bounce, end % bs);
     last--;
   }
   if (r == 0 && last >= first)
     r = extent_io (efs, ino, &in, p + (first * bs - offset), first,
-                   last - first + 1, 0);
+                   last - first + 1, RUN_READ);
   free (bounce);
-  return r < 0 ? r : (ssize_t) count;
+  if (r < 0)
+    return r;
+  /* Read-ahead: a long read that starts where the last one ended asks
+   * the host to fetch the next as many blocks of the file. */
+  if (e->ra_ino == ino && e->ra_next == offset && end < size) {
+    blk64_t next = (end + bs - 1) / bs, eof = (size + bs - 1) / bs;
+    if (next < eof)
+      extent_io (efs, ino, &in, NULL, next,
+                 eof - next < nblk ? eof - next : nblk, RUN_ADVISE);
+  }
+  e->ra_ino = ino;
+  e->ra_next = end;
+  return count;
 }
 
 const struct engine_ops engine_ext2_ops = {
