@@ -3079,8 +3079,9 @@ ext2_set_label (struct engine_fs *efs, const char *label)
  * metadata: inode tables, directories, extent blocks), forgetting or
  * overlaying the cached copies of the blocks it touches, so a cached
  * dirty block is never lost nor read stale.  Block-mapped (ext2/ext3)
- * and inline-data files go through libext2fs's file calls
- * (file_pread/file_pwrite above). */
+ * files are read the same way through ext2fs_bmap2 (blockmap_read) but
+ * written through libext2fs's file calls (file_pwrite above), as are
+ * inline-data files both ways. */
 
 /* Requests of up to this many blocks go through one bounce buffer: one
  * system call per extent, partial blocks included. */
@@ -3136,6 +3137,53 @@ data_io (ext2_filsys fs, blk64_t pblk, blk64_t n, void *p, enum run_op op)
   return err;
 }
 
+/* Reads the whole blocks [start, start+count) of a block-mapped (ext2,
+ * ext3) file into buf, one pread per run of physically contiguous
+ * blocks (holes read as zeroes); RUN_ADVISE only asks the host to read
+ * them ahead. */
+static int
+blockmap_read (struct engine_fs *efs, uint64_t ino,
+               struct ext2_inode_large *in, char *buf, blk64_t start,
+               blk64_t count, enum run_op op)
+{
+  ext2_filsys fs = E2 (efs);
+  blk64_t i = 0, run = 0, run_pblk = 0;
+  errcode_t err;
+
+  for (i = 0; i <= count; i++) {
+    blk64_t pblk = 0;
+
+    if (i < count) {
+      err = ext2fs_bmap2 (fs, ino, (struct ext2_inode *) in, NULL, 0,
+                          start + i, NULL, &pblk);
+      if (err)
+        return fail (efs, err, "block map");
+      if (pblk != 0 && run > 0 && pblk == run_pblk + run) {
+        run++;
+        continue;
+      }
+    }
+    /* The run so far ends here. */
+    if (run > 0) {
+      err = data_io (fs, run_pblk, run, op == RUN_ADVISE ? NULL
+                     : buf + (size_t) (i - run) * fs->blocksize, op);
+      if (err)
+        return fail (efs, err, "read");
+    }
+    run = 0;
+    if (i == count)
+      break;
+    if (pblk == 0) {
+      if (op != RUN_ADVISE)
+        memset (buf + (size_t) i * fs->blocksize, 0, fs->blocksize);
+    } else {
+      run = 1;
+      run_pblk = pblk;
+    }
+  }
+  return 0;
+}
+
 /* Transfers the whole blocks [start, start+count) of ino to or from buf
  * through the extent map, one I/O per piece of an extent.  Blocks in a
  * hole read as zeroes; writing needs every block mapped and
@@ -3147,6 +3195,10 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
            char *buf, blk64_t start, blk64_t count, enum run_op op)
 {
   int write = op == RUN_WRITE, advise = op == RUN_ADVISE;
+
+  if (!uses_extents (in))
+    return write ? -EAGAIN : blockmap_read (efs, ino, in, buf, start, count,
+                                            op);
   ext2_filsys fs = E2 (efs);
   ext2_extent_handle_t h;
   blk64_t lblk = start, end = start + count;
@@ -3368,7 +3420,7 @@ engine_ext2_read_run (struct engine_fs *efs, uint64_t ino, void *buf,
     return 0;
   if (count > size - offset)
     count = size - offset;
-  if (!uses_extents (&in))
+  if (in.i_flags & EXT4_INLINE_DATA_FL)
     return file_pread (efs, ino, buf, count, offset);
   end = offset + count;
   first = offset / bs;

@@ -353,6 +353,24 @@ test_mounts (void)
   is_int (storage_mount ("/dev/sdb3", "/mnt", "", 0, &err), 0, "mount /mnt");
   clear_err ();
   is_int (fsop_write ("/mnt/f", "in sdb3", 7, 0), 0, "write on sdb3");
+  {
+    /* A block-mapped file (ext2) with a hole, read in runs. */
+    static char model[200000], got[200000];
+    size_t i;
+
+    for (i = 0; i < sizeof model; i++)
+      model[i] = (char) ('a' + i % 17);
+    memset (model + 50000, 0, 60000);
+    is_int (fsop_write ("/mnt/blocks", model, 50000, 0), 0,
+            "ext2: write 50,000 bytes");
+    is_int (fsop_pwrite ("/mnt/blocks", model + 110000, 90000, 110000),
+            90000, "ext2: and 90,000 more after a hole");
+    memset (got, 1, sizeof got);
+    is_int (fsop_pread ("/mnt/blocks", got, 190000, 777), 190000,
+            "ext2: pread 190,000 bytes at an odd offset");
+    ok (memcmp (got, model + 777, 190000) == 0,
+        "ext2: the bytes, the hole as zeroes");
+  }
   is_int (fsop_link ("/mnt/f", "/f-link"), -EXDEV, "ln across: EXDEV");
   is_int (fsop_rename ("/mnt/f", "/f"), -EXDEV, "mv across: EXDEV");
   is_int (fsop_rmdir ("/mnt"), -EBUSY, "rmdir of a mountpoint: EBUSY");
