@@ -76,8 +76,19 @@ def loop_ok():
         os.unlink(img)
 
 
+def interleaved(*fns):
+    """Medians of REPS runs of each function, the runs interleaved (one
+    of each per round) so that load from elsewhere on the machine
+    weighs on every side of a ratio alike."""
+    got = [[] for _ in fns]
+    for _ in range(REPS):
+        for i, f in enumerate(fns):
+            got[i].append(f())
+    return [statistics.median(g) for g in got]
+
+
 def median(f):
-    return statistics.median(f() for _ in range(REPS))
+    return interleaved(f)[0]
 
 
 def timed(f):
@@ -267,29 +278,37 @@ def line(name, value, unit):
 try:
     print("datapath: %d files + %d x 4 MiB, bulk %d MiB, %d reps, loop %s"
           % (FILES, BIG, BULK_MIB, REPS, "yes" if loop else "no"))
-    b_mke2fs = median(lambda: timed(build_mke2fs))
+    none = lambda: None
+    # minnow's build runs last in each round: the read-back reads its image.
+    b_mke2fs, b_kernel, b_minnow = interleaved(
+        lambda: timed(build_mke2fs),
+        (lambda: timed(build_kernel)) if loop else none,
+        lambda: timed(build_minnow))
     line("build_mke2fs_d_s", b_mke2fs, "s")
-    b_kernel = median(lambda: timed(build_kernel)) if loop else None
     line("build_kernel_cp_s", b_kernel, "s")
-    b_minnow = median(lambda: timed(build_minnow))   # leaves img built by minnow
     line("build_minnow_s", b_minnow, "s")
     fsck(img)
-    r_minnow = median(lambda: timed(read_minnow))
+    r_minnow, c_minnow, r_kernel, c_kernel = interleaved(
+        lambda: timed(read_minnow), lambda: timed(checksum_minnow),
+        (lambda: timed(read_kernel)) if loop else none,
+        (lambda: timed(checksum_kernel)) if loop else none)
     line("readback_minnow_read_file_s", r_minnow, "s")
-    c_minnow = median(lambda: timed(checksum_minnow))
     line("readback_minnow_checksum_s", c_minnow, "s")
-    r_kernel = median(lambda: timed(read_kernel)) if loop else None
     line("readback_kernel_read_s", r_kernel, "s")
-    c_kernel = median(lambda: timed(checksum_kernel)) if loop else None
     line("readback_kernel_sha256sum_s", c_kernel, "s")
-    w_minnow = median(bulk_write_minnow)
-    fsck(bulk_img)
+
+    def bulk_write_minnow_checked():
+        t = bulk_write_minnow()
+        fsck(bulk_img)
+        return t
+    # Each read reads the image the write before it made.
+    w_minnow, rd_minnow, w_kernel, rd_kernel = interleaved(
+        bulk_write_minnow_checked, bulk_read_minnow,
+        bulk_write_kernel if loop else none,
+        bulk_read_kernel if loop else none)
     line("bulk_write_minnow_MiB_s", BULK_MIB / w_minnow, "MiB/s")
-    rd_minnow = median(bulk_read_minnow)
     line("bulk_read_minnow_MiB_s", BULK_MIB / rd_minnow, "MiB/s")
-    w_kernel = median(bulk_write_kernel) if loop else None
     line("bulk_write_dd_MiB_s", BULK_MIB / w_kernel if w_kernel else None, "MiB/s")
-    rd_kernel = median(bulk_read_kernel) if loop else None
     line("bulk_read_dd_MiB_s", BULK_MIB / rd_kernel if rd_kernel else None, "MiB/s")
     mk = {}
     for n in MKDIR:
