@@ -34,9 +34,11 @@
  * the directory; a path is resolved again on every call, so the same
  * names come back all the time.  Every change of a directory entry made
  * through this engine updates the cache; nothing else writes while the
- * filesystem is open. */
-#define DCACHE_BUCKETS 16384
-#define DCACHE_MAX 200000
+ * filesystem is open.  A directory of up to DCACHE_MAX / 4 entries is
+ * held whole (see "complete" below), so creating in a directory of
+ * 100,000 entries checks for the name without a scan. */
+#define DCACHE_BUCKETS 65536
+#define DCACHE_MAX 1000000
 
 struct dentry {
   struct dentry *next;
@@ -57,6 +59,7 @@ struct ext2_engine {
   struct dentry *dcache[DCACHE_BUCKETS];
   size_t dcache_count;
   uint64_t complete[COMPLETE_SLOTS];    /* direct-mapped; 0 = none */
+  uint64_t ra_ino, ra_next;     /* where the last long read ended */
 };
 
 #define E2(efs) (((struct ext2_engine *) (efs))->fs)
@@ -197,25 +200,97 @@ cache_write_back (struct range_io *r, struct cache_slot *slot)
   return err;
 }
 
+/* A run of dirty cached blocks that are neighbours on the image, in
+ * neighbouring slots (the cache is direct-mapped, so block b+1 sits in
+ * the slot after block b's): one pwrite writes it straight from the
+ * cache's memory. */
+struct dirty_run {
+  uint64_t block;
+  size_t slot, count;
+};
+
+static int
+dirty_run_cmp (const void *a, const void *b)
+{
+  const struct dirty_run *x = a, *y = b;
+
+  return x->block < y->block ? -1 : x->block > y->block;
+}
+
+/* Writes every dirty block back: the dirty runs sorted by block number,
+ * neighbours merged into one pwrite each. */
 static errcode_t
 cache_write_back_all (struct range_io *r)
 {
-  size_t i;
+  struct dirty_run *runs;
+  size_t i, j, n = 0;
   errcode_t err, first = 0;
 
   if (r->cache == NULL)
     return 0;
-  for (i = 0; i < CACHE_SLOTS; i++) {
-    err = cache_write_back (r, &r->slots[i]);
-    if (err && !first)
-      first = err;
+  runs = malloc (CACHE_SLOTS * sizeof *runs);
+  if (runs == NULL) {           /* no memory for the list: block by block */
+    for (i = 0; i < CACHE_SLOTS; i++) {
+      err = cache_write_back (r, &r->slots[i]);
+      if (err && !first)
+        first = err;
+    }
+    return first;
   }
+  for (i = 0; i < CACHE_SLOTS; i = j) {
+    j = i + 1;
+    if (!r->slots[i].valid || !r->slots[i].dirty)
+      continue;
+    while (j < CACHE_SLOTS && r->slots[j].valid && r->slots[j].dirty
+           && r->slots[j].block == r->slots[j - 1].block + 1)
+      j++;
+    runs[n].block = r->slots[i].block;
+    runs[n].slot = i;
+    runs[n].count = j - i;
+    n++;
+  }
+  qsort (runs, n, sizeof *runs, dirty_run_cmp);
+  for (i = 0; i < n; i++) {
+    err = range_io_pwrite (r, r->cache + runs[i].slot * r->cache_bs,
+                           runs[i].count * r->cache_bs,
+                           runs[i].block * r->cache_bs);
+    if (err) {
+      if (!first)
+        first = err;
+      continue;
+    }
+    for (j = 0; j < runs[i].count; j++)
+      r->slots[runs[i].slot + j].dirty = 0;
+  }
+  free (runs);
   return first;
 }
 
+/* Forgets the slot if it holds a block of [first, last], after writing
+ * it back when it is dirty and bytes [off, off+size) cover it only in
+ * part (a block covered whole is superseded). */
+static errcode_t
+cache_forget_slot (struct range_io *r, struct cache_slot *slot,
+                   uint64_t first, uint64_t last, uint64_t off, uint64_t size)
+{
+  uint64_t b = slot->block;
+
+  if (!slot->valid || b < first || b > last)
+    return 0;
+  if (slot->dirty && (b * r->cache_bs < off
+                      || (b + 1) * r->cache_bs > off + size)) {
+    errcode_t err = cache_write_back (r, slot);
+    if (err)
+      return err;
+  }
+  slot->valid = slot->dirty = 0;
+  return 0;
+}
+
 /* Bytes [off, off+size) are about to be written past the cache: cached
- * blocks there are forgotten, after writing back the dirty ones that the
- * write covers only in part (whole ones are superseded). */
+ * blocks there are forgotten (see cache_forget_slot).  A range longer
+ * than the cache looks at each slot once; the metadata cached outside
+ * the range stays. */
 static errcode_t
 cache_forget (struct range_io *r, uint64_t off, uint64_t size)
 {
@@ -227,24 +302,15 @@ cache_forget (struct range_io *r, uint64_t off, uint64_t size)
   first = off / r->cache_bs;
   last = (off + size - 1) / r->cache_bs;
   if (last - first >= CACHE_SLOTS) {
-    err = cache_write_back_all (r);
-    if (err)
-      return err;
-    memset (r->slots, 0, sizeof r->slots);
+    for (b = 0; b < CACHE_SLOTS; b++)
+      if ((err = cache_forget_slot (r, &r->slots[b], first, last, off, size)))
+        return err;
     return 0;
   }
-  for (b = first; b <= last; b++) {
-    struct cache_slot *slot = &r->slots[b % CACHE_SLOTS];
-    if (!slot->valid || slot->block != b)
-      continue;
-    if (slot->dirty && (b * r->cache_bs < off
-                        || (b + 1) * r->cache_bs > off + size)) {
-      err = cache_write_back (r, slot);
-      if (err)
-        return err;
-    }
-    slot->valid = slot->dirty = 0;
-  }
+  for (b = first; b <= last; b++)
+    if ((err = cache_forget_slot (r, &r->slots[b % CACHE_SLOTS], first, last,
+                                  off, size)))
+      return err;
   return 0;
 }
 
@@ -252,17 +318,20 @@ cache_forget (struct range_io *r, uint64_t off, uint64_t size)
 static void
 cache_overlay (struct range_io *r, void *data, uint64_t off, uint64_t size)
 {
-  uint64_t b, first, last;
+  uint64_t i, first, last;
 
   if (r->cache == NULL || size == 0)
     return;
   first = off / r->cache_bs;
   last = (off + size - 1) / r->cache_bs;
-  for (b = first; b <= last; b++) {
-    struct cache_slot *slot = &r->slots[b % CACHE_SLOTS];
+  for (i = 0; i < CACHE_SLOTS && i <= last - first; i++) {
+    /* A range longer than the cache: each slot once. */
+    struct cache_slot *slot = last - first >= CACHE_SLOTS ? &r->slots[i]
+      : &r->slots[(first + i) % CACHE_SLOTS];
+    uint64_t b = slot->block;
     uint64_t bs = b * r->cache_bs, be = bs + r->cache_bs;
     uint64_t s0 = bs > off ? bs : off, s1 = be < off + size ? be : off + size;
-    if (slot->valid && slot->dirty && slot->block == b)
+    if (slot->valid && slot->dirty && b >= first && b <= last)
       memcpy ((char *) data + (s0 - off), cache_data (r, b) + (s0 - bs),
               s1 - s0);
   }
@@ -2086,39 +2155,56 @@ ext2_mknod (struct engine_fs *efs, uint64_t dir, const char *name,
   return 0;
 }
 
-/* The inode of a name libext2fs just linked (past the name cache, which
- * may still say "absent"). */
-static int
-lookup_new_name (struct engine_fs *efs, uint64_t dir, const char *name,
-                 uint64_t *ino_r)
-{
-  ext2_ino_t ino;
-  errcode_t err;
+/* Directory creation without directory scans (issue 16).  Given a
+ * name, ext2fs_mkdir and ext2fs_symlink look it up and link it with two
+ * scans of the whole parent: quadratic when filling a directory.  So the
+ * inode is chosen here, libext2fs makes the node unnamed, and add_link
+ * names it (appending to the last block); the check that the name is
+ * free (check_absent) answers from the name cache, which holds whole
+ * directories. */
 
-  err = ext2fs_lookup (E2 (efs), dir, name, strlen (name), NULL, &ino);
-  if (err)
-    return fail (efs, err, "lookup");
-  dcache_set (efs, dir, name, ino);
-  *ino_r = ino;
-  return 0;
+/* Names the node that ext2fs_mkdir or ext2fs_symlink just made unnamed;
+ * when that fails, the node is taken back (its blocks, its inode, and
+ * for a directory the parent's link to it), so nothing is left
+ * allocated that no entry reaches. */
+static int
+link_new_node (struct engine_fs *efs, uint64_t dir, const char *name,
+               ext2_ino_t ino, int ftype)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  int r, isdir = ftype == EXT2_FT_DIR;
+
+  r = add_link (efs, dir, name, ino, ftype);
+  if (r == 0)
+    return 0;
+  if (read_inode (efs, ino, &in) == 0) {
+    int64_t s, ns;
+    if (ext2fs_inode_data_blocks2 (fs, (struct ext2_inode *) &in) > 0)
+      ext2fs_punch (fs, ino, (struct ext2_inode *) &in, NULL, 0, ~0ULL);
+    now (&s, &ns);
+    in.i_links_count = 0;
+    in.i_dtime = (uint32_t) s;
+    write_inode (efs, ino, &in);
+  }
+  ext2fs_inode_alloc_stats2 (fs, ino, -1, isdir);
+  if (isdir)
+    dir_changed (efs, dir, -1);
+  return r;
 }
 
-/* After ext2fs_mkdir or ext2fs_symlink made name in dir: the owner,
- * the mode (when not 0) and nanosecond times that libext2fs leaves out,
- * and the parent's times. */
+/* After ext2fs_mkdir or ext2fs_symlink made ino: the owner, the mode
+ * (when not 0) and nanosecond times that libext2fs leaves out, and the
+ * parent's times. */
 static int
-finish_new (struct engine_fs *efs, uint64_t dir, const char *name,
+finish_new (struct engine_fs *efs, uint64_t dir, ext2_ino_t ino,
             uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r)
 {
   ext2_filsys fs = E2 (efs);
   struct ext2_inode_large in;
-  uint64_t ino = 0;
   int64_t s, ns;
   int r;
 
-  r = lookup_new_name (efs, dir, name, &ino);
-  if (r < 0)
-    return r;
   r = read_inode (efs, ino, &in);
   if (r < 0)
     return r;
@@ -2149,21 +2235,23 @@ ext2_mkdir (struct engine_fs *efs, uint64_t dir, const char *name,
             uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *ino_r)
 {
   ext2_filsys fs = E2 (efs);
+  ext2_ino_t ino;
   errcode_t err;
   int r;
 
   if ((r = check_name (efs, name)) < 0 || (r = check_absent (efs, dir, name)) < 0)
     return r;
-  err = ext2fs_mkdir (fs, dir, 0, name);
-  if (err == EXT2_ET_DIR_NO_SPACE) {
-    err = ext2fs_expand_dir (fs, dir);
-    if (err == 0)
-      err = ext2fs_mkdir (fs, dir, 0, name);
-  }
+  err = ext2fs_new_inode (fs, dir, LINUX_S_IFDIR | 0755, 0, &ino);
+  if (err)
+    return fail (efs, err, "allocate inode");
+  /* Counts the parent's new ".." link, and marks ino in use. */
+  err = ext2fs_mkdir (fs, dir, ino, NULL);
   if (err)
     return fail (efs, err, "mkdir");
-  /* ext2fs_mkdir counted the parent's new ".." link already. */
-  return finish_new (efs, dir, name, LINUX_S_IFDIR | (mode & 07777), uid,
+  r = link_new_node (efs, dir, name, ino, EXT2_FT_DIR);
+  if (r < 0)
+    return r;
+  return finish_new (efs, dir, ino, LINUX_S_IFDIR | (mode & 07777), uid,
                      gid, ino_r);
 }
 
@@ -2173,6 +2261,7 @@ ext2_symlink (struct engine_fs *efs, uint64_t dir, const char *name,
               uint64_t *ino_r)
 {
   ext2_filsys fs = E2 (efs);
+  ext2_ino_t ino;
   errcode_t err;
   char *t;
   int r;
@@ -2183,19 +2272,20 @@ ext2_symlink (struct engine_fs *efs, uint64_t dir, const char *name,
     return -ENAMETOOLONG;
   if (*target == '\0')
     return -ENOENT;
+  err = ext2fs_new_inode (fs, dir, LINUX_S_IFLNK | 0777, 0, &ino);
+  if (err)
+    return fail (efs, err, "allocate inode");
   t = strdup (target);          /* ext2fs_symlink takes a char * */
   if (t == NULL)
     return -ENOMEM;
-  err = ext2fs_symlink (fs, dir, 0, name, t);
-  if (err == EXT2_ET_DIR_NO_SPACE) {
-    err = ext2fs_expand_dir (fs, dir);
-    if (err == 0)
-      err = ext2fs_symlink (fs, dir, 0, name, t);
-  }
+  err = ext2fs_symlink (fs, dir, ino, NULL, t);
   free (t);
   if (err)
     return fail (efs, err, "symlink");
-  return finish_new (efs, dir, name, 0, uid, gid, ino_r);
+  r = link_new_node (efs, dir, name, ino, EXT2_FT_SYMLINK);
+  if (r < 0)
+    return r;
+  return finish_new (efs, dir, ino, 0, uid, gid, ino_r);
 }
 
 static int
@@ -2619,7 +2709,7 @@ open_file (struct engine_fs *efs, uint64_t ino, int flags,
 }
 
 static ssize_t
-ext2_pread (struct engine_fs *efs, uint64_t ino, void *buf, size_t count,
+file_pread (struct engine_fs *efs, uint64_t ino, void *buf, size_t count,
             uint64_t offset)
 {
   ext2_file_t file;
@@ -2676,7 +2766,7 @@ write_fits (struct engine_fs *efs, uint64_t ino, size_t count,
 }
 
 static ssize_t
-ext2_pwrite (struct engine_fs *efs, uint64_t ino, const void *buf,
+file_pwrite (struct engine_fs *efs, uint64_t ino, const void *buf,
              size_t count, uint64_t offset)
 {
   struct ext2_inode_large in;
@@ -2995,25 +3085,137 @@ ext2_set_label (struct engine_fs *efs, const char *label)
 }
 
 /* ---------------------------------------------------------------- */
-/* Large runs, for transfers (upload, tar_in, download …).           */
+/* The data path: file contents in whole runs (issue 16).             */
+
+/* Every read and write of a file's contents (pread, pwrite, write,
+ * read_file, and the transfers' run calls) comes here.  Files mapped by
+ * extents move in whole runs: a write allocates the extents of its whole
+ * range at once (ext2fs_fallocate), then writes each physically
+ * contiguous piece with one pwrite; a read reads each piece with one
+ * pread.  File data goes past the block cache (which is left to the
+ * metadata: inode tables, directories, extent blocks), forgetting or
+ * overlaying the cached copies of the blocks it touches, so a cached
+ * dirty block is never lost nor read stale.  Block-mapped (ext2/ext3)
+ * files are read the same way through ext2fs_bmap2 (blockmap_read) but
+ * written through libext2fs's file calls (file_pwrite above), as are
+ * inline-data files both ways. */
+
+/* Requests of up to this many blocks go through one bounce buffer: one
+ * system call per extent, partial blocks included. */
+#define SMALL_RUN_BLOCKS 32
 
 /* Whether the inode maps its blocks with extents (and has no inline
- * data): only then do the run functions work on whole extents; other
- * files go through ext2_pread/ext2_pwrite. */
+ * data): only then do the run functions work on whole extents. */
 static int
 uses_extents (const struct ext2_inode_large *in)
 {
   return (in->i_flags & EXT4_EXTENTS_FL) && !(in->i_flags & EXT4_INLINE_DATA_FL);
 }
 
+/* What extent_io and data_io do with the blocks. */
+enum run_op { RUN_READ, RUN_WRITE, RUN_ADVISE };
+
+/* Moves blocks [pblk, pblk+n) of the image past the block cache, or
+ * (RUN_ADVISE) tells the host they will be read soon. */
+static errcode_t
+data_io (ext2_filsys fs, blk64_t pblk, blk64_t n, void *p, enum run_op op)
+{
+  io_channel ch = fs->io;
+  struct range_io *r;
+  uint64_t off = pblk * ch->block_size, size = n * ch->block_size;
+  int write = op == RUN_WRITE;
+  errcode_t err;
+
+  if (op == RUN_ADVISE) {
+    if (ch->manager == &range_io_manager) {
+      r = ch->private_data;
+      if (off <= r->length && size <= r->length - off)
+        posix_fadvise (r->fd, r->offset + off, size, POSIX_FADV_WILLNEED);
+    }
+    return 0;
+  }
+
+  if (ch->manager != &range_io_manager)
+    return write ? io_channel_write_blk64 (ch, pblk, (int) n, p)
+      : io_channel_read_blk64 (ch, pblk, (int) n, p);
+  r = ch->private_data;
+  if (r->cache_bs && r->cache_bs != ch->block_size)
+    return write ? io_channel_write_blk64 (ch, pblk, (int) n, p)
+      : io_channel_read_blk64 (ch, pblk, (int) n, p);
+  if (write) {
+    if (r->readonly)
+      return EROFS;
+    err = cache_forget (r, off, size);
+    return err ? err : range_io_pwrite (r, p, size, off);
+  }
+  err = range_io_pread (r, p, size, off);
+  if (err == 0)
+    cache_overlay (r, p, off, size);
+  return err;
+}
+
+/* Reads the whole blocks [start, start+count) of a block-mapped (ext2,
+ * ext3) file into buf, one pread per run of physically contiguous
+ * blocks (holes read as zeroes); RUN_ADVISE only asks the host to read
+ * them ahead. */
+static int
+blockmap_read (struct engine_fs *efs, uint64_t ino,
+               struct ext2_inode_large *in, char *buf, blk64_t start,
+               blk64_t count, enum run_op op)
+{
+  ext2_filsys fs = E2 (efs);
+  blk64_t i = 0, run = 0, run_pblk = 0;
+  errcode_t err;
+
+  for (i = 0; i <= count; i++) {
+    blk64_t pblk = 0;
+
+    if (i < count) {
+      err = ext2fs_bmap2 (fs, ino, (struct ext2_inode *) in, NULL, 0,
+                          start + i, NULL, &pblk);
+      if (err)
+        return fail (efs, err, "block map");
+      if (pblk != 0 && run > 0 && pblk == run_pblk + run) {
+        run++;
+        continue;
+      }
+    }
+    /* The run so far ends here. */
+    if (run > 0) {
+      err = data_io (fs, run_pblk, run, op == RUN_ADVISE ? NULL
+                     : buf + (size_t) (i - run) * fs->blocksize, op);
+      if (err)
+        return fail (efs, err, "read");
+    }
+    run = 0;
+    if (i == count)
+      break;
+    if (pblk == 0) {
+      if (op != RUN_ADVISE)
+        memset (buf + (size_t) i * fs->blocksize, 0, fs->blocksize);
+    } else {
+      run = 1;
+      run_pblk = pblk;
+    }
+  }
+  return 0;
+}
+
 /* Transfers the whole blocks [start, start+count) of ino to or from buf
  * through the extent map, one I/O per piece of an extent.  Blocks in a
  * hole read as zeroes; writing needs every block mapped and
- * initialised (else -EAGAIN: the caller falls back). */
+ * initialised (else -EAGAIN: the caller falls back).  RUN_ADVISE reads
+ * nothing (buf is unused): it asks the host to read the written pieces
+ * ahead. */
 static int
 extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
-           char *buf, blk64_t start, blk64_t count, int write)
+           char *buf, blk64_t start, blk64_t count, enum run_op op)
 {
+  int write = op == RUN_WRITE, advise = op == RUN_ADVISE;
+
+  if (!uses_extents (in))
+    return write ? -EAGAIN : blockmap_read (efs, ino, in, buf, start, count,
+                                            op);
   ext2_filsys fs = E2 (efs);
   ext2_extent_handle_t h;
   blk64_t lblk = start, end = start + count;
@@ -3026,7 +3228,7 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
   while (lblk < end) {
     struct ext2fs_extent ex;
     blk64_t n;
-    char *p = buf + (size_t) (lblk - start) * fs->blocksize;
+    char *p = advise ? NULL : buf + (size_t) (lblk - start) * fs->blocksize;
 
     err = ext2fs_extent_goto (h, lblk);
     if (err == 0)
@@ -3037,7 +3239,8 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
         ret = -EAGAIN;
         break;
       }
-      memset (p, 0, fs->blocksize);
+      if (!advise)
+        memset (p, 0, fs->blocksize);
       lblk++;
       continue;
     }
@@ -3053,12 +3256,12 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
         ret = -EAGAIN;
         break;
       }
-      memset (p, 0, (size_t) n * fs->blocksize);
+      if (!advise)
+        memset (p, 0, (size_t) n * fs->blocksize);
     }
     else {
       blk64_t pblk = ex.e_pblk + (lblk - ex.e_lblk);
-      err = write ? io_channel_write_blk64 (fs->io, pblk, (int) n, p)
-        : io_channel_read_blk64 (fs->io, pblk, (int) n, p);
+      err = data_io (fs, pblk, n, p, op);
       if (err) {
         ret = fail (efs, err, write ? "write" : "read");
         break;
@@ -3070,16 +3273,38 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
   return ret;
 }
 
+/* The current contents of block lblk as a write that covers it in part
+ * must keep them: zeroes past the end of the file (size bytes), and
+ * for a block wholly past it. */
+static int
+partial_block (struct engine_fs *efs, uint64_t ino,
+               struct ext2_inode_large *in, uint64_t size, blk64_t lblk,
+               char *blk)
+{
+  uint64_t bs = E2 (efs)->blocksize, start = lblk * bs;
+  int r;
+
+  if (start >= size) {
+    memset (blk, 0, bs);
+    return 0;
+  }
+  r = extent_io (efs, ino, in, blk, lblk, 1, RUN_READ);
+  if (r == 0 && start + bs > size)
+    memset (blk + (size - start), 0, start + bs - size);
+  return r;
+}
+
 ssize_t
 engine_ext2_write_run (struct engine_fs *efs, uint64_t ino, const void *buf,
                        size_t count, uint64_t offset)
 {
   ext2_filsys fs = E2 (efs);
   struct ext2_inode_large in;
-  uint64_t bs = fs->blocksize, head, mid, start;
-  const char *p = buf;
+  uint64_t bs = fs->blocksize, size, end = offset + count;
+  blk64_t first, last, nblk;
+  char *bounce = NULL, *headblk = NULL, *tailblk = NULL;
+  int head_part, tail_part;
   errcode_t err;
-  ssize_t n;
   int r;
 
   if (efs->readonly)
@@ -3089,71 +3314,115 @@ engine_ext2_write_run (struct engine_fs *efs, uint64_t ino, const void *buf,
     return r;
   if (!LINUX_S_ISREG (in.i_mode))
     return LINUX_S_ISDIR (in.i_mode) ? -EISDIR : -EINVAL;
-  head = (bs - offset % bs) % bs;
-  if (head > count)
-    head = count;
-  mid = (count - head) / bs * bs;
-  if (!uses_extents (&in) || mid == 0)
-    return ext2_pwrite (efs, ino, buf, count, offset);
-  if (head > 0) {
-    n = ext2_pwrite (efs, ino, p, head, offset);
-    if (n < 0 || (uint64_t) n != head)
-      return n < 0 ? n : (ssize_t) n;
+  if (count == 0 || !uses_extents (&in))
+    return file_pwrite (efs, ino, buf, count, offset);
+  if (end < offset || end > max_file_size (fs, &in))
+    return -EFBIG;
+  if (!write_fits (efs, ino, count, offset)) {
+    snprintf (efs->last_error, sizeof efs->last_error,
+              "write: %zu bytes at offset %" PRIu64 " do not fit in the "
+              "free space", count, offset);
+    return -ENOSPC;
   }
-  start = (offset + head) / bs;
-  /* Whole extents at once: allocated (already mapped blocks stay),
-   * marked initialised without zeroing, since every block is written
-   * right after.  Given no inode, ext2fs_fallocate reads and writes it
-   * itself (given one, it updates only the caller's copy). */
+  size = EXT2_I_SIZE (&in);
+  first = offset / bs;
+  last = (end - 1) / bs;
+  nblk = last - first + 1;
+  head_part = offset % bs != 0;
+  tail_part = end % bs != 0;
+
+  /* The bytes the partial blocks keep, read before the allocation
+   * below turns unwritten extents into written ones. */
+  if (nblk <= SMALL_RUN_BLOCKS) {
+    bounce = malloc (nblk * bs);
+    if (bounce == NULL)
+      return -ENOMEM;
+    headblk = bounce;
+    tailblk = bounce + (nblk - 1) * bs;
+  } else if (head_part || tail_part) {
+    bounce = malloc (2 * bs);
+    if (bounce == NULL)
+      return -ENOMEM;
+    headblk = bounce;
+    tailblk = bounce + bs;
+  }
+  r = 0;
+  if (head_part)
+    r = partial_block (efs, ino, &in, size, first, headblk);
+  if (r == 0 && tail_part && (last != first || !head_part))
+    r = partial_block (efs, ino, &in, size, last, tailblk);
+  if (r < 0)
+    goto out;
+  if (nblk <= SMALL_RUN_BLOCKS)
+    memcpy (bounce + offset % bs, buf, count);
+  else {
+    if (head_part)
+      memcpy (headblk + offset % bs, buf, bs - offset % bs);
+    if (tail_part)
+      memcpy (tailblk, (const char *) buf + (last * bs - offset), end % bs);
+  }
+
+  /* The whole range's extents at once: allocated (mapped blocks stay),
+   * initialised without zeroing, since every block is written right
+   * after.  Given no inode, ext2fs_fallocate reads and writes it. */
   err = ext2fs_fallocate (fs, EXT2_FALLOCATE_FORCE_INIT
                           | EXT2_FALLOCATE_INIT_BEYOND_EOF, ino,
-                          NULL, ~0ULL, start, mid / bs);
-  if (err)
-    return fail (efs, err, "allocate");
+                          NULL, ~0ULL, first, nblk);
+  if (err) {
+    r = fail (efs, err, "allocate");
+    goto out;
+  }
   r = read_inode (efs, ino, &in);
   if (r < 0)
-    return r;
-  r = extent_io (efs, ino, &in, (char *) p + head, start, mid / bs, 1);
+    goto out;
+  if (nblk <= SMALL_RUN_BLOCKS)
+    r = extent_io (efs, ino, &in, bounce, first, nblk, RUN_WRITE);
+  else {
+    blk64_t mfirst = first + head_part, mlast = last - tail_part;
+    if (head_part)
+      r = extent_io (efs, ino, &in, headblk, first, 1, RUN_WRITE);
+    if (r == 0 && mlast >= mfirst)
+      r = extent_io (efs, ino, &in,
+                     (char *) buf + (mfirst * bs - offset), mfirst,
+                     mlast - mfirst + 1, RUN_WRITE);
+    if (r == 0 && tail_part)
+      r = extent_io (efs, ino, &in, tailblk, last, 1, RUN_WRITE);
+  }
   if (r == -EAGAIN) {
-    n = ext2_pwrite (efs, ino, p + head, mid, offset + head);
-    if (n < 0)
-      return n;
-    r = 0;
+    /* Something ext2fs_fallocate left unwritten or unmapped: the
+     * byte-wise path writes the whole range again. */
+    free (bounce);
+    return file_pwrite (efs, ino, buf, count, offset);
   }
   if (r < 0)
-    return r;
+    goto out;
   r = read_inode (efs, ino, &in);
   if (r < 0)
-    return r;
-  if (offset + head + mid > EXT2_I_SIZE (&in)) {
-    err = ext2fs_inode_size_set (fs, (struct ext2_inode *) &in,
-                                 offset + head + mid);
-    if (err)
-      return fail (efs, err, "write");
+    goto out;
+  if (end > EXT2_I_SIZE (&in)) {
+    err = ext2fs_inode_size_set (fs, (struct ext2_inode *) &in, end);
+    if (err) {
+      r = fail (efs, err, "write");
+      goto out;
+    }
   }
   touch_times (fs, &in, 1);
   r = write_inode (efs, ino, &in);
-  if (r < 0)
-    return r;
-  if (head + mid < count) {
-    n = ext2_pwrite (efs, ino, p + head + mid, count - head - mid,
-                     offset + head + mid);
-    if (n < 0)
-      return n;
-    return head + mid + n;
-  }
-  return count;
+ out:
+  free (bounce);
+  return r < 0 ? r : (ssize_t) count;
 }
 
 ssize_t
 engine_ext2_read_run (struct engine_fs *efs, uint64_t ino, void *buf,
                       size_t count, uint64_t offset)
 {
+  struct ext2_engine *e = (struct ext2_engine *) efs;
   ext2_filsys fs = E2 (efs);
   struct ext2_inode_large in;
-  uint64_t bs = fs->blocksize, size, head, mid;
-  char *p = buf;
-  ssize_t n;
+  uint64_t bs = fs->blocksize, size, end;
+  blk64_t first, last, nblk;
+  char *bounce, *p = buf;
   int r;
 
   r = read_inode (efs, ino, &in);
@@ -3164,31 +3433,59 @@ engine_ext2_read_run (struct engine_fs *efs, uint64_t ino, void *buf,
   if (!LINUX_S_ISREG (in.i_mode))
     return -EINVAL;
   size = EXT2_I_SIZE (&in);
-  if (offset >= size)
+  if (offset >= size || count == 0)
     return 0;
   if (count > size - offset)
     count = size - offset;
-  head = (bs - offset % bs) % bs;
-  if (head > count)
-    head = count;
-  mid = (count - head) / bs * bs;
-  if (!uses_extents (&in) || mid == 0)
-    return ext2_pread (efs, ino, buf, count, offset);
-  if (head > 0) {
-    n = ext2_pread (efs, ino, p, head, offset);
-    if (n < 0 || (uint64_t) n != head)
-      return n;
+  if (in.i_flags & EXT4_INLINE_DATA_FL)
+    return file_pread (efs, ino, buf, count, offset);
+  end = offset + count;
+  first = offset / bs;
+  last = (end - 1) / bs;
+  nblk = last - first + 1;
+  if (nblk <= SMALL_RUN_BLOCKS) {
+    bounce = malloc (nblk * bs);
+    if (bounce == NULL)
+      return -ENOMEM;
+    r = extent_io (efs, ino, &in, bounce, first, nblk, RUN_READ);
+    if (r == 0)
+      memcpy (buf, bounce + offset % bs, count);
+    free (bounce);
+    return r < 0 ? r : (ssize_t) count;
   }
-  r = extent_io (efs, ino, &in, p + head, (offset + head) / bs, mid / bs, 0);
+  /* Whole blocks straight into the caller's buffer; the partial first
+   * and last blocks through a bounce block. */
+  bounce = malloc (bs);
+  if (bounce == NULL)
+    return -ENOMEM;
+  if (offset % bs) {
+    r = extent_io (efs, ino, &in, bounce, first, 1, RUN_READ);
+    if (r == 0)
+      memcpy (p, bounce + offset % bs, bs - offset % bs);
+    first++;
+  }
+  if (r == 0 && end % bs) {
+    r = extent_io (efs, ino, &in, bounce, last, 1, RUN_READ);
+    if (r == 0)
+      memcpy (p + (last * bs - offset), bounce, end % bs);
+    last--;
+  }
+  if (r == 0 && last >= first)
+    r = extent_io (efs, ino, &in, p + (first * bs - offset), first,
+                   last - first + 1, RUN_READ);
+  free (bounce);
   if (r < 0)
     return r;
-  if (head + mid < count) {
-    n = ext2_pread (efs, ino, p + head + mid, count - head - mid,
-                    offset + head + mid);
-    if (n < 0)
-      return n;
-    return head + mid + n;
+  /* Read-ahead: a long read that starts where the last one ended asks
+   * the host to fetch the next as many blocks of the file. */
+  if (e->ra_ino == ino && e->ra_next == offset && end < size) {
+    blk64_t next = (end + bs - 1) / bs, eof = (size + bs - 1) / bs;
+    if (next < eof)
+      extent_io (efs, ino, &in, NULL, next,
+                 eof - next < nblk ? eof - next : nblk, RUN_ADVISE);
   }
+  e->ra_ino = ino;
+  e->ra_next = end;
   return count;
 }
 
@@ -3203,8 +3500,8 @@ const struct engine_ops engine_ext2_ops = {
   .getattr = ext2_getattr,
   .setattr = ext2_setattr,
   .readlink = ext2_readlink,
-  .pread = ext2_pread,
-  .pwrite = ext2_pwrite,
+  .pread = engine_ext2_read_run,
+  .pwrite = engine_ext2_write_run,
   .truncate = ext2_truncate,
   .fallocate = ext2_fallocate,
   .mknod = ext2_mknod,

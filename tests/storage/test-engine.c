@@ -353,6 +353,24 @@ test_mounts (void)
   is_int (storage_mount ("/dev/sdb3", "/mnt", "", 0, &err), 0, "mount /mnt");
   clear_err ();
   is_int (fsop_write ("/mnt/f", "in sdb3", 7, 0), 0, "write on sdb3");
+  {
+    /* A block-mapped file (ext2) with a hole, read in runs. */
+    static char model[200000], got[200000];
+    size_t i;
+
+    for (i = 0; i < sizeof model; i++)
+      model[i] = (char) ('a' + i % 17);
+    memset (model + 50000, 0, 60000);
+    is_int (fsop_write ("/mnt/blocks", model, 50000, 0), 0,
+            "ext2: write 50,000 bytes");
+    is_int (fsop_pwrite ("/mnt/blocks", model + 110000, 90000, 110000),
+            90000, "ext2: and 90,000 more after a hole");
+    memset (got, 1, sizeof got);
+    is_int (fsop_pread ("/mnt/blocks", got, 190000, 777), 190000,
+            "ext2: pread 190,000 bytes at an odd offset");
+    ok (memcmp (got, model + 777, 190000) == 0,
+        "ext2: the bytes, the hole as zeroes");
+  }
   is_int (fsop_link ("/mnt/f", "/f-link"), -EXDEV, "ln across: EXDEV");
   is_int (fsop_rename ("/mnt/f", "/f"), -EXDEV, "mv across: EXDEV");
   is_int (fsop_rmdir ("/mnt"), -EBUSY, "rmdir of a mountpoint: EBUSY");
@@ -677,6 +695,91 @@ test_damaged (const char *image)
   unlink (copy);
 }
 
+/* The data path (issue 16): writes and reads in whole runs, with
+ * partial first and last blocks, over old data, past the end of the
+ * file and over unwritten (fallocated) extents, checked against a copy
+ * kept here; directories made without scans keep their link counts. */
+static void
+test_data_path (void)
+{
+  enum { SIZE = 300 * 1024 };
+  static char model[SIZE + 8192], got[SIZE + 8192], b[SIZE];
+  struct engine_stat st;
+  char *s = NULL, p[64], target[200];
+  size_t i;
+  int r = 0;
+
+  for (i = 0; i < SIZE; i++)
+    model[i] = (char) ('A' + i % 23);
+  is_int (fsop_write ("/run", model, SIZE, 0), 0, "write 300 KiB");
+  for (i = 0; i < 200 * 1024; i++)
+    b[i] = (char) ('a' + i % 19);
+  is_int (fsop_pwrite ("/run", b, 200 * 1024, 1000), 200 * 1024,
+          "pwrite 200 KiB at an odd offset over old data");
+  memcpy (model + 1000, b, 200 * 1024);
+  is_int (fsop_pwrite ("/run", b, 5000, 70000), 5000,
+          "a small pwrite across a block boundary");
+  memcpy (model + 70000, b, 5000);
+  is_int (fsop_pread ("/run", got, SIZE, 0), SIZE, "pread it all");
+  ok (memcmp (got, model, SIZE) == 0, "every byte as written");
+  is_int (fsop_pread ("/run", got, 250 * 1024, 3333), 250 * 1024,
+          "pread 250 KiB at an odd offset");
+  ok (memcmp (got, model + 3333, 250 * 1024) == 0, "the same bytes");
+  is_int (fsop_pread ("/run", got, 10, SIZE - 4), 4, "pread at the end");
+
+  /* Past the end: what lies between reads as zeroes. */
+  is_int (fsop_write ("/tail", "0123456789", 10, 0), 0, "a 10-byte file");
+  is_int (fsop_pwrite ("/tail", "xyz", 3, 9000), 3, "pwrite past the end");
+  fsop_stat ("/tail", 0, &st);
+  is_int (st.size, 9003, "size after it");
+  memset (got, 1, 9003);
+  is_int (fsop_pread ("/tail", got, 9003, 0), 9003, "read it back");
+  for (i = 10; i < 9000 && got[i] == 0; i++)
+    ;
+  is_int (i, 9000, "the gap reads as zeroes");
+  ok (memcmp (got, "0123456789", 10) == 0 && memcmp (got + 9000, "xyz", 3) == 0,
+      "both writes there");
+
+  /* Over unwritten extents: the rest of a partly written block stays
+   * zero. */
+  is_int (fsop_touch ("/prealloc"), 0, "touch /prealloc");
+  is_int (fsop_fallocate ("/prealloc", 65536), 0, "fallocate 64 KiB");
+  is_int (fsop_pwrite ("/prealloc", "hello", 5, 4100), 5,
+          "pwrite into the unwritten extent");
+  memset (got, 1, 65536);
+  is_int (fsop_pread ("/prealloc", got, 65536, 0), 65536, "read it all");
+  for (i = 0; i < 65536 && (got[i] == 0 || (i >= 4100 && i < 4105)); i++)
+    ;
+  is_int (i, 65536, "zeroes around the written bytes");
+  ok (memcmp (got + 4100, "hello", 5) == 0, "and the bytes");
+
+  /* Directories and symlinks made unnamed, then linked. */
+  is_int (fsop_mkdir ("/wide", 0755), 0, "mkdir /wide");
+  for (i = 0; i < 3000 && r == 0; i++) {
+    snprintf (p, sizeof p, "/wide/d%04zu", i);
+    r = fsop_mkdir (p, 0700);
+  }
+  is_int (r, 0, "3,000 directories in /wide");
+  fsop_stat ("/wide", 0, &st);
+  is_int (st.nlink, 3002, "/wide counts their .. links");
+  is_int (fsop_stat ("/wide/d2999", 0, &st), 0, "the last one is there");
+  is_int (st.mode, S_IFDIR | 0700, "with its mode");
+  is_int (fsop_mkdir ("/wide/d1234", 0755), -EEXIST,
+          "an existing name: EEXIST");
+  memset (target, 't', sizeof target - 1);
+  target[sizeof target - 1] = '\0';
+  target[0] = '/';
+  is_int (fsop_symlink (target, "/wide/slow"), 0, "a symlink with a block");
+  is_int (fsop_readlink ("/wide/slow", &s), 0, "readlink it");
+  is_str (s, target, "its target");
+  free (s);
+  is_int (fsop_symlink ("x", "/wide/d0001"), -EEXIST,
+          "a symlink over a name: EEXIST");
+  is_int (fsop_rm_rf ("/wide"), 0, "rm_rf /wide");
+  fsop_stat ("/", 0, &st);
+  ok (st.nlink >= 3, "/ keeps a sane link count");
+}
+
 /* 100,000 entries in one directory through the engine: linear time (the
  * entry goes in the directory's last block), every name found again,
  * and e2fsck is happy. */
@@ -830,6 +933,7 @@ main (void)
   clear_err ();
 
   test_files ();
+  test_data_path ();
   test_mounts ();
 
   is_int (storage_umount_all (&err), 0, "umount_all");
