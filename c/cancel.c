@@ -19,11 +19,16 @@
 void
 minnow_int_cancel_daemon (minnow_h *g)
 {
-  pid_t pid = g->cancel_pid;
-  union sigval which = { .sival_int = (int) g->serial };
+  /* Read without the handle's lock (which the running call holds):
+   * a cancel that races with the start of a call may name the previous
+   * serial, and the daemon then ignores it, as it would a late one. */
+  pid_t pid = __atomic_load_n (&g->cancel_pid, __ATOMIC_RELAXED);
+  unsigned serial = __atomic_load_n (&g->serial, __ATOMIC_RELAXED);
+  enum minnow_state state = __atomic_load_n (&g->state, __ATOMIC_RELAXED);
+  union sigval which = { .sival_int = (int) serial };
 
   /* With the call's serial: a signal that arrives late cannot stop the
    * next call. */
-  if (g->state == STATE_BUSY && pid > 0)
+  if (state == STATE_BUSY && pid > 0)
     (void) sigqueue (pid, SIGUSR1, which);
 }

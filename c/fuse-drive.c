@@ -623,6 +623,26 @@ wait_for (minnow_h *g, struct drive *d, const char *name, int64_t deadline)
       goto out;
     }
     if (fuse && d->fuse_err_fd < 0) {
+      /* nbdfuse often fails because qemu-nbd just did (a missing
+       * backing file, say): give qemu-nbd a moment to finish saying why,
+       * since its message names the real fault. */
+      int64_t until = minnow_int_now_ns () + INT64_C(2000000000);
+
+      while (qemu && d->qemu_err_fd >= 0 && minnow_int_now_ns () < until) {
+        struct pollfd q = { .fd = d->qemu_err_fd, .events = POLLIN };
+
+        if (poll (&q, 1, 100) > 0)
+          (void) read_stderr (&d->qemu_err_fd, qbuf, &qlen);
+        else if (qlen == 0)
+          break;                /* qemu-nbd is alive and silent */
+      }
+      if (qlen > 0) {
+        tidy_message (qbuf);
+        tidy_message (fbuf);
+        minnow_int_error_errno (g, EIO, "launch: %s: qemu-nbd failed: %s",
+                                d->filename, qbuf);
+        goto out;
+      }
       tidy_message (fbuf);
       minnow_int_error_errno (g, EIO, "launch: %s: nbdfuse failed: %s",
                               d->nbd_server ? d->nbd_server : d->filename,
