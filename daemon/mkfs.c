@@ -64,6 +64,28 @@ run_on_drive (struct command *cmd, int fd, const char *tool, char **out,
   return 0;
 }
 
+/* Runs a mkfs tool on the drive: 0, or -EIO with the tool's last line
+ * of output as the message. */
+static int
+make_filesystem (struct command *cmd, int fd, const char *tool,
+                 char **error_r)
+{
+  char *out, *line;
+  int status;
+
+  if (run_on_drive (cmd, fd, tool, &out, &status, error_r) < 0)
+    return -EIO;
+  if (status != 0) {
+    line = last_line (out);
+    storage_set_error (error_r, "%s failed: %s", tool, line ? line : "");
+    free (line);
+    free (out);
+    return -EIO;
+  }
+  free (out);
+  return 0;
+}
+
 static int
 valid_word (const char *s)
 {
@@ -87,8 +109,7 @@ mkfs_fat (const char *device, int blocksize, const char *features,
 {
   struct engine_range range;
   struct command *cmd;
-  char *out = NULL, *line;
-  int r, status;
+  int r;
 
   if (features || inode) {
     storage_set_error (error_r, "vfat has no features or inodes to choose");
@@ -132,17 +153,7 @@ mkfs_fat (const char *device, int blocksize, const char *features,
   command_add_arg_format (cmd, "--offset=%" PRIu64, range.offset / 512);
   command_add_arg (cmd, "/proc/self/fd/3");
   command_add_arg_format (cmd, "%" PRIu64, range.length / 1024);
-  if (run_on_drive (cmd, range.fd, "mkfs.fat", &out, &status, error_r) < 0)
-    return -EIO;
-  if (status != 0) {
-    line = last_line (out);
-    storage_set_error (error_r, "mkfs.fat failed: %s", line ? line : "");
-    free (line);
-    free (out);
-    return -EIO;
-  }
-  free (out);
-  return 0;
+  return make_filesystem (cmd, range.fd, "mkfs.fat", error_r);
 }
 
 int
@@ -152,8 +163,7 @@ storage_mkfs (const char *fstype, const char *device, int blocksize,
 {
   struct engine_range range;
   struct command *cmd;
-  char *out = NULL, *line;
-  int r, status;
+  int r;
 
   if (error_r)
     *error_r = NULL;
@@ -216,17 +226,7 @@ storage_mkfs (const char *fstype, const char *device, int blocksize,
                           range.offset);
   command_add_arg (cmd, "/proc/self/fd/3");
   command_add_arg_format (cmd, "%" PRIu64 "k", range.length / 1024);
-  if (run_on_drive (cmd, range.fd, "mke2fs", &out, &status, error_r) < 0)
-    return -EIO;
-  if (status != 0) {
-    line = last_line (out);
-    storage_set_error (error_r, "mke2fs failed: %s", line ? line : "");
-    free (line);
-    free (out);
-    return -EIO;
-  }
-  free (out);
-  return 0;
+  return make_filesystem (cmd, range.fd, "mke2fs", error_r);
 }
 
 int
@@ -332,9 +332,8 @@ storage_mke2fs (const char *device, const char *const *args,
 {
   struct engine_range range;
   struct command *cmd;
-  char *out = NULL, *line;
   size_t i;
-  int r, status;
+  int r;
 
   if (error_r)
     *error_r = NULL;
@@ -366,17 +365,7 @@ storage_mke2fs (const char *device, const char *const *args,
                           extended ? extended : "");
   command_add_arg (cmd, "/proc/self/fd/3");
   command_add_arg_format (cmd, "%" PRIu64 "k", size / 1024);
-  if (run_on_drive (cmd, range.fd, "mke2fs", &out, &status, error_r) < 0)
-    return -EIO;
-  if (status != 0) {
-    line = last_line (out);
-    storage_set_error (error_r, "mke2fs failed: %s", line ? line : "");
-    free (line);
-    free (out);
-    return -EIO;
-  }
-  free (out);
-  return 0;
+  return make_filesystem (cmd, range.fd, "mke2fs", error_r);
 }
 
 /* ---------------------------------------------------------------- */
