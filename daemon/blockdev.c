@@ -17,7 +17,7 @@
 char **
 do_list_devices (void)
 {
-  size_t i, n = drive_count ();
+  size_t i, n = storage_drive_count ();
   char **list;
 
   list = calloc (n + 1, sizeof (char *));
@@ -26,7 +26,7 @@ do_list_devices (void)
     return NULL;
   }
   for (i = 0; i < n; ++i) {
-    list[i] = drive_name (i);
+    list[i] = storage_drive_name (i);
     if (list[i] == NULL) {
       reply_with_perror ("malloc");
       while (i > 0)
@@ -39,9 +39,9 @@ do_list_devices (void)
 }
 
 static int
-lookup (const char *device, struct device_range *range)
+lookup (const char *device, struct storage_device *range)
 {
-  if (device_lookup (device, range) == -1) {
+  if (storage_device_lookup (device, range) == -1) {
     reply_with_error_errno (ENOENT, "%s: no such device", device);
     return -1;
   }
@@ -51,7 +51,7 @@ lookup (const char *device, struct device_range *range)
 int64_t
 do_blockdev_getsize64 (const char *device)
 {
-  struct device_range range;
+  struct storage_device range;
 
   if (lookup (device, &range) == -1)
     return -1;
@@ -61,7 +61,7 @@ do_blockdev_getsize64 (const char *device)
 int
 do_blockdev_getss (const char *device)
 {
-  struct device_range range;
+  struct storage_device range;
 
   if (lookup (device, &range) == -1)
     return -1;
@@ -73,7 +73,7 @@ char *
 do_pread_device (const char *device, int count, int64_t offset,
                  size_t *size_r)
 {
-  struct device_range range;
+  struct storage_device range;
   size_t done = 0;
   char *buf;
 
@@ -123,7 +123,7 @@ int
 do_pwrite_device (const char *device, const char *content,
                   size_t content_size, int64_t offset)
 {
-  struct device_range range;
+  struct storage_device range;
   size_t done = 0, count = content_size;
 
   if (lookup (device, &range) == -1)
@@ -165,16 +165,17 @@ int
 do_sync (void)
 {
   size_t i;
+  int r = storage_sync_all ();
 
-  if (storage_sync && storage_sync () == -1) {
-    reply_with_perror ("sync");
+  if (r < 0) {
+    reply_with_perror_errno (-r, "sync");
     return -1;
   }
-  for (i = 0; i < drive_count (); ++i) {
-    if (drive_added_readonly (i))
+  for (i = 0; i < storage_drive_count (); ++i) {
+    if (storage_drive_added_readonly (i))
       continue;
-    if (fsync (drive_fd (i)) == -1 && errno != EINVAL) {
-      char *name = drive_name (i);
+    if (fsync (storage_drive_fd (i)) == -1 && errno != EINVAL) {
+      char *name = storage_drive_name (i);
 
       reply_with_perror ("fsync: %s", name ? name : "drive");
       free (name);

@@ -103,60 +103,8 @@ void notify_progress (uint64_t position, uint64_t total);
  * owns it; one not taken is closed after the call. */
 int received_fd (void);
 
-/* devices.c: the drives, given by the library as descriptors 3, 4, …
- * (local backend) or opened from the command line (--listen), appear as
- * /dev/sda, /dev/sdb, … and their partitions as /dev/sda1 … */
-int add_drive_fd (int fd, const char *what);   /* at start-up */
-size_t drive_count (void);
-int drive_fd (size_t i);
-uint64_t drive_size (size_t i);
-int drive_is_readonly (size_t i);   /* added read-only, or blockdev_setro */
-int drive_added_readonly (size_t i);
-/* blockdev_setro/setrw: a device (partnum 0: the whole drive, which
- * covers its partitions) refuses writes; returns 0 or -1 (no such
- * drive, partnum out of range).  device_is_readonly says whether writes
- * to the device are refused for any reason; device_clear_readonly
- * forgets every setro (a new client). */
-int device_is_readonly (size_t i, int partnum);
-int device_set_readonly (size_t i, int partnum, int ro);
-void device_clear_readonly (void);
-/* "/dev/sda" for 0, "/dev/sdz", "/dev/sdaa" for 26 …; caller frees. */
-char *drive_name (size_t i);
-
-/* Where a device is: drive index, partition number (0: whole drive),
- * and the byte range on the drive's descriptor. */
-struct device_range {
-  size_t drive;
-  int partnum;
-  int fd;
-  uint64_t offset;
-  uint64_t length;
-  int readonly;
-};
-/* Accepts /dev/sdX, /dev/hdX, /dev/vdX (with an optional partition
- * number).  Returns 0, or -1 with errno ENOENT when there is no such
- * drive or partition. */
-int device_lookup (const char *device, struct device_range *range);
-
-/* hd*, vd* → sd*; the canonical name (caller frees), or NULL with errno
- * ENOENT when the device does not exist. */
-char *device_name_translation (const char *device);
-
-/* Hooks the storage engine may define (weak: when absent, drives have no
- * partitions and there is nothing to flush).
- *
- * storage_partition_lookup: partition partnum (1…) of drive i; 0 and the
- *   byte range, or -1 when there is no such partition.
- * storage_sync: flush every cache to the drives (called by do_sync before
- *   the drives are fsynced); 0, or -1 with errno set.
- * storage_shutdown: the client went away: flush and release everything
- *   (unmount); called once before the daemon exits or accepts the next
- *   client. */
-int storage_partition_lookup (size_t drive, int partnum,
-                              uint64_t *offset, uint64_t *length)
-  __attribute__((weak));
-int storage_sync (void) __attribute__((weak));
-void storage_shutdown (void) __attribute__((weak));
+/* Drives, device names, partitions, mounts: storage/storage.h. */
+#include "storage.h"
 
 /* The generated dispatcher (stubs.c): decodes the args of proc_nr from
  * xdr_in, calls do_X, replies. */

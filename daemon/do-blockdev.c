@@ -16,9 +16,9 @@
 #include "actions.h"
 
 static int
-lookup (const char *device, struct device_range *range)
+lookup (const char *device, struct storage_device *range)
 {
-  if (device_lookup (device, range) == -1) {
+  if (storage_device_lookup (device, range) == -1) {
     reply_with_error_errno (ENOENT, "%s: no such device", device);
     return -1;
   }
@@ -28,7 +28,7 @@ lookup (const char *device, struct device_range *range)
 int
 do_blockdev_getbsz (const char *device)
 {
-  struct device_range range;
+  struct storage_device range;
 
   if (lookup (device, &range) == -1)
     return -1;
@@ -39,7 +39,7 @@ do_blockdev_getbsz (const char *device)
 int
 do_blockdev_getro (const char *device)
 {
-  struct device_range range;
+  struct storage_device range;
 
   if (lookup (device, &range) == -1)
     return -1;
@@ -49,12 +49,12 @@ do_blockdev_getro (const char *device)
 static int
 set_ro (const char *device, int ro)
 {
-  struct device_range range;
+  struct storage_device range;
   struct mount *m;
 
   if (lookup (device, &range) == -1)
     return -1;
-  if (!ro && drive_added_readonly (range.drive)) {
+  if (!ro && storage_drive_added_readonly (range.drive)) {
     reply_with_error_errno (EROFS, "%s: the drive was added read-only",
                             device);
     return -1;
@@ -68,7 +68,7 @@ set_ro (const char *device, int ro)
                             m->mountpoint);
     return -1;
   }
-  if (device_set_readonly (range.drive, range.partnum, ro) == -1) {
+  if (storage_device_set_readonly (range.drive, range.partnum, ro) == -1) {
     reply_with_error_errno (EINVAL, "%s: cannot change its read-only flag",
                             device);
     return -1;
@@ -108,7 +108,7 @@ do_blockdev_rereadpt (const char *device)
 int
 do_blockdev_setra (const char *device, int sectors)
 {
-  struct device_range range;
+  struct storage_device range;
 
   if (lookup (device, &range) == -1)
     return -1;
@@ -125,12 +125,12 @@ do_device_name (int index)
 {
   char *name;
 
-  if (index < 0 || (size_t) index >= drive_count ()) {
+  if (index < 0 || (size_t) index >= storage_drive_count ()) {
     reply_with_error_errno (EINVAL, "%d: no such drive index (there are "
-                            "%zu drives)", index, drive_count ());
+                            "%zu drives)", index, storage_drive_count ());
     return NULL;
   }
-  name = drive_name (index);
+  name = storage_drive_name (index);
   if (name == NULL)
     reply_with_perror ("device_name");
   return name;
@@ -139,13 +139,13 @@ do_device_name (int index)
 int
 do_nr_devices (void)
 {
-  return (int) drive_count ();
+  return (int) storage_drive_count ();
 }
 
 int
 do_is_whole_device (const char *device)
 {
-  struct device_range range;
+  struct storage_device range;
 
   if (lookup (device, &range) == -1)
     return -1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "storage-actions.h"
+#include "engine-ext.h"
 #include "actions.h"
 
 /* lsattr's letters, in the order it prints them; settable: what Linux

@@ -14,7 +14,7 @@
 
 #include "storage-actions.h"
 #include "actions.h"
-#include "iso9660.h"
+#include "engine-iso9660.h"
 
 static minnow_int_isoinfo *
 isoinfo_of (const unsigned char *vd, size_t got, const char *what)

@@ -2,7 +2,7 @@
  *
  * A thread watches the connection's socket for the client hanging up
  * (it died, or closed the handle) while a call is running.  It then
- * raises a flag that every long loop reads (storage_should_stop), so the
+ * raises a flag that every long loop reads (should_stop), so the
  * call stops with EINTR, the main loop reads the end of the stream and
  * the daemon unmounts, flushes and exits as after a normal close.  When
  * the daemon serves only this client (local backend) and the call has
@@ -16,12 +16,12 @@
  * SIGUSR1 with the serial of the call to stop (sigqueue); the signal is
  * blocked in every thread from the start of main and read here through
  * a signalfd, so it never interrupts a system call of the main thread.
- * storage_should_stop says stop while the call being served
+ * should_stop says stop while the call being served
  * (lifeline_call_begin) is the one named: a late signal cannot stop the
  * next call, and one that overtook its call's message still stops it.
  * A plain SIGUSR1 (kill, no serial) stops the current call.  Child
  * programs (mke2fs, e2fsck, …) are killed by the spawning core, which
- * asks storage_should_stop while it waits for them.  A reply with an
+ * asks should_stop while it waits for them.  A reply with an
  * error during a cancelled call says the call was cancelled (EINTR),
  * whatever step noticed it.  A --listen daemon gets the same signal from
  * a client of the same user (the library finds our pid with
@@ -60,8 +60,8 @@ static volatile int client_hung_up;
 static volatile uint64_t call_key, cancel_key;
 static int cancel_fd = -1;
 
-int
-storage_should_stop (void)
+static int
+should_stop (void)
 {
   return __atomic_load_n (&client_hung_up, __ATOMIC_RELAXED) ||
     lifeline_cancelled ();
@@ -107,7 +107,8 @@ lifeline_init_cancel (void)
   cancel_fd = signalfd (-1, &usr1, SFD_CLOEXEC | SFD_NONBLOCK);
   if (cancel_fd == -1)
     perror ("minnowd: signalfd (calls cannot be cancelled)");
-  command_set_interrupt_check (storage_should_stop);
+  command_set_interrupt_check (should_stop);
+  storage_set_stop_check (should_stop);
 }
 
 /* Reads the pending SIGUSR1s: the user cancelled the call. */

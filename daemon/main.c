@@ -157,7 +157,7 @@ main (int argc, char *argv[])
                  ? " (read-only? use --ro=IMAGE)" : "");
         exit (EXIT_FAILURE);
       }
-      if (add_drive_fd (fd, path) == -1)
+      if (storage_add_drive_fd (fd, path) == -1)
         exit (EXIT_FAILURE);
     }
     lsock = listen_on (listen_path);
@@ -189,7 +189,7 @@ main (int argc, char *argv[])
     char what[32];
 
     snprintf (what, sizeof what, "drive fd %d", 3 + i);
-    if (add_drive_fd (3 + i, what) == -1)
+    if (storage_add_drive_fd (3 + i, what) == -1)
       exit (EXIT_FAILURE);
     fcntl (3 + i, F_SETFD, FD_CLOEXEC);
   }

@@ -850,8 +850,7 @@ serve_connection (int fd, int exit_if_stuck)
       serve_message (msg, len);
   }
   lifeline_stop ();
-  if (storage_shutdown)
-    storage_shutdown ();
+  storage_shutdown ();
   minnow_rbuf_reset (&rbuf);
   sock = -1;
   return conn_broken ? -1 : 0;

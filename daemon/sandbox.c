@@ -307,12 +307,12 @@ enter_landlock (void)
   }
 
   /* The drives, through their own descriptors. */
-  for (i = 0; i < drive_count (); i++) {
+  for (i = 0; i < storage_drive_count (); i++) {
     uint64_t access = LL_FS_READ_FILE | LL_FS_IOCTL_DEV;
 
-    if (!drive_is_readonly (i))
+    if (!storage_drive_readonly (i))
       access |= LL_FS_WRITE_FILE | LL_FS_TRUNCATE;
-    if (ll_add (ruleset, drive_fd (i), access & fs_all) == -1) {
+    if (ll_add (ruleset, storage_drive_fd (i), access & fs_all) == -1) {
       record ("landlock", 0, "rule for drive %zu: %m", i);
       close (ruleset);
       return;

@@ -30,7 +30,7 @@ let pr_fail a indent fmt_args =
 
 let pr_device a n src indent =
   let sp = String.make indent ' ' in
-  pr "%st_%s = device_name_translation (%s);\n" sp n src;
+  pr "%st_%s = storage_device_canonical (%s);\n" sp n src;
   pr "%sif (t_%s == NULL) {\n" sp n;
   pr_fail a (indent + 2) (sprintf "ENOENT, \"%%s: no such device\", %s" src);
   pr "%s}\n" sp
@@ -146,7 +146,7 @@ let pr_stub a =
       pr_fail a 4 "errno, \"calloc\"";
       pr "  }\n";
       pr "  for (u_int dev_i = 0; dev_i < args.%s.%s_len; ++dev_i) {\n" an an;
-      pr "    t_%s[dev_i] = device_name_translation (args.%s.%s_val[dev_i]);\n" an an an;
+      pr "    t_%s[dev_i] = storage_device_canonical (args.%s.%s_val[dev_i]);\n" an an an;
       pr "    if (t_%s[dev_i] == NULL) {\n" an;
       pr_fail a 6 (sprintf "ENOENT, \"%%s: no such device\", args.%s.%s_val[dev_i]" an an);
       pr "    }\n  }\n"

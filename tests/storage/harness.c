@@ -112,19 +112,10 @@ scratch_dir (void)
   return scratch;
 }
 
-struct drive {
-  int fd;
-  uint64_t size;
-  int readonly;
-};
-static struct drive drives[26];
-static size_t ndrives;
-
 int
 harness_add_drive (const char *path, uint64_t size, int readonly)
 {
   int fd;
-  off_t end;
 
   if (size > 0) {
     fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -132,49 +123,22 @@ harness_add_drive (const char *path, uint64_t size, int readonly)
       perror (path);
       exit (99);
     }
-    if (readonly) {
-      close (fd);
-      fd = -1;
-    }
+    close (fd);
   }
   fd = open (path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
   if (fd == -1) {
     perror (path);
     exit (99);
   }
-  end = lseek (fd, 0, SEEK_END);
-  drives[ndrives].fd = fd;
-  drives[ndrives].size = end;
-  drives[ndrives].readonly = readonly;
-  return (int) ndrives++;
+  if (storage_add_drive_fd (fd, path) == -1)
+    exit (99);
+  return (int) storage_drive_count () - 1;
 }
 
 void
 harness_close_drives (void)
 {
-  size_t i;
-
-  for (i = 0; i < ndrives; i++)
-    close (drives[i].fd);
-  ndrives = 0;
-}
-
-size_t
-storage_drive_count (void)
-{
-  return ndrives;
-}
-
-int
-storage_drive_range (size_t index, struct engine_range *r)
-{
-  if (index >= ndrives)
-    return -ENOENT;
-  r->fd = drives[index].fd;
-  r->offset = 0;
-  r->length = drives[index].size;
-  r->readonly = drives[index].readonly;
-  return 0;
+  storage_close_drives ();
 }
 
 int

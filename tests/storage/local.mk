@@ -1,21 +1,15 @@
-# tests/storage: the storage engine's standalone tests (owned by the
-# storage work).  They link the engine core from daemon/ directly, with
-# image files standing in for the daemon's drives (harness.c).
+# tests/storage: the storage library's standalone tests.  They link
+# storage/libstorage.la without the daemon, with image files as drives
+# (harness.c).
 
-storage_engine_sources = \
-  storage/harness.c storage/harness.h \
-  ../daemon/engine-ext2.c ../daemon/mount.c ../daemon/part.c \
-  ../daemon/mkfs.c ../daemon/fsops.c ../daemon/space.c \
-  ../storage/engines/fat/fat.h ../storage/engines/fat/fat-table.c \
-  ../storage/engines/fat/fat-dir.c ../storage/engines/fat/fat-file.c \
-  ../storage/engines/iso9660/iso-volume.c \
-  ../storage/engines/iso9660/iso-dir.c ../storage/engines/iso9660/iso-names.c
-storage_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
+storage_engine_sources = storage/harness.c storage/harness.h
+storage_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/storage \
   -I$(top_srcdir)/storage/engines/fat -I$(srcdir)/storage \
   -I$(top_srcdir)/storage/engines/iso9660
 storage_cflags = $(AM_CFLAGS) $(EXT2FS_CFLAGS) $(FDISK_CFLAGS)
-storage_ldadd = $(top_builddir)/common/libcommand.la $(EXT2FS_LIBS) \
-  $(FDISK_LIBS) $(ZLIB_LIBS)
+storage_ldadd = $(top_builddir)/storage/libstorage.la \
+  $(top_builddir)/common/libcommand.la $(EXT2FS_LIBS) $(FDISK_LIBS) \
+  $(ZLIB_LIBS)
 
 storage_tests = storage/test-engine storage/test-prepared storage/test-hostile
 check_PROGRAMS += $(storage_tests)

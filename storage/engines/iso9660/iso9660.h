@@ -23,9 +23,8 @@
 #include <stddef.h>
 
 #include "engine.h"
+#include "engine-iso9660.h"
 
-#define ISO_SECTOR 2048
-#define ISO_VD_START (16 * ISO_SECTOR)   /* system area: sectors 0-15 */
 
 /* Bounds against hostile images (documented in iso9660.h only). */
 #define ISO_MAX_VDS 64                  /* volume descriptors scanned */
@@ -68,18 +67,6 @@ struct iso_node {
   size_t n_children;
 };
 
-/* The fields of a primary or supplementary volume descriptor that
- * isoinfo reports (strings with trailing blanks removed). */
-struct iso_voldesc {
-  char system_id[33], volume_id[33], volume_set_id[129];
-  char publisher_id[129], data_preparer_id[129], application_id[129];
-  char copyright_file_id[38], abstract_file_id[38], bibliographic_file_id[38];
-  uint32_t volume_space_size, volume_set_size, volume_sequence_number;
-  uint32_t logical_block_size;
-  int64_t creation_t, modification_t, expiration_t, effective_t;
-  char uuid_date[17];                   /* "YYYYMMDDHHMMSSCC": blkid's UUID */
-};
-
 struct iso_fs {
   struct engine_fs base;
   int fd;
@@ -111,9 +98,6 @@ struct iso_fs {
 int iso_read (struct iso_fs *fs, uint64_t off, void *buf, size_t len);
 int iso_fail (struct iso_fs *fs, int err, const char *fmt, ...)
   __attribute__((format (printf, 3, 4)));
-/* Parses a primary volume descriptor (2048 bytes): -EINVAL when vd is
- * not one. */
-int iso_parse_pvd (const unsigned char *vd, struct iso_voldesc *d);
 
 /* iso-dir.c: directory records, SUSP and Rock Ridge, the node table. */
 struct iso_node *iso_node_get (struct iso_fs *fs, uint64_t ino);

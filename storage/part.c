@@ -1,4 +1,4 @@
-/* minnow: device names, partitions and byte ranges (core, no replies).
+/* minnow storage: partition tables (libfdisk).
  *
  * Partition tables are read and written with libfdisk on the drive the
  * daemon was given, reopened through /proc/self/fd/N so that libfdisk
@@ -20,73 +20,6 @@
 
 #include "storage.h"
 #include "part.h"
-
-/* ---------------------------------------------------------------- */
-/* Names.                                                             */
-
-int
-storage_parse_device (const char *device, size_t *index_r, int *partnum_r)
-{
-  const char *p;
-  size_t index = 0;
-  long partnum = 0;
-
-  if (strncmp (device, "/dev/", 5) != 0)
-    return -EINVAL;
-  p = device + 5;
-  if (strncmp (p, "sd", 2) == 0 || strncmp (p, "hd", 2) == 0
-      || strncmp (p, "vd", 2) == 0)
-    p += 2;
-  else if (strncmp (p, "xvd", 3) == 0)
-    p += 3;
-  else
-    return -EINVAL;
-  if (!islower ((unsigned char) *p))
-    return -EINVAL;
-  /* Letters are bijective base 26: a..z, aa..zz, aaa... */
-  while (islower ((unsigned char) *p)) {
-    index = index * 26 + (size_t) (*p - 'a' + 1);
-    if (index > 1000000)
-      return -EINVAL;
-    p++;
-  }
-  index--;
-  if (*p) {
-    char *end;
-    if (!isdigit ((unsigned char) *p) || *p == '0')
-      return -EINVAL;
-    errno = 0;
-    partnum = strtol (p, &end, 10);
-    if (errno || *end || partnum < 1 || partnum > 128)
-      return -EINVAL;
-  }
-  *index_r = index;
-  *partnum_r = (int) partnum;
-  return 0;
-}
-
-char *
-storage_drive_name (size_t index)
-{
-  char letters[16];
-  int n = 0, i;
-  char *ret;
-
-  index++;
-  while (index > 0 && n < 15) {
-    index--;
-    letters[n++] = 'a' + index % 26;
-    index /= 26;
-  }
-  ret = malloc (8 + n + 1);
-  if (ret == NULL)
-    return NULL;
-  strcpy (ret, "/dev/sd");
-  for (i = 0; i < n; i++)
-    ret[7 + i] = letters[n - 1 - i];
-  ret[7 + n] = '\0';
-  return ret;
-}
 
 /* ---------------------------------------------------------------- */
 /* libfdisk.                                                          */
@@ -210,51 +143,6 @@ storage_list_partitions (size_t index, struct storage_partition **parts_r,
   fdisk_unref_table (tb);
   part_close (cxt, 0, NULL);
   return r;
-}
-
-int
-storage_device_range (const char *device, struct engine_range *r,
-                      char **error_r)
-{
-  struct storage_partition *parts;
-  size_t index;
-  int partnum, n, i, ret;
-
-  if (error_r)
-    *error_r = NULL;
-  if (storage_parse_device (device, &index, &partnum) < 0) {
-    storage_set_error (error_r, "%s: not a device name", device);
-    return -ENOENT;
-  }
-  ret = storage_drive_range (index, r);
-  if (ret < 0) {
-    storage_set_error (error_r, "%s: no such device", device);
-    return -ENOENT;
-  }
-  if (partnum == 0)
-    return 0;
-  n = storage_list_partitions (index, &parts, error_r);
-  if (n < 0)
-    return n;
-  for (i = 0; i < n; i++)
-    if (parts[i].partnum == partnum) {
-      if (parts[i].start + parts[i].size > r->length) {
-        storage_set_error (error_r, "%s: partition extends beyond the end of the drive",
-                   device);
-        free (parts);
-        return -EIO;
-      }
-      r->offset = parts[i].start;
-      r->length = parts[i].size;
-      if (storage_partition_readonly
-          && storage_partition_readonly (index, partnum))
-        r->readonly = 1;
-      free (parts);
-      return 0;
-    }
-  free (parts);
-  storage_set_error (error_r, "%s: no such partition", device);
-  return -ENOENT;
 }
 
 /* ---------------------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "storage.h"
+#include "engine-ext.h"
 
 struct mount *mount_table;
 size_t mount_count;
@@ -47,6 +48,20 @@ is_virtual_dir (const char *canonical)
     if (strcmp (virtual_dirs[i], canonical) == 0)
       return 1;
   return 0;
+}
+
+static int (*stop_check) (void);
+
+void
+storage_set_stop_check (int (*check) (void))
+{
+  stop_check = check;
+}
+
+int
+storage_stop_requested (void)
+{
+  return stop_check != NULL && stop_check ();
 }
 
 void

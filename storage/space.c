@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "storage.h"
+#include "engine-ext.h"
 
 /* ---------------------------------------------------------------- */
 /* Free space of a filesystem, written directly on its device.        */

@@ -21,29 +21,36 @@ void storage_set_error (char **error_r, const char *fmt, ...)
 
 /* ---- Interruption.  Long loops (data copies, tree walks) call
  * storage_stop_requested between steps and give up with -EINTR when it
- * says so.  The daemon provides storage_should_stop (its client went
- * away); the standalone tests may leave it out. */
-int storage_should_stop (void) __attribute__((weak));
+ * says so.  The daemon installs its check (its client went away or
+ * cancelled the call) with storage_set_stop_check; without one, nothing
+ * stops. */
+void storage_set_stop_check (int (*check) (void));
+int storage_stop_requested (void);
 
-static inline int
-storage_stop_requested (void)
-{
-  return storage_should_stop != NULL && storage_should_stop ();
-}
+/* ---- Drives (devices.c).  The daemon adds its drives at start-up, the
+ * storage tests add image files; nothing else owns a drive. */
 
-/* ---- Drives: provided by drives.c (the daemon) or the test harness. */
-
+/* Adds fd (a regular file or a block device; read-only when opened
+ * O_RDONLY) as the next drive.  Returns 0, or -1 with a message on
+ * stderr naming what. */
+int storage_add_drive_fd (int fd, const char *what);
+/* Closes every drive and forgets them (the tests). */
+void storage_close_drives (void);
 /* Number of drives, and drive i (0 = /dev/sda) as a whole-disk range.
  * Returns 0, or -ENOENT when there is no such drive. */
 size_t storage_drive_count (void);
 int storage_drive_range (size_t index, struct engine_range *r);
+int storage_drive_fd (size_t i);
+uint64_t storage_drive_size (size_t i);
+/* Added read-only, or made read-only by blockdev_setro. */
+int storage_drive_readonly (size_t i);
+int storage_drive_added_readonly (size_t i);
+/* blockdev_setro/setrw: partnum 0 is the whole drive. */
+int storage_device_readonly (size_t i, int partnum);
+int storage_device_set_readonly (size_t i, int partnum, int ro);
+void storage_device_clear_readonly (void);
 
-/* Whether partition partnum of drive index refuses writes beyond its
- * drive's flag (blockdev_setro).  Weak: absent in the tests. */
-int storage_partition_readonly (size_t index, int partnum)
-  __attribute__((weak));
-
-/* ---- Device names (part.c). */
+/* ---- Device names (devices.c): the one parser. */
 
 /* Parses "/dev/sdX" or "/dev/sdXN" (also hd*, vd*, xvd* like libguestfs's
  * translation): drive index and partition number (0 = whole drive).
@@ -53,11 +60,34 @@ int storage_parse_device (const char *device, size_t *index_r, int *partnum_r);
 /* "/dev/sd" + letters for index (0 → "a", 26 → "aa"); caller frees. */
 char *storage_drive_name (size_t index);
 
-/* The byte range of a device (drive or partition).  Returns 0 or a
- * negative errno (-ENOENT: no such drive or partition) with a message in
- * *error_r (malloc'd) when one helps. */
+/* A device (drive or partition) found by name. */
+struct storage_device {
+  size_t drive;
+  int partnum;                  /* 0: the whole drive */
+  int fd;
+  uint64_t offset;
+  uint64_t length;
+  int readonly;
+};
+
+/* The byte range of a device.  Returns 0 or a negative errno (-ENOENT:
+ * no such drive or partition, -EIO: the partition runs past the end of
+ * its drive) with a message in *error_r (malloc'd) when one helps. */
 int storage_device_range (const char *device, struct engine_range *r,
                           char **error_r);
+/* The same, also filling dev. */
+int storage_device_open (const char *device, struct storage_device *dev,
+                         struct engine_range *r, char **error_r);
+/* The same, for callers that only need "no such device": returns 0, or
+ * -1 with errno ENOENT. */
+int storage_device_lookup (const char *device, struct storage_device *dev);
+/* The canonical name (/dev/sdXN) of a device given under any accepted
+ * spelling, or NULL when there is no such device; caller frees. */
+char *storage_device_canonical (const char *device);
+
+/* Unmounts everything, resets the umask and the blockdev_setro flags:
+ * the daemon's shutdown. */
+void storage_shutdown (void);
 
 /* ---- Partitions (part.c). */
 

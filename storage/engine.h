@@ -11,6 +11,10 @@
  * leave a longer explanation in engine_last_error (fs), otherwise the
  * errno alone describes the failure.  Nothing here depends on daemon.h,
  * so the tests can link the engine directly.
+ *
+ * What one engine offers beyond this interface is declared apart, in
+ * engine-NAME.h (engine-ext.h, engine-iso9660.h), so that a caller of
+ * such extras says which engine it needs.
  */
 
 #ifndef MINNOW_ENGINE_H
@@ -205,37 +209,6 @@ extern const struct engine_ops engine_ext2_ops;
 /* FAT12/16/32 with long names (storage/engines/fat/); type "vfat". */
 extern const struct engine_ops engine_fat_ops;
 extern const struct engine_ops engine_iso9660_ops; /* storage/engines/iso9660 */
-ssize_t engine_ext2_read_run (struct engine_fs *fs, uint64_t ino, void *buf,
-                              size_t count, uint64_t offset);
-ssize_t engine_ext2_write_run (struct engine_fs *fs, uint64_t ino,
-                               const void *buf, size_t count,
-                               uint64_t offset);
-
-/* ext2/3/4: after e2fsck replayed the journal but could not finish (it
- * loses the partition offset when it re-opens the filesystem), clears
- * the needs_recovery flag if the journal is indeed empty now.  Returns
- * 0, or -EUCLEAN when the journal still holds transactions. */
-int engine_ext2_clear_recover (const struct engine_range *range,
-                               char **error_r);
-
-/* ext2/3/4 only (-ENOTSUP for another engine): replace the inode's
- * flags (chattr's, i_flags) or its generation number; the caller
- * decides which flags may change.  set_generation fails with -ENOTTY
- * on a metadata_csum filesystem, as Linux does. */
-int engine_ext2_set_inode_flags (struct engine_fs *fs, uint64_t ino,
-                                 uint32_t flags);
-int engine_ext2_set_generation (struct engine_fs *fs, uint64_t ino,
-                                uint32_t generation);
-
-/* ext2/3/4 only: calls cb for each run of free blocks, with its byte
- * offset from the start of the filesystem and its length in bytes, in
- * order; a non-zero return stops and is returned.  The caller flushes
- * the filesystem first when it writes to those bytes directly. */
-int engine_ext2_free_extents (struct engine_fs *fs,
-                              int (*cb) (void *opaque, uint64_t offset,
-                                         uint64_t len),
-                              void *opaque);
-
 /* All engines, NULL-terminated, in probing order. */
 extern const struct engine_ops *const engine_list[];
 

@@ -1,0 +1,328 @@
+/* minnow storage: drives and device names.
+ *
+ * The daemon hands its drives over at start-up (storage_add_drive_fd),
+ * the storage tests hand over image files the same way; from then on
+ * this file is the only owner of the drive table, and the only place
+ * that turns a device name into a byte range.
+ *
+ * Drive i is /dev/sd + the letters of i (a … z, aa … az, ba …), as
+ * libguestfs names them; /dev/hdX, /dev/vdX and /dev/xvdX given by a
+ * caller mean the same drive. */
+
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+
+#include "storage.h"
+
+#define MAX_DRIVES 255
+
+struct drive {
+  int fd;
+  uint64_t size;
+  int readonly;
+};
+
+static struct drive drives[MAX_DRIVES];
+static size_t nr_drives;
+
+/* blockdev_setro: [drive][0] for the whole drive (its partitions
+ * included), [drive][N] for partition N. */
+#define MAX_PARTNUM 128
+static unsigned char forced_ro[MAX_DRIVES][MAX_PARTNUM + 1];
+
+/* ---------------------------------------------------------------- */
+/* The drive table.                                                   */
+
+int
+storage_add_drive_fd (int fd, const char *what)
+{
+  struct stat st;
+  int flags;
+
+  if (nr_drives >= MAX_DRIVES) {
+    fprintf (stderr, "minnowd: %s: too many drives\n", what);
+    return -1;
+  }
+  if (fstat (fd, &st) == -1) {
+    fprintf (stderr, "minnowd: %s: %m\n", what);
+    return -1;
+  }
+  if (S_ISBLK (st.st_mode)) {
+    uint64_t size;
+
+    if (ioctl (fd, BLKGETSIZE64, &size) == -1) {
+      fprintf (stderr, "minnowd: %s: BLKGETSIZE64: %m\n", what);
+      return -1;
+    }
+    drives[nr_drives].size = size;
+  }
+  else if (S_ISREG (st.st_mode))
+    drives[nr_drives].size = st.st_size;
+  else {
+    fprintf (stderr, "minnowd: %s: not a regular file or block device\n",
+             what);
+    return -1;
+  }
+  flags = fcntl (fd, F_GETFL);
+  drives[nr_drives].fd = fd;
+  drives[nr_drives].readonly = flags != -1 && (flags & O_ACCMODE) == O_RDONLY;
+  nr_drives++;
+  return 0;
+}
+
+void
+storage_close_drives (void)
+{
+  size_t i;
+
+  for (i = 0; i < nr_drives; i++)
+    close (drives[i].fd);
+  nr_drives = 0;
+  memset (forced_ro, 0, sizeof forced_ro);
+}
+
+size_t
+storage_drive_count (void)
+{
+  return nr_drives;
+}
+
+int
+storage_drive_fd (size_t i)
+{
+  return i < nr_drives ? drives[i].fd : -1;
+}
+
+uint64_t
+storage_drive_size (size_t i)
+{
+  return i < nr_drives ? drives[i].size : 0;
+}
+
+int
+storage_drive_readonly (size_t i)
+{
+  return i < nr_drives ? drives[i].readonly || forced_ro[i][0] : 1;
+}
+
+int
+storage_drive_added_readonly (size_t i)
+{
+  return i < nr_drives ? drives[i].readonly : 1;
+}
+
+int
+storage_device_readonly (size_t i, int partnum)
+{
+  if (storage_drive_readonly (i))
+    return 1;
+  return partnum > 0 && partnum <= MAX_PARTNUM && forced_ro[i][partnum];
+}
+
+int
+storage_device_set_readonly (size_t i, int partnum, int ro)
+{
+  if (i >= nr_drives || partnum < 0 || partnum > MAX_PARTNUM)
+    return -1;
+  forced_ro[i][partnum] = ro != 0;
+  return 0;
+}
+
+void
+storage_device_clear_readonly (void)
+{
+  memset (forced_ro, 0, sizeof forced_ro);
+}
+
+int
+storage_drive_range (size_t index, struct engine_range *r)
+{
+  if (index >= nr_drives)
+    return -ENOENT;
+  memset (r, 0, sizeof *r);
+  r->fd = drives[index].fd;
+  r->offset = 0;
+  r->length = drives[index].size;
+  r->readonly = storage_drive_readonly (index);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Names: the one parser.                                             */
+
+int
+storage_parse_device (const char *device, size_t *index_r, int *partnum_r)
+{
+  const char *p;
+  size_t index = 0;
+  long partnum = 0;
+
+  if (strncmp (device, "/dev/", 5) != 0)
+    return -EINVAL;
+  p = device + 5;
+  if (strncmp (p, "sd", 2) == 0 || strncmp (p, "hd", 2) == 0
+      || strncmp (p, "vd", 2) == 0)
+    p += 2;
+  else if (strncmp (p, "xvd", 3) == 0)
+    p += 3;
+  else
+    return -EINVAL;
+  if (!islower ((unsigned char) *p))
+    return -EINVAL;
+  /* Letters are bijective base 26: a..z, aa..zz, aaa... */
+  while (islower ((unsigned char) *p)) {
+    index = index * 26 + (size_t) (*p - 'a' + 1);
+    if (index > 1000000)
+      return -EINVAL;
+    p++;
+  }
+  index--;
+  if (*p) {
+    char *end;
+    if (!isdigit ((unsigned char) *p) || *p == '0')
+      return -EINVAL;
+    errno = 0;
+    partnum = strtol (p, &end, 10);
+    if (errno || *end || partnum < 1 || partnum > 128)
+      return -EINVAL;
+  }
+  *index_r = index;
+  *partnum_r = (int) partnum;
+  return 0;
+}
+
+char *
+storage_drive_name (size_t index)
+{
+  char letters[16];
+  int n = 0, i;
+  char *ret;
+
+  index++;
+  while (index > 0 && n < 15) {
+    index--;
+    letters[n++] = 'a' + index % 26;
+    index /= 26;
+  }
+  ret = malloc (8 + n + 1);
+  if (ret == NULL)
+    return NULL;
+  strcpy (ret, "/dev/sd");
+  for (i = 0; i < n; i++)
+    ret[7 + i] = letters[n - 1 - i];
+  ret[7 + n] = '\0';
+  return ret;
+}
+
+int
+storage_device_range (const char *device, struct engine_range *r,
+                      char **error_r)
+{
+  struct storage_device dev;
+
+  return storage_device_open (device, &dev, r, error_r);
+}
+
+int
+storage_device_open (const char *device, struct storage_device *dev,
+                     struct engine_range *r, char **error_r)
+{
+  struct storage_partition *parts;
+  size_t index;
+  int partnum, n, i;
+
+  if (error_r)
+    *error_r = NULL;
+  if (storage_parse_device (device, &index, &partnum) < 0) {
+    storage_set_error (error_r, "%s: not a device name", device);
+    return -ENOENT;
+  }
+  if (storage_drive_range (index, r) < 0) {
+    storage_set_error (error_r, "%s: no such device", device);
+    return -ENOENT;
+  }
+  dev->drive = index;
+  dev->partnum = partnum;
+  if (partnum > 0) {
+    n = storage_list_partitions (index, &parts, error_r);
+    if (n < 0)
+      return n;
+    for (i = 0; i < n; i++)
+      if (parts[i].partnum == partnum)
+        break;
+    if (i == n) {
+      free (parts);
+      storage_set_error (error_r, "%s: no such partition", device);
+      return -ENOENT;
+    }
+    if (parts[i].start + parts[i].size > r->length) {
+      storage_set_error (error_r,
+                         "%s: partition extends beyond the end of the drive",
+                         device);
+      free (parts);
+      return -EIO;
+    }
+    r->offset = parts[i].start;
+    r->length = parts[i].size;
+    free (parts);
+    r->readonly = storage_device_readonly (index, partnum);
+  }
+  dev->fd = r->fd;
+  dev->offset = r->offset;
+  dev->length = r->length;
+  dev->readonly = r->readonly;
+  return 0;
+}
+
+int
+storage_device_lookup (const char *device, struct storage_device *dev)
+{
+  struct engine_range r;
+  char *err = NULL;
+  int ret = storage_device_open (device, dev, &r, &err);
+
+  free (err);
+  if (ret < 0) {
+    errno = ENOENT;
+    return -1;
+  }
+  return 0;
+}
+
+char *
+storage_device_canonical (const char *device)
+{
+  struct storage_device dev;
+  char *name, *full;
+
+  if (storage_device_lookup (device, &dev) == -1)
+    return NULL;
+  name = storage_drive_name (dev.drive);
+  if (name == NULL || dev.partnum == 0)
+    return name;
+  if (asprintf (&full, "%s%d", name, dev.partnum) == -1)
+    full = NULL;
+  free (name);
+  return full;
+}
+
+/* ---------------------------------------------------------------- */
+/* The whole of storage, for the daemon's sync and shutdown.         */
+
+void
+storage_shutdown (void)
+{
+  storage_umount_all (NULL);
+  storage_umask = 022;
+  storage_device_clear_readonly ();
+}

@@ -1,0 +1,52 @@
+/* minnow storage: the engine registry and what every engine shares.
+ *
+ * Adding an engine: write storage/engines/NAME/ against engine.h, add
+ * its ops table to engine_list below (probing order: the first engine
+ * whose probe says yes serves the range) and its sources to
+ * storage/Makefile.am.  Nothing else in storage/ or the daemon names an
+ * engine. */
+
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+
+const struct engine_ops *const engine_list[] = {
+  &engine_ext2_ops, &engine_fat_ops, &engine_iso9660_ops, NULL
+};
+
+const struct engine_ops *
+engine_probe (const struct engine_range *range, const char **type_r)
+{
+  size_t i;
+
+  for (i = 0; engine_list[i]; i++)
+    if (engine_list[i]->probe (range, type_r))
+      return engine_list[i];
+  return NULL;
+}
+
+const char *
+engine_last_error (struct engine_fs *efs)
+{
+  return efs->last_error;
+}
+
+static char engine_note_text[256];
+static char engine_note_taken[256];
+
+void
+engine_note (const char *msg)
+{
+  snprintf (engine_note_text, sizeof engine_note_text, "%s", msg);
+}
+
+const char *
+engine_take_note (void)
+{
+  memcpy (engine_note_taken, engine_note_text, sizeof engine_note_taken);
+  engine_note_text[0] = '\0';
+  return engine_note_taken;
+}
