@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  struct engine_range range;
+  struct engine_range range = { .fd = -1 };
   const struct engine_ops *ops;
   const char *type;
   int fd;

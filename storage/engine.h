@@ -26,14 +26,47 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+/* Where a range's bytes are when they are not on a descriptor: a file
+ * inside a mounted filesystem (mount_loop), for instance.  pread and
+ * pwrite move at most count bytes at an absolute offset and return the
+ * count (0 at the end) or a negative errno; flush may be NULL. */
+struct range_backend {
+  ssize_t (*pread) (void *handle, void *buf, size_t count, uint64_t off);
+  ssize_t (*pwrite) (void *handle, const void *buf, size_t count,
+                     uint64_t off);
+  int (*flush) (void *handle);
+};
+
 /* A byte range of an open drive.  The engine never touches a byte
- * outside [offset, offset + length) and never writes when readonly. */
+ * outside [offset, offset + length) and never writes when readonly.
+ * The bytes are on fd, or, when backend is set, behind it (fd is then
+ * -1 and the range cannot be given to an external tool). */
 struct engine_range {
   int fd;
   uint64_t offset;
   uint64_t length;
   int readonly;
+  const struct range_backend *backend;
+  void *handle;
 };
+
+/* The range I/O every engine uses (range-io.c); off is relative to the
+ * range's start.
+ *
+ * range_read reads exactly len bytes: 0, -ERANGE when [off, off+len)
+ * is not inside the range, -ENODATA when the drive ended early (buf
+ * then holds zeroes past its end: a truncated image), or the negative
+ * errno of the read.  range_write: 0, -EROFS, -ERANGE, or the negative
+ * errno.  range_readahead is a hint.  range_flush makes what was
+ * written durable (fdatasync, or the backend's flush): 0 or a negative
+ * errno. */
+int range_read (const struct engine_range *r, void *buf, size_t len,
+                uint64_t off);
+int range_write (const struct engine_range *r, const void *buf, size_t len,
+                 uint64_t off);
+void range_readahead (const struct engine_range *r, uint64_t off,
+                      uint64_t len);
+int range_flush (const struct engine_range *r);
 
 /* What the engine reports about an inode, the fields of statns. */
 struct engine_stat {

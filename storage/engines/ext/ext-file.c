@@ -251,8 +251,7 @@ data_io (ext2_filsys fs, blk64_t pblk, blk64_t n, void *p, enum run_op op)
   if (op == RUN_ADVISE) {
     if (ch->manager == &ext_io_manager) {
       r = ch->private_data;
-      if (off <= r->length && size <= r->length - off)
-        posix_fadvise (r->fd, r->offset + off, size, POSIX_FADV_WILLNEED);
+      range_readahead (&r->range, off, size);
     }
     return 0;
   }

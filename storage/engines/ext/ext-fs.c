@@ -43,12 +43,10 @@ static int
 ext2_probe (const struct engine_range *range, const char **type_r)
 {
   struct ext2_super_block sb;
-  ssize_t n;
 
   if (range->length < 2048)
     return 0;
-  n = pread (range->fd, &sb, sizeof sb, range->offset + 1024);
-  if (n != (ssize_t) sizeof sb)
+  if (range_read (range, &sb, sizeof sb, 1024) < 0)
     return 0;
   if (ext2fs_le16_to_cpu (sb.s_magic) != EXT2_SUPER_MAGIC)
     return 0;
@@ -160,8 +158,7 @@ ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
   int r;
 
   *error_r = NULL;
-  snprintf (name, sizeof name, "%d:%" PRIu64 ":%" PRIu64 ":%d",
-            range->fd, range->offset, range->length, range->readonly);
+  snprintf (name, sizeof name, "%p:%d", (void *) range, range->readonly);
   if (!range->readonly)
     flags |= EXT2_FLAG_RW;
   load_error_table ();
@@ -204,8 +201,7 @@ ext2_open (const struct engine_range *range, struct engine_fs **fs_r,
     }
     if (ov) {
       ext2fs_close_free (&fs);
-      snprintf (name, sizeof name, "%d:%" PRIu64 ":%" PRIu64 ":1:%p",
-                range->fd, range->offset, range->length, (void *) ov);
+      snprintf (name, sizeof name, "%p:1:%p", (void *) range, (void *) ov);
       r = open_checked (name, flags, &fs, error_r);
       if (r < 0) {
         char *inner = *error_r;
@@ -261,8 +257,7 @@ engine_ext2_clear_recover (const struct engine_range *range, char **error_r)
   *error_r = NULL;
   if (range->readonly)
     return -EROFS;
-  snprintf (name, sizeof name, "%d:%" PRIu64 ":%" PRIu64 ":0",
-            range->fd, range->offset, range->length);
+  snprintf (name, sizeof name, "%p:0", (void *) range);
   load_error_table ();
   r = open_checked (name, EXT2_FLAG_RW | EXT2_FLAG_64BITS
                     | EXT2_FLAG_SKIP_MMP, &fs, error_r);

@@ -21,23 +21,23 @@
 #include "ext.h"
 
 /* ---------------------------------------------------------------- */
-/* The io_manager: a bounded, optionally read-only window on an fd.  */
+/* The io_manager: a bounded, optionally read-only window on a range. */
 
 static errcode_t
 range_io_open (const char *name, int flags, io_channel *channel_r)
 {
-  int fd, readonly;
-  unsigned long long offset, length;
+  int readonly;
+  void *range = NULL;
   io_channel ch;
   struct range_io *r;
 
-  /* The name is "FD:OFFSET:LENGTH:READONLY[:OVERLAY]", made by
-   * ext2_open: OVERLAY is the address of a struct overlay. */
+  /* The name is "RANGE:READONLY[:OVERLAY]", made by ext2_open: RANGE is
+   * the address of the struct engine_range (copied here: it need not
+   * outlive the open), OVERLAY the address of a struct overlay. */
   void *overlay = NULL;
-  int n = sscanf (name, "%d:%llu:%llu:%d:%p", &fd, &offset, &length,
-                  &readonly, &overlay);
+  int n = sscanf (name, "%p:%d:%p", &range, &readonly, &overlay);
 
-  if (n != 4 && n != 5)
+  if ((n != 2 && n != 3) || range == NULL)
     return EXT2_ET_BAD_DEVICE_NAME;
   if (readonly && (flags & IO_FLAG_RW))
     return EROFS;
@@ -55,11 +55,10 @@ range_io_open (const char *name, int flags, io_channel *channel_r)
     free (r);
     return EXT2_ET_NO_MEMORY;
   }
-  r->fd = fd;
+  r->range = *(const struct engine_range *) range;
   r->overlay = overlay;
-  r->offset = offset;
-  r->length = length;
-  r->readonly = readonly || !(flags & IO_FLAG_RW);
+  r->readonly = readonly || r->range.readonly || !(flags & IO_FLAG_RW);
+  r->range.readonly = r->readonly;
   r->stats.num_fields = 2;
   ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
   ch->manager = &ext_io_manager;
@@ -311,52 +310,31 @@ static errcode_t
 range_io_pread_disk (struct range_io *r, void *buf, size_t size,
                      uint64_t off)
 {
-  char *p = buf;
+  int err = range_read (&r->range, buf, size, off);
 
-  if (off > r->length || size > r->length - off)
+  if (err == -ERANGE || err == -ENODATA)      /* a truncated image file */
     return EXT2_ET_SHORT_READ;
-  while (size > 0) {
-    ssize_t n = pread (r->fd, p, size, r->offset + off);
-    if (n == -1) {
-      if (errno == EINTR)
-        continue;
-      return errno;
-    }
-    if (n == 0) {               /* a truncated image file */
-      memset (p, 0, size);
-      return EXT2_ET_SHORT_READ;
-    }
-    p += n;
-    size -= n;
-    off += n;
-    r->stats.bytes_read += n;
-  }
+  if (err < 0)
+    return -err;
+  r->stats.bytes_read += size;
   return 0;
 }
 
 errcode_t
 ext_io_pwrite (struct range_io *r, const void *buf, size_t size,
-                 uint64_t off)
+               uint64_t off)
 {
-  const char *p = buf;
+  int err;
 
   if (r->readonly)
     return EROFS;
-  if (off > r->length || size > r->length - off)
-    return ENOSPC;
   r->dirty = 1;
-  while (size > 0) {
-    ssize_t n = pwrite (r->fd, p, size, r->offset + off);
-    if (n == -1) {
-      if (errno == EINTR)
-        continue;
-      return errno;
-    }
-    p += n;
-    size -= n;
-    off += n;
-    r->stats.bytes_written += n;
-  }
+  err = range_write (&r->range, buf, size, off);
+  if (err == -ERANGE)
+    return ENOSPC;
+  if (err < 0)
+    return -err;
+  r->stats.bytes_written += size;
   return 0;
 }
 
@@ -410,8 +388,8 @@ range_io_write_blk64 (io_channel ch, unsigned long long block, int count,
 
   if (r->readonly)
     return EROFS;
-  if (block * ch->block_size > r->length
-      || size > r->length - block * ch->block_size)
+  if (block * ch->block_size > r->range.length
+      || size > r->range.length - block * ch->block_size)
     return ENOSPC;
   if (count != 1 || r->cache == NULL || r->cache_bs != ch->block_size) {
     err = ext_io_forget (r, block * ch->block_size, size);
@@ -469,9 +447,7 @@ range_io_flush (io_channel ch)
   if (err)
     return err;
   r->dirty = 0;
-  if (fdatasync (r->fd) == -1 && errno != EINVAL && errno != EROFS)
-    return errno;
-  return 0;
+  return -range_flush (&r->range);
 }
 
 static errcode_t

@@ -69,8 +69,7 @@ struct overlay {
 };
 
 struct range_io {
-  int fd;
-  uint64_t offset, length;
+  struct engine_range range;    /* a copy of the range opened */
   int readonly;
   struct overlay *overlay;      /* not owned; may be NULL */
   int dirty;                    /* written since the last flush */

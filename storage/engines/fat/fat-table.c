@@ -37,38 +37,16 @@ fat_error (struct fat_fs *fs, int err, const char *fmt, ...)
 }
 
 /* ---------------------------------------------------------------- */
-/* Range I/O.                                                         */
-
-static int
-range_pread (const struct engine_range *range, void *buf, size_t len,
-             uint64_t off)
-{
-  size_t done = 0;
-
-  if (off > range->length || len > range->length - off)
-    return -EIO;
-  while (done < len) {
-    ssize_t n = pread (range->fd, (char *) buf + done, len - done,
-                       range->offset + off + done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -errno;
-    if (n == 0) {
-      memset ((char *) buf + done, 0, len - done);   /* a short file */
-      break;
-    }
-    done += n;
-  }
-  return 0;
-}
+/* Reading and writing the range (storage/range-io.c), with messages.  */
 
 int
 fat_read (struct fat_fs *fs, void *buf, size_t len, uint64_t off)
 {
-  int r = range_pread (&fs->range, buf, len, off);
+  int r = range_read (&fs->range, buf, len, off);
 
-  if (r == -EIO)
+  if (r == -ENODATA)            /* a short image file: zeroes past its end */
+    return 0;
+  if (r == -ERANGE)
     return fat_error (fs, EIO, "read of %zu bytes at %llu lies outside the "
                       "filesystem", len, (unsigned long long) off);
   if (r < 0)
@@ -80,23 +58,16 @@ fat_read (struct fat_fs *fs, void *buf, size_t len, uint64_t off)
 int
 fat_write (struct fat_fs *fs, const void *buf, size_t len, uint64_t off)
 {
-  size_t done = 0;
+  int r = range_write (&fs->range, buf, len, off);
 
-  if (fs->range.readonly)
-    return -EROFS;
-  if (off > fs->range.length || len > fs->range.length - off)
+  if (r == -EROFS)
+    return r;
+  if (r == -ERANGE)
     return fat_error (fs, EIO, "write of %zu bytes at %llu lies outside the "
                       "filesystem", len, (unsigned long long) off);
-  while (done < len) {
-    ssize_t n = pwrite (fs->range.fd, (const char *) buf + done, len - done,
-                        fs->range.offset + off + done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return fat_error (fs, errno, "write at %llu: %s",
-                        (unsigned long long) off, strerror (errno));
-    done += n;
-  }
+  if (r < 0)
+    return fat_error (fs, -r, "write at %llu: %s", (unsigned long long) off,
+                      strerror (-r));
   return 0;
 }
 
@@ -216,7 +187,7 @@ fat_probe (const struct engine_range *range, const char **type)
   struct geometry g;
   char msg[160];
 
-  if (range->length < 512 || range_pread (range, b, sizeof b, 0) < 0)
+  if (range->length < 512 || range_read (range, b, sizeof b, 0) < 0)
     return 0;
   /* A damaged BPB is still recognised, so that open can say what is
    * wrong with it. */

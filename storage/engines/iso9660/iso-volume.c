@@ -41,39 +41,18 @@ iso_fail (struct iso_fs *fs, int err, const char *fmt, ...)
   return -err;
 }
 
-static int
-range_read (int fd, uint64_t base, uint64_t length, uint64_t off,
-            void *buf, size_t len)
-{
-  size_t done = 0;
-
-  if (off > length || len > length - off)
-    return -EIO;
-  while (done < len) {
-    ssize_t n = pread (fd, (char *) buf + done, len - done,
-                       base + off + done);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -errno;
-    }
-    if (n == 0)
-      return -EIO;
-    done += n;
-  }
-  return 0;
-}
-
 int
 iso_read (struct iso_fs *fs, uint64_t off, void *buf, size_t len)
 {
-  int r = range_read (fs->fd, fs->offset, fs->length, off, buf, len);
+  int r = range_read (&fs->range, buf, len, off);
 
-  if (r == -EIO && (off > fs->length || len > fs->length - off))
+  if (r == -ENODATA)
+    r = -EIO;                   /* the image file ends early */
+  if (r == -ERANGE)
     return iso_fail (fs, EIO, "%zu bytes at byte %llu lie beyond the end "
                      "of the filesystem (%llu bytes)", len,
                      (unsigned long long) off,
-                     (unsigned long long) fs->length);
+                     (unsigned long long) fs->range.length);
   if (r < 0)
     return iso_fail (fs, -r, "read at byte %llu: %s",
                      (unsigned long long) off, strerror (-r));
@@ -149,7 +128,7 @@ is_joliet (const unsigned char *vd)
  * volume id (UTF-8) into *joliet_label_r when asked.  Returns 0, or a
  * negative errno with *error_r set. */
 static int
-scan_vds (int fd, uint64_t base, uint64_t length, struct iso_voldesc *pvd,
+scan_vds (const struct engine_range *range, struct iso_voldesc *pvd,
           uint64_t *pvd_sector_r, uint64_t *joliet_r, char **joliet_label_r,
           char **error_r)
 {
@@ -161,13 +140,18 @@ scan_vds (int fd, uint64_t base, uint64_t length, struct iso_voldesc *pvd,
   for (i = 0; i < ISO_MAX_VDS; i++) {
     uint64_t off = ISO_VD_START + (uint64_t) i * ISO_SECTOR;
 
-    r = range_read (fd, base, length, off, vd, sizeof vd);
+    r = range_read (range, vd, sizeof vd, off);
+    if (r == -ERANGE || r == -ENODATA) {
+      if (asprintf (error_r, "volume descriptor %d lies beyond the end of "
+                    "the image", i) == -1)
+        *error_r = NULL;
+      r = -EUCLEAN;
+      goto out;
+    }
     if (r < 0) {
       if (asprintf (error_r, "cannot read volume descriptor %d: %s", i,
                     strerror (-r)) == -1)
         *error_r = NULL;
-      if (r == -EIO)
-        r = -EUCLEAN;
       goto out;
     }
     if (memcmp (vd + 1, "CD001", 5) != 0) {
@@ -210,8 +194,7 @@ iso_probe (const struct engine_range *range, const char **type)
 {
   unsigned char sig[6];
 
-  if (range_read (range->fd, range->offset, range->length, ISO_VD_START,
-                  sig, sizeof sig) < 0)
+  if (range_read (range, sig, sizeof sig, ISO_VD_START) < 0)
     return 0;
   if (memcmp (sig + 1, "CD001", 5) != 0)
     return 0;
@@ -235,10 +218,8 @@ iso_open (const struct engine_range *range, struct engine_fs **fs_r,
     return -ENOMEM;
   fs->base.ops = &engine_iso9660_ops;
   fs->base.readonly = 1;
-  fs->fd = range->fd;
-  fs->offset = range->offset;
-  fs->length = range->length;
-  r = scan_vds (range->fd, range->offset, range->length, &fs->pvd,
+  fs->range = *range;
+  r = scan_vds (range, &fs->pvd,
                 &pvd_sector, &joliet, &joliet_label, error_r);
   if (r < 0)
     goto fail;

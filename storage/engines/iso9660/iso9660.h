@@ -69,8 +69,7 @@ struct iso_node {
 
 struct iso_fs {
   struct engine_fs base;
-  int fd;
-  uint64_t offset, length;              /* the range */
+  struct engine_range range;
   enum iso_tree tree;
   unsigned susp_skip;                   /* SUSP LEN_SKP (Rock Ridge) */
   struct iso_voldesc pvd;
