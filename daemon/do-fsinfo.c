@@ -394,40 +394,18 @@ do_filesystem_available (const char *filesystem)
 /* ---------------------------------------------------------------- */
 /* Checking and sizing ext filesystems.                               */
 
-static int
-is_ext (const char *fstype)
-{
-  return strcmp (fstype, "ext2") == 0 || strcmp (fstype, "ext3") == 0
-    || strcmp (fstype, "ext4") == 0;
-}
-
 int
 do_fsck (const char *fstype, const char *device)
 {
   char *msg = NULL;
   int status;
 
-  if (!is_ext (fstype) && !storage_is_fat_type (fstype)) {
-    reply_with_error_errno (EINVAL, "%s: minnow checks only ext2, ext3, "
-                            "ext4 and vfat filesystems", fstype);
-    return -1;
-  }
   if (device_in_use (device)) {
     reply_with_error_errno (EBUSY, "%s: device is mounted", device);
     return -1;
   }
-  if (storage_is_fat_type (fstype)) {
-    /* fsck -a: fsck.fat -a, the exit status is the answer. */
-    status = storage_fsck_fat (device, 1, NULL, &msg);
-    if (status < 0) {
-      reply_errno_msg (status, device, msg);
-      return -1;
-    }
-    free (msg);
-    return status;
-  }
-  /* fsck -a: e2fsck -p, the exit status is the answer. */
-  status = storage_e2fsck (device, "-p", NULL, &msg);
+  /* fsck -a: e2fsck -p, fsck.fat -a; the exit status is the answer. */
+  status = storage_fsck (fstype, device, 1, NULL, &msg);
   if (status < 0) {
     reply_errno_msg (status, device, msg);
     return -1;

@@ -38,4 +38,23 @@ int engine_ext2_free_extents (struct engine_fs *fs,
                                          uint64_t len),
                               void *opaque);
 
+/* e2fsck with the given flags ("-fn", "-fy", "-p" ...) on the range:
+ * its exit status (>= 0; a message when >= 4) or a negative errno;
+ * output (stdout and stderr) in *output_r when not NULL. */
+int engine_ext2_e2fsck (const struct engine_range *range, const char *flags,
+                        char **output_r, char **error_r);
+/* Runs e2fsprogs' tool (beside mke2fs) with args (NULL-terminated, may
+ * be NULL), then the range as "/proc/self/fd/3?offset=N", then after
+ * (if not NULL).  write: EROFS on a read-only range.  Returns the exit
+ * status or a negative errno. */
+int engine_ext2_run_tool (const struct engine_range *range, const char *tool,
+                          const char *const *args, const char *after,
+                          int write, char **output_r, char **error_r);
+/* mke2fs -F -q ARGS... on the range, with the extended options (comma
+ * separated, may be NULL) added to minnow's own -E, for a filesystem of
+ * size bytes (0: the whole range; EINVAL beyond it). */
+int engine_ext2_mke2fs (const struct engine_range *range,
+                        const char *const *args, const char *extended,
+                        uint64_t size, char **error_r);
+
 #endif /* MINNOW_ENGINE_EXT_H */

@@ -126,6 +126,15 @@ typedef int (*engine_xattr_cb) (void *opaque, const char *name,
 
 struct engine_fs;
 
+/* mkfs's options; 0 or NULL for the engine's default. */
+struct engine_mkfs_opts {
+  const char *fstype;           /* one of the engine's mkfs_types */
+  int blocksize;                /* ext: block size; FAT: cluster size */
+  const char *features;         /* ext only */
+  int inode;                    /* ext only: inode size */
+  const char *label;
+};
+
 struct engine_ops {
   const char *name;             /* "ext2" engine also serves ext3/ext4 */
 
@@ -207,6 +216,29 @@ struct engine_ops {
   /* ERANGE when the label is too long for the filesystem. */
   int (*set_label) (struct engine_fs *fs, const char *label);
 
+  /* ---- Steps that run the filesystem's own tools on the range
+   * (storage/tools.h); the range is never mounted while they run. */
+
+  /* The type names mkfs and fsck take for this engine ("ext2", "ext3",
+   * "ext4"; "vfat", "fat", "msdos"), NULL-terminated; NULL when the
+   * engine makes no filesystems. */
+  const char *const *mkfs_types;
+  /* Makes a filesystem of opts->fstype filling the range.  Refuses
+   * options the filesystem cannot have (EINVAL, ERANGE for a label that
+   * is too long, ENOSPC for a range too small) before touching it. */
+  int (*mkfs) (const struct engine_range *range,
+               const struct engine_mkfs_opts *opts, char **error_r);
+  /* Checks the filesystem, and when repair is set fixes what can be
+   * fixed without asking (fsck -a).  Returns the checker's exit status
+   * (0: clean; what the others mean is the checker's: e2fsck, fsck.fat)
+   * or a negative errno.  The checker's output goes to *output_r when
+   * output_r is not NULL.  May be NULL: nothing to check. */
+  int (*fsck) (const struct engine_range *range, int repair,
+               char **output_r, char **error_r);
+  /* Called when open answered ENGINE_NEEDS_RECOVERY for a writable
+   * range: replays the journal so that open succeeds.  May be NULL. */
+  int (*recover) (const struct engine_range *range, char **error_r);
+
   /* Like pread/pwrite, for large runs (transfers): whole extents are
    * allocated at once and each piece of an extent is one I/O.  May be
    * NULL: callers use pread/pwrite then. */
@@ -249,5 +281,8 @@ extern const struct engine_ops *const engine_list[];
  * name, or NULL when none recognises it. */
 const struct engine_ops *engine_probe (const struct engine_range *range,
                                        const char **type_r);
+
+/* The engine whose mkfs_types has fstype, or NULL. */
+const struct engine_ops *engine_for_type (const char *fstype);
 
 #endif /* MINNOW_ENGINE_H */

@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "storage.h"
-#include "engine-ext.h"
 
 struct mount *mount_table;
 size_t mount_count;
@@ -48,34 +47,6 @@ is_virtual_dir (const char *canonical)
     if (strcmp (virtual_dirs[i], canonical) == 0)
       return 1;
   return 0;
-}
-
-static int (*stop_check) (void);
-
-void
-storage_set_stop_check (int (*check) (void))
-{
-  stop_check = check;
-}
-
-int
-storage_stop_requested (void)
-{
-  return stop_check != NULL && stop_check ();
-}
-
-void
-storage_set_error (char **error_r, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (error_r == NULL)
-    return;
-  free (*error_r);
-  va_start (ap, fmt);
-  if (vasprintf (error_r, fmt, ap) == -1)
-    *error_r = NULL;
-  va_end (ap);
 }
 
 static struct mount *
@@ -477,35 +448,20 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
     return -EINVAL;
   }
   r = ops->open (&range, fs_r, &msg);
-  if (r == ENGINE_NEEDS_RECOVERY && !range.readonly
-      && ops == &engine_ext2_ops) {
-    /* The journal needs replaying: e2fsck does it, then we retry. */
-    char *fsck_err = NULL;
-    int status;
+  if (r == ENGINE_NEEDS_RECOVERY && !range.readonly && ops->recover) {
+    /* The journal needs replaying: the engine's recovery does it (its
+     * fsck, for ext), then we retry. */
+    char *rec_err = NULL;
 
     free (msg);
     msg = NULL;
-    /* e2fsck replays the journal, then fails to re-open a filesystem that
-     * is not at offset 0 of its file; when the journal is empty after
-     * that, the flag is ours to clear and a second e2fsck checks. */
-    status = storage_e2fsck (device, "-fy", NULL, &fsck_err);
-    if (status >= 4 && range.offset > 0) {
-      char *clear_err = NULL;
-      if (engine_ext2_clear_recover (&range, &clear_err) == 0) {
-        free (fsck_err);
-        fsck_err = NULL;
-        status = storage_e2fsck (device, "-fy", NULL, &fsck_err);
-      }
-      free (clear_err);
+    r = ops->recover (&range, &rec_err);
+    if (r < 0) {
+      storage_set_error (error_r, "%s: %s", device,
+                         rec_err ? rec_err : strerror (-r));
+      free (rec_err);
+      return r;
     }
-    if (status < 0 || status >= 4) {
-      storage_set_error (error_r, "%s: the journal needs recovery and e2fsck could "
-                 "not recover it: %s", device,
-                 fsck_err ? fsck_err : "e2fsck failed");
-      free (fsck_err);
-      return -EUCLEAN;
-    }
-    free (fsck_err);
     r = ops->open (&range, fs_r, &msg);
   }
   if (r == ENGINE_NEEDS_RECOVERY)

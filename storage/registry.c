@@ -28,6 +28,19 @@ engine_probe (const struct engine_range *range, const char **type_r)
   return NULL;
 }
 
+const struct engine_ops *
+engine_for_type (const char *fstype)
+{
+  size_t i, j;
+
+  for (i = 0; engine_list[i]; i++)
+    for (j = 0; engine_list[i]->mkfs_types
+           && engine_list[i]->mkfs_types[j]; j++)
+      if (strcmp (engine_list[i]->mkfs_types[j], fstype) == 0)
+        return engine_list[i];
+  return NULL;
+}
+
 const char *
 engine_last_error (struct engine_fs *efs)
 {

@@ -176,31 +176,33 @@ void resolved_free (struct resolved *r);
 /* The umask applied to created files and directories (default 022). */
 extern unsigned storage_umask;
 
-/* ---- mkfs and friends (mkfs.c). */
+/* ---- mkfs and fsck by device name (mkfs.c): the engine whose
+ * mkfs_types has fstype does the work. */
 
-/* Runs mke2fs on the device's byte range.  fstype "ext2", "ext3" or
- * "ext4"; blocksize 0, inode 0, features and label NULL for defaults. */
+/* Makes a filesystem of fstype ("ext4", "vfat" ...) on the device;
+ * blocksize 0, inode 0, features and label NULL for defaults. */
 int storage_mkfs (const char *fstype, const char *device, int blocksize,
                   const char *features, int inode, const char *label,
                   char **error_r);
-/* Runs e2fsck on the device's byte range with the given flags ("-fy",
- * "-fn", "-p" ...).  Returns e2fsck's exit status (>= 0) or a negative
- * errno when it could not run.  Output goes to *output_r if not NULL. */
-/* vfat, fat, msdos: the names mkfs and fsck take for FAT. */
-int storage_is_fat_type (const char *fstype);
-/* fsck.fat -a (repair) or -n on the device; returns its exit status
- * (0 clean, 1 errors found, and repaired when asked), or a negative
- * errno. */
-int storage_fsck_fat (const char *device, int repair, char **output_r,
-                      char **error_r);
+/* Checks (repair 0) or repairs what can be repaired without asking
+ * (repair 1, fsck -a) the filesystem of fstype (NULL: probe it) on the
+ * device.  Returns the checker's exit status (>= 0) or a negative errno;
+ * output in *output_r when not NULL. */
+int storage_fsck (const char *fstype, const char *device, int repair,
+                  char **output_r, char **error_r);
+
+/* ext2/3/4 only, by device name (engine-ext.h has them by range):
+ * e2fsck with flags ("-fy", "-fn", "-p" ...); e2fsprogs' tool with args,
+ * then the device, then after; mke2fs with args and extended options for
+ * a filesystem of size bytes (0: the whole device). */
 int storage_e2fsck (const char *device, const char *flags, char **output_r,
                     char **error_r);
-
-/* Runs mke2fs -F -q ARGS... on the device's range, with the extended
- * options (comma-separated, may be NULL) added to minnow's own -E, for
- * a filesystem of size bytes (0: the whole device; EINVAL beyond it). */
+int storage_run_e2tool (const char *tool, const char *device,
+                        const char *const *args, const char *after,
+                        int write, char **output_r, char **error_r);
 int storage_mke2fs (const char *device, const char *const *args,
                     const char *extended, uint64_t size, char **error_r);
+
 /* Free space of an ext2/3/4 filesystem fs on range, written directly
  * on the device after fs is flushed: STORAGE_FREE_TRIM punches holes
  * (FALLOC_FL_PUNCH_HOLE, so a sparse image shrinks), _ZERO writes zeroes
@@ -215,15 +217,5 @@ int storage_free_space (struct engine_fs *fs, const struct engine_range *range,
                         int op, uint64_t offset, uint64_t length,
                         uint64_t minextent, uint64_t *done_r);
 
-/* Path of an e2fsprogs tool (beside mke2fs); caller frees. */
-char *storage_e2fsprogs_path (const char *tool);
-/* Runs e2fsprogs' tool with args (NULL-terminated, may be NULL), then
- * the device's range as "/proc/self/fd/3?offset=N", then after (if
- * not NULL).  write: EROFS on a read-only device.  Returns the exit
- * status (>= 0) or a negative errno; output (stdout and stderr) in
- * *output_r when not NULL. */
-int storage_run_e2tool (const char *tool, const char *device,
-                        const char *const *args, const char *after,
-                        int write, char **output_r, char **error_r);
 
 #endif /* MINNOW_STORAGE_H */

@@ -197,7 +197,7 @@ one (const char *dev, const char *tag)
   write_tree (tag);
   is_int (storage_umount_all (&err), 0, "%s: umount", tag);
   clear_err ();
-  status = storage_fsck_fat (dev, 0, &out, &err);
+  status = storage_fsck ("vfat", dev, 0, &out, &err);
   is_int (status, 0, "%s: fsck.fat -n is clean", tag);
   if (status != 0 && out)
     tap_diag ("%s", out);

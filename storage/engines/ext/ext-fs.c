@@ -439,6 +439,10 @@ const struct engine_ops engine_ext2_ops = {
   .get_label = ext2_get_label,
   .get_uuid = ext2_get_uuid,
   .set_label = ext2_set_label,
+  .mkfs_types = ext_mkfs_types,
+  .mkfs = ext_mkfs,
+  .fsck = ext_fsck,
+  .recover = ext_recover,
   .read_run = engine_ext2_read_run,
   .write_run = engine_ext2_write_run,
 };

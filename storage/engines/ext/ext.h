@@ -24,6 +24,8 @@
  *   ext-xattr.c    extended attributes
  *   ext-fs.c       probe, open, close, sync, statvfs, label and UUID,
  *                  chattr flags, free extents, and the ops table
+ *   ext-tools.c    mke2fs, e2fsck (check and journal recovery) and the
+ *                  other e2fsprogs tools, run on the range
  */
 
 #ifndef MINNOW_EXT_H
@@ -201,6 +203,14 @@ int ext2_getxattr (struct engine_fs *efs, uint64_t ino, const char *name,
 int ext2_setxattr (struct engine_fs *efs, uint64_t ino, const char *name,
                const void *value, size_t len);
 int ext2_removexattr (struct engine_fs *efs, uint64_t ino, const char *name);
+/* ext-tools.c: mke2fs and e2fsck. */
+extern const char *const ext_mkfs_types[];
+int ext_mkfs (const struct engine_range *range,
+              const struct engine_mkfs_opts *o, char **error_r);
+int ext_fsck (const struct engine_range *range, int repair, char **output_r,
+              char **error_r);
+int ext_recover (const struct engine_range *range, char **error_r);
+
 extern struct struct_io_manager ext_io_manager;
 
 #endif /* MINNOW_EXT_H */

@@ -555,4 +555,7 @@ const struct engine_ops engine_fat_ops = {
   .get_label = fat_get_label,
   .get_uuid = fat_get_uuid,
   .set_label = fat_set_label,
+  .mkfs_types = fat_mkfs_types,
+  .mkfs = fat_mkfs,
+  .fsck = fat_fsck,
 };

@@ -11,6 +11,7 @@
  *                rename
  *   fat-file.c   attributes and times, file data (pread/pwrite/truncate),
  *                the calls FAT cannot express, the ops table
+ *   fat-tools.c  mkfs.fat and fsck.fat, run on the range
  *
  * FAT has no inodes.  An inode number here is the position of a file's
  * short directory entry: its byte offset in the range divided by 32,
@@ -191,5 +192,12 @@ fat_put32 (unsigned char *p, uint32_t v)
   p[2] = v >> 16;
   p[3] = v >> 24;
 }
+
+/* fat-tools.c: mkfs.fat and fsck.fat. */
+extern const char *const fat_mkfs_types[];
+int fat_mkfs (const struct engine_range *range,
+              const struct engine_mkfs_opts *o, char **error_r);
+int fat_fsck (const struct engine_range *range, int repair, char **output_r,
+              char **error_r);
 
 #endif /* MINNOW_FAT_H */
