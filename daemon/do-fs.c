@@ -135,44 +135,19 @@ char *
 do_vfs_uuid (const char *mountable)
 {
   struct engine_fs *fs;
-  unsigned char u[16];
   char *ret;
-  int opened, r, is_fat;
+  int opened, r;
 
   fs = fs_of (mountable, 0, &opened);
   if (fs == NULL)
     return NULL;
-  is_fat = fs->ops == &engine_fat_ops;
-  if (fs->ops->get_uuid_string) {
-    r = fs->ops->get_uuid_string (fs, &ret);
-    if (opened)
-      fs->ops->close (fs);
-    if (r < 0) {
-      reply_errno_path (r, mountable);
-      return NULL;
-    }
-    return ret;
-  }
-  r = fs->ops->get_uuid (fs, u);
+  /* A UUID that is not 16 bytes (FAT's serial, ISO 9660's date) comes
+   * as the engine spells it, as blkid does. */
+  r = engine_uuid_string (fs, &ret);
   if (opened)
     fs->ops->close (fs);
   if (r < 0) {
     reply_errno_path (r, mountable);
-    return NULL;
-  }
-  /* FAT's volume serial number, as blkid shows it. */
-  if (is_fat) {
-    if (asprintf (&ret, "%02X%02X-%02X%02X", u[0], u[1], u[2], u[3]) == -1) {
-      reply_with_perror ("asprintf");
-      return NULL;
-    }
-    return ret;
-  }
-  if (asprintf (&ret, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
-                u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-                u[14], u[15]) == -1) {
-    reply_with_perror ("asprintf");
     return NULL;
   }
   return ret;
@@ -182,26 +157,22 @@ int
 do_set_label (const char *mountable, const char *label)
 {
   struct engine_fs *fs;
+  char why[sizeof fs->last_error];
   int opened, r, r2 = 0;
 
   fs = fs_of (mountable, 1, &opened);
   if (fs == NULL)
     return -1;
+  fs->last_error[0] = '\0';
   r = fs->ops->set_label (fs, label);
-  if (r < 0 && fs->ops == &engine_fat_ops) {
-    reply_with_error_errno (-r, "%s: %s", mountable, engine_last_error (fs));
-    if (opened)
-      fs->ops->close (fs);
-    return -1;
-  }
+  /* The engine says what its labels can hold. */
+  snprintf (why, sizeof why, "%s", engine_last_error (fs));
   if (opened)
     r2 = fs->ops->close (fs);
   else if (r == 0)
     r2 = fs->ops->sync (fs);
-  if (r == -ERANGE) {
-    reply_with_error_errno (ERANGE, "%s: label \"%s\" is too long "
-                            "(ext2/3/4 labels hold 16 bytes)", mountable,
-                            label);
+  if (r < 0 && why[0]) {
+    reply_with_error_errno (-r, "%s: %s", mountable, why);
     return -1;
   }
   if (r < 0 || r2 < 0) {

@@ -387,8 +387,7 @@ int
 do_filesystem_available (const char *filesystem)
 {
   /* The filesystems an engine can mount. */
-  return strcmp (filesystem, "ext2") == 0 || strcmp (filesystem, "ext3") == 0
-    || strcmp (filesystem, "ext4") == 0 || strcmp (filesystem, "vfat") == 0;
+  return engine_for_mount_type (filesystem) != NULL;
 }
 
 /* ---------------------------------------------------------------- */

@@ -71,7 +71,6 @@ fs_ids (const char *device, struct devinfo *d)
   const struct engine_ops *ops;
   const char *type;
   struct engine_fs *fs = NULL;
-  unsigned char u[16];
   char *msg = NULL;
 
   if (m)
@@ -88,17 +87,12 @@ fs_ids (const char *device, struct devinfo *d)
       return;
     }
   }
-  if (fs->ops->get_uuid_string) {
+  {
     char *us = NULL;
-    if (fs->ops->get_uuid_string (fs, &us) == 0)
+    if (engine_uuid_string (fs, &us) == 0)
       snprintf (d->uuid, sizeof d->uuid, "%s", us);
     free (us);
-  } else if (fs->ops->get_uuid (fs, u) == 0)
-    snprintf (d->uuid, sizeof d->uuid,
-              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-              "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
-              u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-              u[14], u[15]);
+  }
   if (fs->ops->get_label (fs, &d->label) < 0)
     d->label = NULL;
   if (!m)

@@ -147,14 +147,11 @@ int
 do_mount_vfs (const char *options, const char *vfstype,
               const char *mountable, const char *mountpoint)
 {
-  /* The engine reads ext2, ext3 and ext4 alike, as Linux's ext4 driver
-   * does; the FAT engine vfat (msdos names it too); other types have no
-   * engine here. */
-  if (strcmp (vfstype, "ext2") != 0 && strcmp (vfstype, "ext3") != 0
-      && strcmp (vfstype, "ext4") != 0 && strcmp (vfstype, "vfat") != 0
-      && strcmp (vfstype, "msdos") != 0) {
-    reply_with_error_errno (ENODEV, "%s: minnow mounts only ext2, ext3, "
-                            "ext4 and vfat filesystems", vfstype);
+  /* The engine that mounts vfstype probes the device anyway: ext2,
+   * ext3 and ext4 are read alike, as Linux's ext4 driver does. */
+  if (engine_for_mount_type (vfstype) == NULL) {
+    reply_with_error_errno (ENODEV, "%s: minnow has no engine that mounts "
+                            "this filesystem type", vfstype);
     return -1;
   }
   return do_mount_options (options, mountable, mountpoint);

@@ -712,7 +712,7 @@ replace_existing (struct tar_in *c, struct mount *m, uint64_t dir,
 static void
 drop_unix_attrs (struct engine_fs *fs, struct engine_setattr *sa)
 {
-  if (fs->ops == &engine_fat_ops)
+  if (fs->ops->flags & ENGINE_NO_UNIX_ATTRS)
     sa->mask &= ~(ENGINE_SET_MODE | ENGINE_SET_UID | ENGINE_SET_GID);
 }
 

@@ -137,6 +137,11 @@ struct engine_mkfs_opts {
 
 struct engine_ops {
   const char *name;             /* "ext2" engine also serves ext3/ext4 */
+  /* The vfs type names mount_vfs and filesystem_available accept for
+   * this engine, NULL-terminated. */
+  const char *const *mount_types;
+  /* ENGINE_NO_UNIX_ATTRS: no owners, no permission bits (FAT). */
+  unsigned flags;
 
   /* Does this engine recognise the range?  Returns 1 yes, 0 no, and
    * fills *type ("ext2", "ext3", "ext4"; static string) when yes. */
@@ -254,6 +259,8 @@ struct engine_ops {
  * the user did not ask for. */
 #define ENGINE_NEEDS_RECOVERY (-EAGAIN)
 
+#define ENGINE_NO_UNIX_ATTRS 0x1
+
 /* Every engine embeds this header first. */
 struct engine_fs {
   const struct engine_ops *ops;
@@ -284,5 +291,11 @@ const struct engine_ops *engine_probe (const struct engine_range *range,
 
 /* The engine whose mkfs_types has fstype, or NULL. */
 const struct engine_ops *engine_for_type (const char *fstype);
+/* The engine whose mount_types has vfstype, or NULL. */
+const struct engine_ops *engine_for_mount_type (const char *vfstype);
+
+/* The filesystem's UUID as blkid shows it (malloc'd): the engine's own
+ * spelling when it has one, else the 16 bytes as 8-4-4-4-12 hex. */
+int engine_uuid_string (struct engine_fs *fs, char **uuid_r);
 
 #endif /* MINNOW_ENGINE_H */

@@ -8,6 +8,7 @@
 
 #include <config.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,38 @@ engine_for_type (const char *fstype)
       if (strcmp (engine_list[i]->mkfs_types[j], fstype) == 0)
         return engine_list[i];
   return NULL;
+}
+
+const struct engine_ops *
+engine_for_mount_type (const char *vfstype)
+{
+  size_t i, j;
+
+  for (i = 0; engine_list[i]; i++)
+    for (j = 0; engine_list[i]->mount_types
+           && engine_list[i]->mount_types[j]; j++)
+      if (strcmp (engine_list[i]->mount_types[j], vfstype) == 0)
+        return engine_list[i];
+  return NULL;
+}
+
+int
+engine_uuid_string (struct engine_fs *fs, char **uuid_r)
+{
+  unsigned char u[16];
+  int r;
+
+  if (fs->ops->get_uuid_string)
+    return fs->ops->get_uuid_string (fs, uuid_r);
+  r = fs->ops->get_uuid (fs, u);
+  if (r < 0)
+    return r;
+  if (asprintf (uuid_r, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
+                u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+                u[14], u[15]) == -1)
+    return -ENOMEM;
+  return 0;
 }
 
 const char *

@@ -399,16 +399,22 @@ ext2_set_label (struct engine_fs *efs, const char *label)
 
   if (efs->readonly)
     return -EROFS;
-  if (strlen (label) > sizeof fs->super->s_volume_name)
+  if (strlen (label) > sizeof fs->super->s_volume_name) {
+    snprintf (efs->last_error, sizeof efs->last_error, "label \"%s\" is "
+              "too long (ext2/3/4 labels hold 16 bytes)", label);
     return -ERANGE;
+  }
   memset (fs->super->s_volume_name, 0, sizeof fs->super->s_volume_name);
   memcpy (fs->super->s_volume_name, label, strlen (label));
   ext2fs_mark_super_dirty (fs);
   return 0;
 }
 
+static const char *const ext2_mount_types[] = { "ext2", "ext3", "ext4", NULL };
+
 const struct engine_ops engine_ext2_ops = {
   .name = "ext2",
+  .mount_types = ext2_mount_types,
   .probe = ext2_probe,
   .open = ext2_open,
   .close = ext2_close,

@@ -523,8 +523,12 @@ fat_removexattr (struct engine_fs *efs, uint64_t ino, const char *name)
   return fat_error (FAT (efs), EOPNOTSUPP, "FAT has no extended attributes");
 }
 
+static const char *const fat_mount_types[] = { "vfat", "msdos", NULL };
+
 const struct engine_ops engine_fat_ops = {
   .name = "vfat",
+  .mount_types = fat_mount_types,
+  .flags = ENGINE_NO_UNIX_ATTRS,
   .probe = fat_probe,
   .open = fat_open,
   .close = fat_close,
@@ -554,6 +558,7 @@ const struct engine_ops engine_fat_ops = {
   .statvfs = fat_statvfs,
   .get_label = fat_get_label,
   .get_uuid = fat_get_uuid,
+  .get_uuid_string = fat_get_uuid_string,
   .set_label = fat_set_label,
   .mkfs_types = fat_mkfs_types,
   .mkfs = fat_mkfs,

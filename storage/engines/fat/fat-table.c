@@ -717,6 +717,17 @@ fat_get_label (struct engine_fs *efs, char **label_r)
   return *label_r ? 0 : -ENOMEM;
 }
 
+/* The volume serial number as blkid shows it: "1234-ABCD". */
+int
+fat_get_uuid_string (struct engine_fs *efs, char **uuid_r)
+{
+  uint32_t s = serial (FAT (efs));
+
+  if (asprintf (uuid_r, "%04X-%04X", s >> 16, s & 0xffff) == -1)
+    return -ENOMEM;
+  return 0;
+}
+
 int
 fat_get_uuid (struct engine_fs *efs, unsigned char uuid[16])
 {

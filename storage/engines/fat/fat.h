@@ -117,6 +117,7 @@ int fat_close (struct engine_fs *efs);
 int fat_sync (struct engine_fs *efs);
 int fat_statvfs (struct engine_fs *efs, struct engine_statvfs *sv);
 int fat_get_label (struct engine_fs *efs, char **label_r);
+int fat_get_uuid_string (struct engine_fs *efs, char **uuid_r);
 int fat_get_uuid (struct engine_fs *efs, unsigned char uuid[16]);
 int fat_set_label (struct engine_fs *efs, const char *label);
 

@@ -762,8 +762,11 @@ rofs_set_label (struct engine_fs *efs, const char *label)
   return -EROFS;
 }
 
+static const char *const iso9660_mount_types[] = { "iso9660", NULL };
+
 const struct engine_ops engine_iso9660_ops = {
   .name = "iso9660",
+  .mount_types = iso9660_mount_types,
   .probe = iso_probe,
   .open = iso_open,
   .close = iso_close,
