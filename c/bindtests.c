@@ -5,7 +5,7 @@
  * libguestfs cross-language bindtests program, renamed, prints the same
  * text with minnow (tests/bindings/bindtests.golden).  They need no
  * launched handle.  The daemon-side ones (internal_test_daemon,
- * internal_test_daemon_rint and so on) are in daemon/internal_test.c.
+ * internal_test_daemon_rint and so on) are in daemon/handlers/internal_test.c.
  */
 
 #include <config.h>
