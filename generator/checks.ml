@@ -54,10 +54,11 @@ let dups key l =
     let k = key x in
     if Hashtbl.mem h k then true else (Hashtbl.add h k (); false)) l
 
-(* --- do_NAME in daemon/*.c ------------------------------------------- *)
+(* --- do_NAME in daemon/*.c and daemon/handlers/*.c -------------------- *)
 
-let daemon_definitions dir =
+let daemon_definitions dirs =
   let found = Hashtbl.create 64 in
+  List.iter (fun dir ->
   let files = try Sys.readdir dir with Sys_error _ -> [||] in
   let re = Str.regexp "^do_\\([a-zA-Z0-9_]+\\) (" in
   Array.iter (fun f ->
@@ -75,7 +76,7 @@ let daemon_definitions dir =
            done
          with End_of_file -> ());
       close_in ic
-    end) files;
+    end) files) dirs;
   found
 
 (* --- type-checking test calls ---------------------------------------- *)
@@ -234,7 +235,7 @@ let check_action api defs a =
       | _ -> ());
      (match defs with
       | Some d when not (Hashtbl.mem d a.name) ->
-        aerr a (sprintf "no do_%s defined in daemon/*.c" a.name)
+        aerr a (sprintf "no do_%s defined in daemon/*.c or daemon/handlers/*.c" a.name)
       | _ -> ()));
   (match a.ret with
    | RStruct s | RStructList s ->
@@ -267,7 +268,7 @@ let check api =
   errors := [];
   let defs =
     if Sys.getenv_opt "MINNOW_GENERATOR_SKIP_DO_CHECK" = Some "1" then None
-    else Some (daemon_definitions "daemon") in
+    else Some (daemon_definitions ["daemon"; "daemon/handlers"]) in
   List.iter (fun a -> aerr a "name used by an earlier action") (dups (fun a -> a.name) api.actions);
   List.iter (fun a ->
     aerr a (sprintf "proc %d used by an earlier action" (Option.get a.proc)))

@@ -305,6 +305,13 @@ storage_device_canonical (const char *device)
   struct storage_device dev;
   char *name, *full;
 
+  /* An image mounted with mount_loop is named in the mount table only. */
+  if (strncmp (device, "/dev/loop", 9) == 0) {
+    if (storage_mount_of_device (device))
+      return strdup (device);
+    errno = ENOENT;
+    return NULL;
+  }
   if (storage_device_lookup (device, &dev) == -1)
     return NULL;
   name = storage_drive_name (dev.drive);

@@ -53,9 +53,10 @@ lookup_named (const char *path, struct resolved *r)
 
   if (ret < 0)
     return ret;
-  if (r->is_mountpoint || r->name[0] == '\0') {
+  if (r->is_mountpoint || r->name[0] == '\0'
+      || storage_loop_pins (r->m, r->ino)) {
     resolved_free (r);
-    return -EBUSY;
+    return -EBUSY;              /* a mount, or an image mount_loop uses */
   }
   if (r->dm->readonly) {
     resolved_free (r);
@@ -406,7 +407,9 @@ fsop_truncate (const char *path, uint64_t size)
   ret = lookup_file (path, &r, &st);
   if (ret < 0)
     return ret;
-  ret = r.m->readonly ? -EROFS : OPS (r.m)->truncate (FS (r.m), r.ino, size);
+  ret = r.m->readonly ? -EROFS
+    : storage_loop_pins (r.m, r.ino) ? -EBUSY
+    : OPS (r.m)->truncate (FS (r.m), r.ino, size);
   resolved_free (&r);
   return ret;
 }
@@ -609,7 +612,9 @@ fsop_rm_rf (const char *path)
     ret = empty_dir (r.m, r.ino, 0);
     if (ret == 0 && r.name[0] && !r.is_mountpoint)
       ret = OPS (r.dm)->rmdir (FS (r.dm), r.dir, r.name);
-  } else
+  } else if (storage_loop_pins (r.m, r.ino))
+    ret = -EBUSY;
+  else
     ret = OPS (r.dm)->unlink (FS (r.dm), r.dir, r.name);
  out:
   resolved_free (&r);
@@ -632,7 +637,8 @@ fsop_rename (const char *oldpath, const char *newpath)
     resolved_free (&o);
     return ret;
   }
-  if (n.name[0] == '\0' || (n.exists && n.is_mountpoint))
+  if (n.name[0] == '\0' || (n.exists && n.is_mountpoint)
+      || (n.exists && storage_loop_pins (n.m, n.ino)))
     ret = -EBUSY;
   else if (o.dm != n.dm)
     ret = -EXDEV;

@@ -426,46 +426,42 @@ resolved_free (struct resolved *r)
 /* ---------------------------------------------------------------- */
 /* Mounting.                                                          */
 
+/* Probes and opens the filesystem of range (named device in messages),
+ * recovering a journal first when the engine asks for it. */
 static int
-open_device (const char *device, int readonly, struct engine_fs **fs_r,
-             char **error_r)
+open_range (struct engine_range *range, const char *device,
+            struct engine_fs **fs_r, char **error_r)
 {
-  struct engine_range range;
   const struct engine_ops *ops;
   const char *type;
   char *msg = NULL;
   int r;
 
-  r = storage_device_range (device, &range, error_r);
-  if (r < 0)
-    return r;
-  if (readonly)
-    range.readonly = 1;
-  ops = engine_probe (&range, &type);
+  ops = engine_probe (range, &type);
   if (ops == NULL) {
     storage_set_error (error_r, "%s: no filesystem that minnow can mount",
                device);
     return -EINVAL;
   }
-  r = ops->open (&range, fs_r, &msg);
-  if (r == ENGINE_NEEDS_RECOVERY && !range.readonly && ops->recover) {
+  r = ops->open (range, fs_r, &msg);
+  if (r == ENGINE_NEEDS_RECOVERY && !range->readonly && ops->recover) {
     /* The journal needs replaying: the engine's recovery does it (its
      * fsck, for ext), then we retry. */
     char *rec_err = NULL;
 
     free (msg);
     msg = NULL;
-    r = ops->recover (&range, &rec_err);
+    r = ops->recover (range, &rec_err);
     if (r < 0) {
       storage_set_error (error_r, "%s: %s", device,
                          rec_err ? rec_err : strerror (-r));
       free (rec_err);
       return r;
     }
-    r = ops->open (&range, fs_r, &msg);
+    r = ops->open (range, fs_r, &msg);
   }
   if (r == ENGINE_NEEDS_RECOVERY)
-    r = -EUCLEAN;               /* e2fsck replayed it, yet it still asks */
+    r = -EUCLEAN;               /* recovered, yet it still asks */
   if (r < 0) {
     storage_set_error (error_r, "%s: %s", device, msg ? msg : strerror (-r));
     free (msg);
@@ -474,23 +470,30 @@ open_device (const char *device, int readonly, struct engine_fs **fs_r,
   return 0;
 }
 
-int
-storage_mount (const char *device, const char *mountpoint,
-               const char *options, int readonly, char **error_r)
+static int
+open_device (const char *device, int readonly, struct engine_fs **fs_r,
+             char **error_r)
 {
-  struct resolved res;
-  struct engine_fs *fs;
-  struct mount *t;
-  char *canonical;
+  struct engine_range range;
   int r;
 
-  if (error_r)
-    *error_r = NULL;
-  if (storage_mount_of_device (device)) {
-    storage_set_error (error_r, "%s: device is already mounted", device);
-    return -EBUSY;
-  }
-  canonical = NULL;
+  r = storage_device_range (device, &range, error_r);
+  if (r < 0)
+    return r;
+  if (readonly)
+    range.readonly = 1;
+  return open_range (&range, device, fs_r, error_r);
+}
+
+/* Checks that mountpoint can take a filesystem; its canonical form in
+ * *canonical_r (malloc'd). */
+static int
+mountpoint_ready (const char *mountpoint, char **canonical_r, char **error_r)
+{
+  struct resolved res;
+  char *canonical = NULL;
+  int r;
+
   if (mount_at ("/") == NULL) {
     if (strcmp (mountpoint, "/") == 0 && mount_count > 0) {
       storage_set_error (error_r, "/: filesystems are mounted on the mount "
@@ -520,6 +523,8 @@ storage_mount (const char *device, const char *mountpoint,
     }
   }
   if (canonical == NULL) {
+    struct engine_stat st;
+
     r = resolve_path (mountpoint, 0, &res);
     if (r < 0) {
       storage_set_error (error_r, "%s: %s", mountpoint, strerror (-r));
@@ -532,30 +537,30 @@ storage_mount (const char *device, const char *mountpoint,
       free (canonical);
       return -EBUSY;
     }
-    {
-      struct engine_stat st;
-      r = res.m->fs->ops->getattr (res.m->fs, res.ino, &st);
-      if (r == 0 && !S_ISDIR (st.mode))
-        r = -ENOTDIR;
-      if (r < 0) {
-        storage_set_error (error_r, "%s: %s", mountpoint, strerror (-r));
-        free (canonical);
-        return r;
-      }
+    r = res.m->fs->ops->getattr (res.m->fs, res.ino, &st);
+    if (r == 0 && !S_ISDIR (st.mode))
+      r = -ENOTDIR;
+    if (r < 0) {
+      storage_set_error (error_r, "%s: %s", mountpoint, strerror (-r));
+      free (canonical);
+      return r;
     }
   }
+  *canonical_r = canonical;
+  return 0;
+}
 
-  r = open_device (device, readonly, &fs, error_r);
-  if (r < 0) {
-    free (canonical);
-    return r;
-  }
+/* Adds fs to the table (taking canonical, loop); on failure closes fs
+ * and frees both. */
+static int
+add_mount (char *canonical, const char *device, const char *options,
+           struct engine_fs *fs, struct storage_loop *loop)
+{
+  struct mount *t;
+
   t = realloc (mount_table, (mount_count + 1) * sizeof *t);
-  if (t == NULL) {
-    fs->ops->close (fs);
-    free (canonical);
-    return -ENOMEM;
-  }
+  if (t == NULL)
+    goto nomem;
   mount_table = t;
   t = &mount_table[mount_count];
   t->mountpoint = canonical;
@@ -563,15 +568,69 @@ storage_mount (const char *device, const char *mountpoint,
   t->options = strdup (options ? options : "");
   t->fs = fs;
   t->readonly = fs->readonly;
+  t->loop = loop;
   if (t->device == NULL || t->options == NULL) {
-    fs->ops->close (fs);
     free (t->device);
     free (t->options);
-    free (canonical);
-    return -ENOMEM;
+    goto nomem;
   }
   mount_count++;
   return 0;
+ nomem:
+  fs->ops->close (fs);
+  free (canonical);
+  storage_loop_free (loop);
+  return -ENOMEM;
+}
+
+int
+storage_mount (const char *device, const char *mountpoint,
+               const char *options, int readonly, char **error_r)
+{
+  struct engine_fs *fs;
+  char *canonical;
+  int r;
+
+  if (error_r)
+    *error_r = NULL;
+  if (storage_mount_of_device (device)) {
+    storage_set_error (error_r, "%s: device is already mounted", device);
+    return -EBUSY;
+  }
+  r = mountpoint_ready (mountpoint, &canonical, error_r);
+  if (r < 0)
+    return r;
+  r = open_device (device, readonly, &fs, error_r);
+  if (r < 0) {
+    free (canonical);
+    return r;
+  }
+  return add_mount (canonical, device, options, fs, NULL);
+}
+
+int
+storage_mount_range (struct engine_range *range, const char *device,
+                     const char *mountpoint, struct storage_loop *loop,
+                     char **error_r)
+{
+  struct engine_fs *fs;
+  char *canonical;
+  int r;
+
+  if (error_r)
+    *error_r = NULL;
+  r = mountpoint_ready (mountpoint, &canonical, error_r);
+  if (r < 0) {
+    storage_loop_free (loop);
+    return r;
+  }
+  r = open_range (range, device, &fs, error_r);
+  if (r < 0) {
+    free (canonical);
+    storage_loop_free (loop);
+    return r;
+  }
+  return add_mount (canonical, device, "", fs, loop);
 }
 
 static int
@@ -584,12 +643,30 @@ is_below (const char *path, const char *dir)
   return strncmp (path, dir, n) == 0 && path[n] == '/';
 }
 
+/* Whether something holds mount i up: a mount below it, or an image
+ * file in it mounted with mount_loop. */
+static int
+mount_busy (size_t i)
+{
+  size_t j;
+
+  for (j = 0; j < mount_count; j++)
+    if (j != i
+        && (is_below (mount_table[j].mountpoint, mount_table[i].mountpoint)
+            || (mount_table[j].loop
+                && storage_loop_parent (mount_table[j].loop)
+                   == &mount_table[i])))
+      return 1;
+  return 0;
+}
+
+static int drop_index (size_t i, char **error_r);
+
 static int
 umount_index (size_t i, char **error_r)
 {
   struct mount *m = &mount_table[i];
   size_t j;
-  int r;
 
   for (j = 0; j < mount_count; j++)
     if (j != i && is_below (mount_table[j].mountpoint, m->mountpoint)) {
@@ -597,7 +674,26 @@ umount_index (size_t i, char **error_r)
                  m->mountpoint, mount_table[j].mountpoint);
       return -EBUSY;
     }
+  for (j = 0; j < mount_count; j++)
+    if (j != i && mount_table[j].loop
+        && storage_loop_parent (mount_table[j].loop) == m) {
+      storage_set_error (error_r, "%s: filesystem is busy: the image file "
+                         "mounted on %s (mount_loop) is in it", m->mountpoint,
+                         mount_table[j].mountpoint);
+      return -EBUSY;
+    }
+  return drop_index (i, error_r);
+}
+
+/* Closes mount i and removes it from the table. */
+static int
+drop_index (size_t i, char **error_r)
+{
+  struct mount *m = &mount_table[i];
+  int r;
+
   r = m->fs->ops->close (m->fs);
+  storage_loop_free (m->loop);
   free (m->mountpoint);
   free (m->device);
   free (m->options);
@@ -647,16 +743,22 @@ storage_umount_all (char **error_r)
   if (error_r)
     *error_r = NULL;
   while (mount_count > 0) {
-    /* The longest mountpoint is never below another one's child. */
-    size_t i, deepest = 0;
+    size_t i, deepest;
     char *err = NULL;
     int r;
 
-    for (i = 1; i < mount_count; i++)
-      if (strlen (mount_table[i].mountpoint)
-          > strlen (mount_table[deepest].mountpoint))
+    /* The deepest mount that nothing holds up: no mount below it, no
+     * image file in it mounted with mount_loop.  There is always one
+     * (the newest mount, at worst). */
+    deepest = mount_count - 1;
+    for (i = 0; i < mount_count; i++)
+      if (!mount_busy (i)
+          && (mount_busy (deepest)
+              || strlen (mount_table[i].mountpoint)
+                 > strlen (mount_table[deepest].mountpoint)))
         deepest = i;
-    r = umount_index (deepest, &err);
+    r = mount_busy (deepest) ? drop_index (deepest, &err)
+      : umount_index (deepest, &err);
     if (r < 0 && first == 0) {
       first = r;
       if (error_r)
@@ -691,10 +793,23 @@ storage_mount_offline (struct mount *m, int (*fn) (void *opaque),
                        void *opaque, char **error_r)
 {
   char *msg = NULL;
+  size_t i;
   int r, r2;
 
   if (error_r)
     *error_r = NULL;
+  for (i = 0; i < mount_count; i++)
+    if (mount_table[i].loop && storage_loop_parent (mount_table[i].loop) == m) {
+      storage_set_error (error_r, "%s: the image file mounted on %s "
+                         "(mount_loop) is in it: unmount it first",
+                         m->device, mount_table[i].mountpoint);
+      return -EBUSY;
+    }
+  if (m->loop) {
+    storage_set_error (error_r, "%s: this is an image file mounted with "
+                       "mount_loop: the tool needs a device", m->device);
+    return -EINVAL;
+  }
   r = m->fs->ops->close (m->fs);
   m->fs = NULL;
   if (r < 0)
@@ -705,7 +820,7 @@ storage_mount_offline (struct mount *m, int (*fn) (void *opaque),
   r2 = open_device (m->device, m->readonly, &m->fs, &msg);
   if (r2 < 0) {
     /* Nothing can be served from it any more: it is unmounted. */
-    size_t i = (size_t) (m - mount_table);
+    i = (size_t) (m - mount_table);
 
     storage_set_error (error_r, "%s: could not be mounted again, so it is "
                        "now unmounted: %s", m->device,

@@ -103,12 +103,15 @@ int storage_list_partitions (size_t index, struct storage_partition **parts_r,
 
 /* ---- The mount table (mount.c). */
 
+struct storage_loop;
+
 struct mount {
   char *mountpoint;             /* canonical: "/" or "/a/b" */
-  char *device;                 /* canonical device name */
+  char *device;                 /* canonical device name, or /dev/loopN */
   char *options;                /* as given to mount_options, or "" */
   struct engine_fs *fs;
   int readonly;
+  struct storage_loop *loop;    /* mount_loop: the image file; else NULL */
 };
 
 extern struct mount *mount_table;
@@ -130,6 +133,25 @@ int storage_umount_all (char **error_r);
 int storage_sync_all (void);
 /* The mount (if any) serving device. */
 struct mount *storage_mount_of_device (const char *device);
+/* Mounts the filesystem of range (not a device: a backend's) at
+ * mountpoint, named device in the table; takes loop (freed on failure). */
+int storage_mount_range (struct engine_range *range, const char *device,
+                         const char *mountpoint, struct storage_loop *loop,
+                         char **error_r);
+
+/* ---- mount_loop (loop.c): a filesystem image that is a regular file
+ * inside a mounted filesystem, mounted at mountpoint through the
+ * engines, as "/dev/loopN".  Read-only when the file's filesystem is.
+ * The file's filesystem cannot be unmounted, and the file cannot be
+ * removed, renamed or truncated (EBUSY), while the image is mounted. */
+int storage_mount_loop (const char *file, const char *mountpoint,
+                        char **error_r);
+/* The mount holding the image file (NULL when it went away). */
+struct mount *storage_loop_parent (struct storage_loop *loop);
+void storage_loop_free (struct storage_loop *loop);
+/* 1 when inode ino of the filesystem of mount m is a mounted image. */
+int storage_loop_pins (const struct mount *m, uint64_t ino);
+
 /* Flushes and closes the filesystem of mount m, calls fn (which may run
  * a tool on the device), then opens the filesystem again in place, so
  * that the engine sees what the tool wrote.  Returns fn's result, or

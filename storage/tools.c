@@ -26,13 +26,17 @@ storage_tool_last_line (const char *out)
   return strndup (start, end - start);
 }
 
-int
-storage_run_tool (struct command *cmd, const struct engine_range *range,
-                  const char *tool, char **out, int *status, char **error_r)
+/* Runs cmd on range; stderr goes to *err when err is not NULL, else
+ * into *out with stdout. */
+static int
+run (struct command *cmd, const struct engine_range *range, const char *tool,
+     char **out, char **err, int *status, char **error_r)
 {
-  size_t len;
+  size_t len, elen;
 
   *out = NULL;
+  if (err)
+    *err = NULL;
   if (range->backend || range->fd < 0) {
     storage_set_error (error_r, "%s cannot run on a filesystem image that "
                        "is a file inside another filesystem", tool);
@@ -42,7 +46,10 @@ storage_run_tool (struct command *cmd, const struct engine_range *range,
   command_pass_fd (cmd, range->fd, 0);
   command_set_renumber_fds (cmd);
   command_set_output_buffer (cmd, out, &len);
-  command_set_error_buffer (cmd, out, &len);
+  if (err)
+    command_set_error_buffer (cmd, err, &elen);
+  else
+    command_set_error_buffer (cmd, out, &len);
   command_add_env_pair (cmd, "LC_ALL", "C");
   command_add_env_pass (cmd, "PATH");
   if (command_run (cmd, status) == -1) {
@@ -50,6 +57,10 @@ storage_run_tool (struct command *cmd, const struct engine_range *range,
     command_free (cmd);
     free (*out);
     *out = NULL;
+    if (err) {
+      free (*err);
+      *err = NULL;
+    }
     return -EIO;
   }
   command_free (cmd);
@@ -57,25 +68,33 @@ storage_run_tool (struct command *cmd, const struct engine_range *range,
 }
 
 int
+storage_run_tool (struct command *cmd, const struct engine_range *range,
+                  const char *tool, char **out, int *status, char **error_r)
+{
+  return run (cmd, range, tool, out, NULL, status, error_r);
+}
+
+int
 storage_make_filesystem (struct command *cmd,
                          const struct engine_range *range, const char *tool,
                          char **error_r)
 {
-  char *out, *line;
+  char *out, *err, *line;
   int status, r;
 
-  r = storage_run_tool (cmd, range, tool, &out, &status, error_r);
+  /* The reason is the last line of what it said on stderr (stdout may
+   * end with a banner), else of stdout. */
+  r = run (cmd, range, tool, &out, &err, &status, error_r);
   if (r < 0)
     return r;
   if (status != 0) {
-    line = storage_tool_last_line (out);
+    line = storage_tool_last_line (err && *err ? err : out);
     storage_set_error (error_r, "%s failed: %s", tool, line ? line : "");
     free (line);
-    free (out);
-    return -EIO;
   }
   free (out);
-  return 0;
+  free (err);
+  return status != 0 ? -EIO : 0;
 }
 
 int

@@ -281,3 +281,16 @@ do_rmmountpoint (const char *exemptpath)
   free (msg);
   return 0;
 }
+
+int
+do_mount_loop (const char *file, const char *mountpoint)
+{
+  char *msg = NULL;
+  int r = storage_mount_loop (file, mountpoint, &msg);
+
+  if (r < 0) {
+    reply_errno_msg (r, file, msg);
+    return -1;
+  }
+  return 0;
+}

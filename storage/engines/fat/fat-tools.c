@@ -53,6 +53,11 @@ fat_mkfs (const struct engine_range *range,
   }
   cmd = command_new (MKFS_FAT);
   command_add_arg (cmd, "-I");  /* a partition's range, not a whole disk */
+  /* mkfs.fat's own choice for a filesystem of this size.  Left to
+   * itself it would judge by the bytes from the offset to the end of the
+   * drive, and choose FAT32 for a small partition of a large drive. */
+  command_add_arg (cmd, range->length >= 512 * 1024 * 1024 ? "-F32"
+                   : range->length > 8 * 1024 * 1024 ? "-F16" : "-F12");
   if (o->blocksize)
     command_add_arg_format (cmd, "-s%d", o->blocksize / 512);
   if (o->label) {
