@@ -69,7 +69,19 @@ range_io_open (const char *name, int flags, io_channel *channel_r)
   return 0;
 }
 
-static errcode_t cache_write_back_all (struct range_io *r);
+/* A negative errno of range-io or the cache as an errcode_t; ERANGE (a
+ * write past the range) is ENOSPC, as a full device says. */
+static errcode_t
+errc (int r)
+{
+  return r == -ERANGE ? ENOSPC : (errcode_t) -r;
+}
+
+static errcode_t
+cache_write_back_all (struct range_io *r)
+{
+  return r->cache ? errc (range_cache_flush (r->cache)) : 0;
+}
 
 static errcode_t
 range_io_close (io_channel ch)
@@ -80,168 +92,24 @@ range_io_close (io_channel ch)
   if (--ch->refcount > 0)
     return 0;
   err = cache_write_back_all (r);
-  free (r->cache);
+  range_cache_free (r->cache);
   free (r);
   free (ch->name);
   free (ch);
   return err;
 }
 
-static char *
-cache_data (struct range_io *r, uint64_t block)
-{
-  return r->cache + (size_t) (block % CACHE_SLOTS) * r->cache_bs;
-}
-
-static errcode_t
-cache_write_back (struct range_io *r, struct cache_slot *slot)
-{
-  errcode_t err;
-
-  if (!slot->valid || !slot->dirty)
-    return 0;
-  err = ext_io_pwrite (r, cache_data (r, slot->block), r->cache_bs,
-                         slot->block * r->cache_bs);
-  if (err == 0)
-    slot->dirty = 0;
-  return err;
-}
-
-/* A run of dirty cached blocks that are neighbours on the image, in
- * neighbouring slots (the cache is direct-mapped, so block b+1 sits in
- * the slot after block b's): one pwrite writes it straight from the
- * cache's memory. */
-struct dirty_run {
-  uint64_t block;
-  size_t slot, count;
-};
-
-static int
-dirty_run_cmp (const void *a, const void *b)
-{
-  const struct dirty_run *x = a, *y = b;
-
-  return x->block < y->block ? -1 : x->block > y->block;
-}
-
-/* Writes every dirty block back: the dirty runs sorted by block number,
- * neighbours merged into one pwrite each. */
-static errcode_t
-cache_write_back_all (struct range_io *r)
-{
-  struct dirty_run *runs;
-  size_t i, j, n = 0;
-  errcode_t err, first = 0;
-
-  if (r->cache == NULL)
-    return 0;
-  runs = malloc (CACHE_SLOTS * sizeof *runs);
-  if (runs == NULL) {           /* no memory for the list: block by block */
-    for (i = 0; i < CACHE_SLOTS; i++) {
-      err = cache_write_back (r, &r->slots[i]);
-      if (err && !first)
-        first = err;
-    }
-    return first;
-  }
-  for (i = 0; i < CACHE_SLOTS; i = j) {
-    j = i + 1;
-    if (!r->slots[i].valid || !r->slots[i].dirty)
-      continue;
-    while (j < CACHE_SLOTS && r->slots[j].valid && r->slots[j].dirty
-           && r->slots[j].block == r->slots[j - 1].block + 1)
-      j++;
-    runs[n].block = r->slots[i].block;
-    runs[n].slot = i;
-    runs[n].count = j - i;
-    n++;
-  }
-  qsort (runs, n, sizeof *runs, dirty_run_cmp);
-  for (i = 0; i < n; i++) {
-    err = ext_io_pwrite (r, r->cache + runs[i].slot * r->cache_bs,
-                           runs[i].count * r->cache_bs,
-                           runs[i].block * r->cache_bs);
-    if (err) {
-      if (!first)
-        first = err;
-      continue;
-    }
-    for (j = 0; j < runs[i].count; j++)
-      r->slots[runs[i].slot + j].dirty = 0;
-  }
-  free (runs);
-  return first;
-}
-
-/* Forgets the slot if it holds a block of [first, last], after writing
- * it back when it is dirty and bytes [off, off+size) cover it only in
- * part (a block covered whole is superseded). */
-static errcode_t
-cache_forget_slot (struct range_io *r, struct cache_slot *slot,
-                   uint64_t first, uint64_t last, uint64_t off, uint64_t size)
-{
-  uint64_t b = slot->block;
-
-  if (!slot->valid || b < first || b > last)
-    return 0;
-  if (slot->dirty && (b * r->cache_bs < off
-                      || (b + 1) * r->cache_bs > off + size)) {
-    errcode_t err = cache_write_back (r, slot);
-    if (err)
-      return err;
-  }
-  slot->valid = slot->dirty = 0;
-  return 0;
-}
-
-/* Bytes [off, off+size) are about to be written past the cache: cached
- * blocks there are forgotten (see cache_forget_slot).  A range longer
- * than the cache looks at each slot once; the metadata cached outside
- * the range stays. */
 errcode_t
 ext_io_forget (struct range_io *r, uint64_t off, uint64_t size)
 {
-  uint64_t b, first, last;
-  errcode_t err;
-
-  if (r->cache == NULL || size == 0)
-    return 0;
-  first = off / r->cache_bs;
-  last = (off + size - 1) / r->cache_bs;
-  if (last - first >= CACHE_SLOTS) {
-    for (b = 0; b < CACHE_SLOTS; b++)
-      if ((err = cache_forget_slot (r, &r->slots[b], first, last, off, size)))
-        return err;
-    return 0;
-  }
-  for (b = first; b <= last; b++)
-    if ((err = cache_forget_slot (r, &r->slots[b % CACHE_SLOTS], first, last,
-                                  off, size)))
-      return err;
-  return 0;
+  return r->cache ? errc (range_cache_forget (r->cache, off, size)) : 0;
 }
 
-/* Lays the dirty cached blocks over data just read from the image. */
 void
 ext_io_overlay (struct range_io *r, void *data, uint64_t off, uint64_t size)
 {
-  uint64_t i, first, last;
-
-  if (r->cache == NULL || size == 0)
-    return;
-  first = off / r->cache_bs;
-  last = (off + size - 1) / r->cache_bs;
-  for (i = 0; i < CACHE_SLOTS && i <= last - first; i++) {
-    /* A range longer than the cache: each slot once. */
-    struct cache_slot *slot = last - first >= CACHE_SLOTS ? &r->slots[i]
-      : &r->slots[(first + i) % CACHE_SLOTS];
-    uint64_t b = slot->block;
-    uint64_t bs = b * r->cache_bs, be = bs + r->cache_bs;
-    uint64_t s0 = bs > off ? bs : off, s1 = be < off + size ? be : off + size;
-    if (slot->valid && slot->dirty && b >= first && b <= last)
-      memcpy ((char *) data + (s0 - off), cache_data (r, b) + (s0 - bs),
-              s1 - s0);
-  }
+  if (r->cache)
+    range_cache_overlay (r->cache, data, off, size);
 }
 
 static errcode_t
@@ -254,10 +122,9 @@ range_io_set_blksize (io_channel ch, int blksize)
     errcode_t err = cache_write_back_all (r);
     if (err)
       return err;
-    free (r->cache);
-    r->cache = malloc ((size_t) CACHE_SLOTS * blksize);
+    range_cache_free (r->cache);
+    r->cache = range_cache_new (&r->range, (size_t) blksize, CACHE_SLOTS);
     r->cache_bs = r->cache ? blksize : 0;
-    memset (r->slots, 0, sizeof r->slots);
   }
   return 0;
 }
@@ -344,37 +211,31 @@ range_io_size (io_channel ch, int count)
   return count < 0 ? (size_t) -count : (size_t) count * ch->block_size;
 }
 
+/* The cache's fill: a block read as ext_io_pread reads it (the journal
+ * overlay laid over it). */
+static int
+fill_block (void *opaque, void *buf, uint64_t off, size_t len)
+{
+  errcode_t err = ext_io_pread (opaque, buf, len, off);
+
+  return err ? -(int) err : 0;
+}
+
 static errcode_t
 range_io_read_blk64 (io_channel ch, unsigned long long block, int count,
                      void *data)
 {
   struct range_io *r = ch->private_data;
-  struct cache_slot *slot;
   errcode_t err;
 
   if (count != 1 || r->cache == NULL || r->cache_bs != ch->block_size) {
     size_t size = range_io_size (ch, count);
     err = ext_io_pread (r, data, size, block * ch->block_size);
-    if (err == 0 && r->cache)
+    if (err == 0)
       ext_io_overlay (r, data, block * ch->block_size, size);
     return err;
   }
-  slot = &r->slots[block % CACHE_SLOTS];
-  if (slot->valid && slot->block == block) {
-    memcpy (data, cache_data (r, block), ch->block_size);
-    return 0;
-  }
-  err = cache_write_back (r, slot);     /* the slot's old block */
-  if (err)
-    return err;
-  err = ext_io_pread (r, data, ch->block_size, block * ch->block_size);
-  if (err == 0) {
-    memcpy (cache_data (r, block), data, ch->block_size);
-    slot->block = block;
-    slot->valid = 1;
-    slot->dirty = 0;
-  }
-  return err;
+  return errc (range_cache_read (r->cache, block, data, fill_block, r));
 }
 
 static errcode_t
@@ -383,7 +244,6 @@ range_io_write_blk64 (io_channel ch, unsigned long long block, int count,
 {
   struct range_io *r = ch->private_data;
   size_t size = range_io_size (ch, count);
-  struct cache_slot *slot;
   errcode_t err;
 
   if (r->readonly)
@@ -397,18 +257,10 @@ range_io_write_blk64 (io_channel ch, unsigned long long block, int count,
       return err;
     return ext_io_pwrite (r, data, size, block * ch->block_size);
   }
-  slot = &r->slots[block % CACHE_SLOTS];
-  if (!(slot->valid && slot->block == block)) {
-    err = cache_write_back (r, slot);
-    if (err)
-      return err;
-  }
-  memcpy (cache_data (r, block), data, ch->block_size);
-  slot->block = block;
-  slot->valid = 1;
-  slot->dirty = 1;
-  r->dirty = 1;
-  return 0;
+  err = errc (range_cache_write (r->cache, block, data));
+  if (err == 0)
+    r->dirty = 1;
+  return err;
 }
 
 static errcode_t

@@ -38,20 +38,14 @@
 
 #include "engine.h"
 #include "engine-ext.h"
+#include "range-cache.h"
 
-/* A direct-mapped cache of single blocks, write-back: one call rewrites
- * the same inode-table and directory blocks several times, and the image
- * needs to see only the last version.  Dirty blocks reach the image when
- * their slot is reused, and all of them at flush (sync, umount, close).
- * Multi-block transfers go straight to the image (reads see the dirty
- * cached blocks laid over them). */
+/* Metadata blocks go through a write-back cache of CACHE_SLOTS blocks
+ * (storage/range-cache.h): one call rewrites the same inode-table and
+ * directory blocks several times, and the image needs to see only the
+ * last version.  Multi-block transfers go straight to the image (reads
+ * see the dirty cached blocks laid over them). */
 #define CACHE_SLOTS 4096
-
-struct cache_slot {
-  uint64_t block;
-  int valid;
-  int dirty;
-};
 
 /* Blocks that reads see instead of the image's: the journal's committed
  * transactions, replayed in memory for a read-only mount (see
@@ -76,9 +70,8 @@ struct range_io {
   struct overlay *overlay;      /* not owned; may be NULL */
   int dirty;                    /* written since the last flush */
   struct struct_io_stats stats;
-  int cache_bs;                 /* block size of the cached data */
-  struct cache_slot slots[CACHE_SLOTS];
-  char *cache;                  /* CACHE_SLOTS blocks */
+  int cache_bs;                 /* block size of the cache; 0: none */
+  struct range_cache *cache;
 };
 
 /* The name cache: (directory, name) → inode, or 0 for "known absent".
