@@ -12,6 +12,11 @@
 #include "command.h"
 #include "engine.h"
 
+/* Replaces *error_r (when error_r is not NULL) with a formatted message
+ * (also in storage.h: engines include this header, not that one). */
+void storage_set_error (char **error_r, const char *fmt, ...)
+  __attribute__((format (printf, 2, 3)));
+
 /* Runs cmd (then frees it) with the range's descriptor as its fd 3, in
  * the C locale; stdout and stderr together in *out (malloc'd), the exit
  * status in *status.  Returns 0, -EINVAL for a range that has no

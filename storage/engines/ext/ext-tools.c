@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "ext.h"
-#include "storage.h"
 #include "tools.h"
 
 const char *const ext_mkfs_types[] = { "ext2", "ext3", "ext4", NULL };

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "fat.h"
-#include "storage.h"
 #include "tools.h"
 
 const char *const fat_mkfs_types[] = { "vfat", "fat", "msdos", NULL };
