@@ -12,7 +12,7 @@
 #             read back with 1 MiB preads, against dd on a loop mount;
 #   mkdir     MKDIR entries made one by one in one directory: microseconds
 #             per mkdir for each count (linear growth = flat figures);
-#   dirops    in a directory of MKDIR entries (made by mke2fs -d, and the
+#   dirops    in a directory of MKDIR entries (made by minnow, and the
 #             same indexed by e2fsck -D: "htree"), DIROPS entries removed
 #             (unlink) or renamed in place, from a fresh mount:
 #             microseconds per call for each count;
@@ -281,24 +281,27 @@ def mkdir_minnow(n):
 
 
 def dir_image(n, indexed):
-    """An image whose /d holds n empty files f000000..., made by mke2fs -d
-    (a linear directory), or indexed (htree) by e2fsck -D; built once."""
+    """An image whose /d holds n empty files f000000..., made by minnow
+    (a linear directory: mke2fs -d links each name with a scan of the
+    directory, quadratic), or indexed (htree) by e2fsck -D; built once."""
     dimg = os.path.join(tmp, "dir-%d-%s.img" % (n, "htree" if indexed else "linear"))
     if not os.path.exists(dimg):
-        src = os.path.join(tmp, "dirsrc-%d" % n)
-        if not os.path.isdir(src):
-            os.makedirs(os.path.join(src, "d"))
-            for i in range(n):
-                open(os.path.join(src, "d", "f%06d" % i), "wb").close()
         with open(dimg, "wb") as f:
             f.truncate(512 << 20)
         run("mke2fs", "-q", "-F", "-t", "ext4", "-b", BLOCKSIZE,
-            "-N", str(n + 4096), "-d", src, dimg)
+            "-N", str(n + 4096), dimg)
+        g = minnow_handle(dimg)
+        g.mkdir("/d")
+        touch = g.touch
+        for i in range(n):
+            touch("/d/f%06d" % i)
+        minnow_close(g)
         if indexed:
             r = subprocess.run(["e2fsck", "-fyD", dimg], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
             if r.returncode not in (0, 1):
                 sys.exit("bench/datapath: e2fsck -fyD %s failed" % dimg)
+        fsck(dimg)
     return dimg
 
 

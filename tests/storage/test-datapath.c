@@ -352,6 +352,20 @@ test_dirops (const char *label, const char *const *mkfs_args, int index)
           "the r names", label);
   is_int (fsop_exists ("/d/new"), 1, "%s: and the new one", label);
 
+  /* Third round: every name left, so that whole blocks (htree leaves)
+   * end up empty, then the directory itself. */
+  r = fsop_unlink ("/d/new");
+  for (i = 0; i < nd && r == 0; i++)
+    if (want_d[i][0] == 'f') {
+      snprintf (p, sizeof p, "/d/%s", want_d[i]);
+      r = fsop_unlink (p);
+    }
+  is_int (r, 0, "%s: unlink every name left in /d", label);
+  is_int (fsop_rmdir ("/d"), 0, "%s: /d is empty: rmdir", label);
+  is_int (storage_umount_all (&err), 0, "%s: umount", label);
+  clear_err ();
+  fsck_clean (label);
+
   for (i = 0; i < nd; i++)
     free (want_d[i]);
   for (i = 0; i < ne; i++)

@@ -220,8 +220,8 @@ ext2_fallocate (struct engine_fs *efs, uint64_t ino, uint64_t offset,
  * dirty block is never lost nor read stale.  Block-mapped (ext2/ext3)
  * files move the same way, mapped through ext2fs_bmap2 (blockmap_io),
  * their holes given runs of blocks first (blockmap_alloc).  Inline-data
- * files go through libext2fs's file calls (file_pread/file_pwrite
- * above) while they fit in the inode. */
+ * files are written in the inode while they fit (inline_write) and read
+ * through libext2fs's file calls (file_pread above). */
 
 /* Turns an inline-data file into one with a block (extent-mapped where
  * the filesystem has extents).  Exported by libext2fs since 1.43, but
@@ -426,6 +426,11 @@ blockmap_alloc (struct engine_fs *efs, uint64_t ino, blk64_t first,
   for (i = 0; i < count && err == 0; i++)
     err = ext2fs_bmap2 (fs, ino, (struct ext2_inode *) &in, bbuf, 0,
                         first + i, NULL, &map[i]);
+  /* Appending: the new blocks follow the file's last one. */
+  if (err == 0 && first > 0 && map[0] == 0
+      && ext2fs_bmap2 (fs, ino, (struct ext2_inode *) &in, bbuf, 0,
+                       first - 1, NULL, &goal) == 0 && goal != 0)
+    goal++;
 
   for (i = 0; i < count && err == 0; ) {
     blk64_t hole_end, pblk, plen, k;
