@@ -14,7 +14,8 @@
 #             per mkdir for each count (linear growth = flat figures);
 #   dirops    in a directory of MKDIR entries (made by minnow, and the
 #             same indexed by e2fsck -D: "htree"), DIROPS entries removed
-#             (unlink) or renamed in place, from a fresh mount:
+#             (unlink) or renamed in place, in a fresh mount after one
+#             lookup read the directory (timed apart, dirload):
 #             microseconds per call for each count;
 #   ext3      the bulk write on ext3 (block-mapped, no extents) beside the
 #             same write on ext4.
@@ -305,14 +306,20 @@ def dir_image(n, indexed):
     return dimg
 
 
+dirload = {}
+
+
 def dirop_minnow(n, op, indexed):
     """Microseconds per unlink or rename of DIROPS entries, spread over a
-    directory of n entries, from a fresh mount (the first call reads the
-    directory once)."""
+    directory of n entries, in a fresh mount once the directory was read
+    (by one lookup, timed apart: dirload)."""
     work = os.path.join(tmp, "dirop.img")
     run("cp", "--sparse=always", dir_image(n, indexed), work)
     names = random.Random(n).sample(range(n), min(DIROPS, n))
     g = minnow_handle(work)
+    t = time.perf_counter()
+    g.exists("/d/absent")
+    dirload.setdefault((n, indexed), []).append(time.perf_counter() - t)
     t = time.perf_counter()
     if op == "unlink":
         for i in names:
@@ -392,6 +399,8 @@ try:
             dops[("rename", kind, n)] = rn
             line("unlink_%s_%d_us_each" % (kind, n), u, "us")
             line("rename_%s_%d_us_each" % (kind, n), rn, "us")
+            line("dirload_%s_%d_ms" % (kind, n),
+                 statistics.median(dirload[(n, indexed)]) * 1e3, "ms")
 
     print("-- ratios (goal in brackets)")
     if b_minnow:
