@@ -92,6 +92,35 @@ new_image (const char *img, uint64_t size, const char *const *args)
   return 0;
 }
 
+/* With the engine unmounted: the kernel's view of the image (a
+ * read-only loop mount) against the engine's, every name, attribute
+ * and byte (root only). */
+static void
+kernel_view (const char *img, const char *label)
+{
+  char mnt[512];
+  const char *mount_argv[] = { "mount", "-o", "loop,ro", img, mnt, NULL };
+
+  if (!harness_is_root ()) {
+    printf ("ok %d - # SKIP not root: no kernel view of %s\n", ++tap_count,
+            label);
+    return;
+  }
+  snprintf (mnt, sizeof mnt, "%s/view-mnt", scratch_dir ());
+  mkdir (mnt, 0755);
+  if (harness_run (mount_argv, NULL) != 0) {
+    printf ("ok %d - # SKIP loop mount failed (%s)\n", ++tap_count, label);
+    return;
+  }
+  is_int (storage_mount ("/dev/sda", "/", "", 1, &err), 0,
+          "%s: mount read-only beside the kernel", label);
+  clear_err ();
+  is_int (compare_tree (mnt, "/", COMPARE_NLINK | COMPARE_NSEC), 0,
+          "%s: the kernel sees what the engine wrote", label);
+  storage_umount_all (NULL);
+  harness_kernel_umount (mnt, img);
+}
+
 static void
 drop_image (const char *img)
 {
@@ -290,6 +319,7 @@ test_dirops (const char *label, const char *const *mkfs_args, int index)
   is_int (storage_umount_all (&err), 0, "%s: umount", label);
   clear_err ();
   fsck_clean (label);
+  kernel_view (img, label);
   is_int (storage_mount ("/dev/sda", "/", "", 0, &err), 0,
           "%s: mount again", label);
   clear_err ();
@@ -540,6 +570,7 @@ test_blockmap (const char *label, const char *const *mkfs_args,
   is_int (storage_umount_all (&err), 0, "%s: umount", label);
   clear_err ();
   fsck_clean (label);
+  kernel_view (img, label);
   drop_image (img);
 }
 
@@ -607,6 +638,7 @@ test_inline (void)
   is_int (storage_umount_all (&err), 0, "umount");
   clear_err ();
   fsck_clean ("after inline files grew");
+  kernel_view (img, "inline");
   is_int (storage_mount ("/dev/sda", "/", "", 0, &err), 0, "mount again");
   clear_err ();
   is_int (fsop_read_all ("/grow", &got, &len, 4 << 20), 0, "read /grow");
