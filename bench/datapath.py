@@ -11,12 +11,22 @@
 #   bulk      one BULK_MIB MiB file written with 1 MiB pwrite calls and
 #             read back with 1 MiB preads, against dd on a loop mount;
 #   mkdir     MKDIR entries made one by one in one directory: microseconds
-#             per mkdir for each count (linear growth = flat figures).
+#             per mkdir for each count (linear growth = flat figures);
+#   dirops    in a directory of MKDIR entries (made by minnow, and the
+#             same indexed by e2fsck -D: "htree"), DIROPS entries removed
+#             (unlink) or renamed in place, in a fresh mount after one
+#             lookup read the directory (timed apart, dirload):
+#             microseconds per call for each count;
+#   ext3      the bulk write on ext3 (block-mapped, no extents) beside the
+#             same write on ext4.
 # Knobs (environment): DATAPATH_FILES, DATAPATH_BIG, DATAPATH_REPS,
-# DATAPATH_BULK_MIB, DATAPATH_MKDIR ("1000,10000,100000"), DATAPATH_BLOCKSIZE
-# (4096; 1024 is what mke2fs picks for images under 512 MiB).
+# DATAPATH_BULK_MIB, DATAPATH_MKDIR ("1000,10000,100000"), DATAPATH_DIROPS
+# (1000), DATAPATH_BLOCKSIZE (4096; 1024 is what mke2fs picks for images
+# under 512 MiB), DATAPATH_ONLY (a comma list of the parts above to run:
+# build and readback go together, bulk includes ext3).
 # Goals: build <= 1.2x mke2fs -d; readback <= 1.5x kernel; bulk write >=
-# 0.8 and bulk read >= 0.6 of dd; mkdir per entry flat across the counts.
+# 0.8 and bulk read >= 0.6 of dd; mkdir, unlink and rename per entry flat
+# across the counts.
 import hashlib
 import os
 import random
@@ -35,6 +45,9 @@ REPS = int(os.environ.get("DATAPATH_REPS", "3"))
 BULK_MIB = int(os.environ.get("DATAPATH_BULK_MIB", "256"))
 MKDIR = [int(x) for x in
          os.environ.get("DATAPATH_MKDIR", "1000,10000,100000").split(",") if x]
+DIROPS = int(os.environ.get("DATAPATH_DIROPS", "1000"))
+ONLY = set(x for x in os.environ.get(
+    "DATAPATH_ONLY", "build,readback,bulk,mkdir,dirops").split(",") if x)
 IMAGE_MIB = 1024
 BLOCKSIZE = os.environ.get("DATAPATH_BLOCKSIZE", "4096")
 HALF = 2 << 20
@@ -57,10 +70,10 @@ def fsck(image):
                  % (image, r.stdout.decode()))
 
 
-def mkfs(img, extra=()):
+def mkfs(img, extra=(), fstype="ext4"):
     with open(img, "wb") as f:
         f.truncate(IMAGE_MIB << 20)
-    run("mke2fs", "-q", "-F", "-t", "ext4", "-b", BLOCKSIZE, *extra, img)
+    run("mke2fs", "-q", "-F", "-t", fstype, "-b", BLOCKSIZE, *extra, img)
 
 
 def loop_ok():
@@ -108,7 +121,7 @@ for i in range(FILES):
     files.append(("/%s/f%05d" % (d, i), rnd.randbytes(rnd.randint(1024, 8192))))
 for i in range(BIG):
     files.append(("/big/b%02d" % i, rnd.randbytes(4 << 20)))
-for p, data in files:
+for p, data in (files if "build" in ONLY or "readback" in ONLY else ()):
     full = tree + p
     os.makedirs(os.path.dirname(full), exist_ok=True)
     with open(full, "wb") as f:
@@ -204,13 +217,13 @@ def checksum_kernel():
 
 bulk_src = os.path.join(tmp, "bulk")
 with open(bulk_src, "wb") as f:
-    for i in range(BULK_MIB):
+    for i in range(BULK_MIB if "bulk" in ONLY else 0):
         f.write(rnd.randbytes(1 << 20))
 bulk_img = os.path.join(tmp, "bulk.img")
 
 
-def bulk_write_minnow():
-    mkfs(bulk_img)
+def bulk_write_minnow(fstype="ext4"):
+    mkfs(bulk_img, fstype=fstype)
     g = minnow_handle(bulk_img)
     g.touch("/big")
     t = time.perf_counter()
@@ -268,6 +281,61 @@ def mkdir_minnow(n):
     return el * 1e6 / n
 
 
+def dir_image(n, indexed):
+    """An image whose /d holds n empty files f000000..., made by minnow
+    (a linear directory: mke2fs -d links each name with a scan of the
+    directory, quadratic), or indexed (htree) by e2fsck -D; built once."""
+    dimg = os.path.join(tmp, "dir-%d-%s.img" % (n, "htree" if indexed else "linear"))
+    if not os.path.exists(dimg) and indexed:
+        run("cp", "--sparse=always", dir_image(n, False), dimg)
+        r = subprocess.run(["e2fsck", "-fyD", dimg], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        if r.returncode not in (0, 1):
+            sys.exit("bench/datapath: e2fsck -fyD %s failed" % dimg)
+        fsck(dimg)
+    elif not os.path.exists(dimg):
+        with open(dimg, "wb") as f:
+            f.truncate(512 << 20)
+        run("mke2fs", "-q", "-F", "-t", "ext4", "-b", BLOCKSIZE,
+            "-N", str(n + 4096), dimg)
+        g = minnow_handle(dimg)
+        g.mkdir("/d")
+        touch = g.touch
+        for i in range(n):
+            touch("/d/f%06d" % i)
+        minnow_close(g)
+        fsck(dimg)
+    return dimg
+
+
+dirload = {}
+
+
+def dirop_minnow(n, op, indexed):
+    """Microseconds per unlink or rename of DIROPS entries, spread over a
+    directory of n entries, in a fresh mount once the directory was read
+    (by one lookup, timed apart: dirload)."""
+    work = os.path.join(tmp, "dirop.img")
+    run("cp", "--sparse=always", dir_image(n, indexed), work)
+    names = random.Random(n).sample(range(n), min(DIROPS, n))
+    g = minnow_handle(work)
+    t = time.perf_counter()
+    g.exists("/d/absent")
+    dirload.setdefault((n, indexed), []).append(time.perf_counter() - t)
+    t = time.perf_counter()
+    if op == "unlink":
+        for i in names:
+            g.rm("/d/f%06d" % i)
+    else:
+        for i in names:
+            g.rename("/d/f%06d" % i, "/d/r%06d" % i)
+    el = time.perf_counter() - t
+    minnow_close(g)
+    fsck(work)
+    os.unlink(work)
+    return el * 1e6 / len(names)
+
+
 def ratio(a, b):
     return "%.2f" % (a / b) if a and b else "-"
 
@@ -281,52 +349,78 @@ try:
     print("datapath: %d files + %d x 4 MiB, bulk %d MiB, %d reps, loop %s"
           % (FILES, BIG, BULK_MIB, REPS, "yes" if loop else "no"))
     none = lambda: None
-    # minnow's build runs last in each round: the read-back reads its image.
-    b_mke2fs, b_kernel, b_minnow = interleaved(
-        lambda: timed(build_mke2fs),
-        (lambda: timed(build_kernel)) if loop else none,
-        lambda: timed(build_minnow))
-    line("build_mke2fs_d_s", b_mke2fs, "s")
-    line("build_kernel_cp_s", b_kernel, "s")
-    line("build_minnow_s", b_minnow, "s")
-    fsck(img)
-    r_minnow, c_minnow, r_kernel, c_kernel = interleaved(
-        lambda: timed(read_minnow), lambda: timed(checksum_minnow),
-        (lambda: timed(read_kernel)) if loop else none,
-        (lambda: timed(checksum_kernel)) if loop else none)
-    line("readback_minnow_read_file_s", r_minnow, "s")
-    line("readback_minnow_checksum_s", c_minnow, "s")
-    line("readback_kernel_read_s", r_kernel, "s")
-    line("readback_kernel_sha256sum_s", c_kernel, "s")
+    b_mke2fs = b_kernel = b_minnow = None
+    r_minnow = c_minnow = r_kernel = c_kernel = None
+    w_minnow = rd_minnow = w_kernel = rd_kernel = w3_minnow = None
+    if "build" in ONLY or "readback" in ONLY:
+        # minnow's build runs last in each round: the read-back reads its image.
+        b_mke2fs, b_kernel, b_minnow = interleaved(
+            lambda: timed(build_mke2fs),
+            (lambda: timed(build_kernel)) if loop else none,
+            lambda: timed(build_minnow))
+        line("build_mke2fs_d_s", b_mke2fs, "s")
+        line("build_kernel_cp_s", b_kernel, "s")
+        line("build_minnow_s", b_minnow, "s")
+        fsck(img)
+        r_minnow, c_minnow, r_kernel, c_kernel = interleaved(
+            lambda: timed(read_minnow), lambda: timed(checksum_minnow),
+            (lambda: timed(read_kernel)) if loop else none,
+            (lambda: timed(checksum_kernel)) if loop else none)
+        line("readback_minnow_read_file_s", r_minnow, "s")
+        line("readback_minnow_checksum_s", c_minnow, "s")
+        line("readback_kernel_read_s", r_kernel, "s")
+        line("readback_kernel_sha256sum_s", c_kernel, "s")
 
-    def bulk_write_minnow_checked():
-        t = bulk_write_minnow()
+    def bulk_write_minnow_checked(fstype="ext4"):
+        t = bulk_write_minnow(fstype)
         fsck(bulk_img)
         return t
-    # Each read reads the image the write before it made.
-    w_minnow, rd_minnow, w_kernel, rd_kernel = interleaved(
-        bulk_write_minnow_checked, bulk_read_minnow,
-        bulk_write_kernel if loop else none,
-        bulk_read_kernel if loop else none)
-    line("bulk_write_minnow_MiB_s", BULK_MIB / w_minnow, "MiB/s")
-    line("bulk_read_minnow_MiB_s", BULK_MIB / rd_minnow, "MiB/s")
-    line("bulk_write_dd_MiB_s", BULK_MIB / w_kernel if w_kernel else None, "MiB/s")
-    line("bulk_read_dd_MiB_s", BULK_MIB / rd_kernel if rd_kernel else None, "MiB/s")
+    if "bulk" in ONLY:
+        # Each read reads the image the write before it made.
+        w_minnow, rd_minnow, w_kernel, rd_kernel, w3_minnow = interleaved(
+            bulk_write_minnow_checked, bulk_read_minnow,
+            bulk_write_kernel if loop else none,
+            bulk_read_kernel if loop else none,
+            lambda: bulk_write_minnow_checked("ext3"))
+        line("bulk_write_minnow_MiB_s", BULK_MIB / w_minnow, "MiB/s")
+        line("bulk_read_minnow_MiB_s", BULK_MIB / rd_minnow, "MiB/s")
+        line("bulk_write_dd_MiB_s", BULK_MIB / w_kernel if w_kernel else None, "MiB/s")
+        line("bulk_read_dd_MiB_s", BULK_MIB / rd_kernel if rd_kernel else None, "MiB/s")
+        line("bulk_write_ext3_minnow_MiB_s", BULK_MIB / w3_minnow, "MiB/s")
     mk = {}
-    for n in MKDIR:
+    for n in (MKDIR if "mkdir" in ONLY else ()):
         mk[n] = median(lambda: mkdir_minnow(n))
         line("mkdir_%d_us_each" % n, mk[n], "us")
+    dops = {}
+    for indexed in ((False, True) if "dirops" in ONLY else ()):
+        kind = "htree" if indexed else "linear"
+        for n in MKDIR:
+            u, rn = interleaved(lambda: dirop_minnow(n, "unlink", indexed),
+                                lambda: dirop_minnow(n, "rename", indexed))
+            dops[("unlink", kind, n)] = u
+            dops[("rename", kind, n)] = rn
+            line("unlink_%s_%d_us_each" % (kind, n), u, "us")
+            line("rename_%s_%d_us_each" % (kind, n), rn, "us")
+            line("dirload_%s_%d_ms" % (kind, n),
+                 statistics.median(dirload[(n, indexed)]) * 1e3, "ms")
 
     print("-- ratios (goal in brackets)")
-    print("build minnow / mke2fs -d          %s  [<= 1.2]" % ratio(b_minnow, b_mke2fs))
-    print("build minnow / kernel cp          %s" % ratio(b_minnow, b_kernel))
-    print("readback read_file / kernel read  %s  [<= 1.5]" % ratio(r_minnow, r_kernel))
-    print("readback checksum / sha256sum     %s  [<= 1.5]" % ratio(c_minnow, c_kernel))
-    print("bulk write minnow / dd            %s  [>= 0.8]" % ratio(w_kernel, w_minnow))
-    print("bulk read minnow / dd             %s  [>= 0.6]" % ratio(rd_kernel, rd_minnow))
-    if MKDIR:
+    if b_minnow:
+        print("build minnow / mke2fs -d          %s  [<= 1.2]" % ratio(b_minnow, b_mke2fs))
+        print("build minnow / kernel cp          %s" % ratio(b_minnow, b_kernel))
+        print("readback read_file / kernel read  %s  [<= 1.5]" % ratio(r_minnow, r_kernel))
+        print("readback checksum / sha256sum     %s  [<= 1.5]" % ratio(c_minnow, c_kernel))
+    if w_minnow:
+        print("bulk write minnow / dd            %s  [>= 0.8]" % ratio(w_kernel, w_minnow))
+        print("bulk read minnow / dd             %s  [>= 0.6]" % ratio(rd_kernel, rd_minnow))
+        print("bulk write ext3 / ext4 (minnow)   %s  [~1]" % ratio(w_minnow, w3_minnow))
+    if mk:
         print("mkdir per entry, largest / smallest count  %s  [~1: linear]"
               % ratio(mk[MKDIR[-1]], mk[MKDIR[0]]))
+    for (op, kind) in sorted(set((k[0], k[1]) for k in dops)):
+        print("%s %s per entry, largest / smallest count  %s  [~1]"
+              % (op, kind, ratio(dops[(op, kind, MKDIR[-1])],
+                                 dops[(op, kind, MKDIR[0])])))
 finally:
     if os.path.ismount(mnt):
         subprocess.run(["umount", mnt])

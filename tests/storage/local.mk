@@ -11,7 +11,8 @@ storage_ldadd = $(top_builddir)/storage/libstorage.la \
   $(top_builddir)/common/libcommand.la $(EXT2FS_LIBS) $(FDISK_LIBS) \
   $(ZLIB_LIBS)
 
-storage_tests = storage/test-engine storage/test-prepared storage/test-hostile
+storage_tests = storage/test-engine storage/test-prepared storage/test-hostile \
+  storage/test-datapath
 check_PROGRAMS += $(storage_tests)
 TESTS += $(storage_tests)
 VALGRIND_TESTS += $(storage_tests)
@@ -31,3 +32,9 @@ storage_test_hostile_SOURCES = storage/test-hostile.c $(storage_engine_sources)
 storage_test_hostile_CPPFLAGS = $(storage_cppflags)
 storage_test_hostile_CFLAGS = $(storage_cflags)
 storage_test_hostile_LDADD = $(storage_ldadd)
+
+storage_test_datapath_SOURCES = storage/test-datapath.c \
+  $(storage_engine_sources)
+storage_test_datapath_CPPFLAGS = $(storage_cppflags)
+storage_test_datapath_CFLAGS = $(storage_cflags)
+storage_test_datapath_LDADD = $(storage_ldadd)

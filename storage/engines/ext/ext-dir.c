@@ -65,10 +65,11 @@ ext_dcache_clear (struct ext2_engine *e)
   e->dcache_count = 0;
 }
 
-/* Records that name in dir is ino (0: absent). */
-void
-ext_dcache_set (struct engine_fs *efs, uint64_t dir, const char *name,
-            uint64_t ino)
+/* Records that name in dir is ino (0: absent), in the directory's
+ * logical block lblk (DENTRY_NOWHERE: not known). */
+static void
+dcache_set_at (struct engine_fs *efs, uint64_t dir, const char *name,
+               uint64_t ino, uint32_t lblk)
 {
   struct ext2_engine *e = (struct ext2_engine *) efs;
   uint32_t hash = dcache_hash (dir, name);
@@ -77,6 +78,7 @@ ext_dcache_set (struct engine_fs *efs, uint64_t dir, const char *name,
 
   if (*p) {
     (*p)->ino = ino;
+    (*p)->lblk = ino ? lblk : DENTRY_NOWHERE;
     return;
   }
   if (e->dcache_count >= DCACHE_MAX)
@@ -88,10 +90,19 @@ ext_dcache_set (struct engine_fs *efs, uint64_t dir, const char *name,
   d->dir = dir;
   d->ino = ino;
   d->hash = hash;
+  d->lblk = ino ? lblk : DENTRY_NOWHERE;
   memcpy (d->name, name, len + 1);
   d->next = e->dcache[hash % DCACHE_BUCKETS];
   e->dcache[hash % DCACHE_BUCKETS] = d;
   e->dcache_count++;
+}
+
+/* Records that name in dir is ino (0: absent). */
+void
+ext_dcache_set (struct engine_fs *efs, uint64_t dir, const char *name,
+            uint64_t ino)
+{
+  dcache_set_at (efs, dir, name, ino, DENTRY_NOWHERE);
 }
 
 /* A directory was removed: its inode number may come back as another. */
@@ -140,6 +151,110 @@ load_one (void *opaque, const char *name, size_t namelen, uint64_t ino,
   return ++c->count > DCACHE_MAX / 4;
 }
 
+/* The next entry of a directory block, or NULL at its end; *off_r
+ * moves past it.  A rec_len that is not a multiple of 4, shorter than
+ * the entry's name, or past end (the block size less the checksum
+ * tail) makes it fail with *bad_r set: the caller leaves such a block
+ * to libext2fs, which reports it. */
+static struct ext2_dir_entry *
+next_dirent (ext2_filsys fs, char *buf, unsigned end, unsigned *off_r,
+             int *bad_r)
+{
+  struct ext2_dir_entry *de;
+  unsigned off = *off_r, rec_len;
+
+  if (off >= end)
+    return NULL;
+  de = (struct ext2_dir_entry *) (buf + off);
+  if (end - off < 8 || ext2fs_get_rec_len (fs, de, &rec_len) != 0
+      || rec_len < 8 || rec_len % 4 || rec_len > end - off
+      || (de->inode && EXT2_DIR_REC_LEN (ext2fs_dirent_name_len (de))
+          > rec_len)) {
+    *bad_r = 1;
+    return NULL;
+  }
+  *off_r = off + rec_len;
+  return de;
+}
+
+/* Where a directory block's entries end: before the checksum tail of
+ * metadata_csum filesystems. */
+static unsigned
+dirents_end (ext2_filsys fs)
+{
+  return fs->blocksize - (ext2fs_has_feature_metadata_csum (fs->super)
+                          ? sizeof (struct ext2_dir_entry_tail) : 0);
+}
+
+struct load_blocks_ctx {
+  struct engine_fs *efs;
+  uint64_t dir;
+  size_t count;
+  char *buf;
+  errcode_t err;
+};
+
+static int
+load_block (ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt,
+            blk64_t ref_blk, int ref_offset, void *priv)
+{
+  struct load_blocks_ctx *c = priv;
+  struct ext2_dir_entry *de;
+  unsigned off = 0;
+  int bad = 0;
+
+  if (blockcnt < 0 || blockcnt >= DENTRY_NOWHERE) {
+    c->err = EXT2_ET_DIR_CORRUPTED;
+    return BLOCK_ABORT;
+  }
+  c->err = ext2fs_read_dir_block4 (fs, *blocknr, c->buf, 0, c->dir);
+  if (c->err)
+    return BLOCK_ABORT;
+  while ((de = next_dirent (fs, c->buf, fs->blocksize, &off, &bad))) {
+    int len = ext2fs_dirent_name_len (de);
+    char name[EXT2_NAME_LEN + 1];
+
+    if (de->inode == 0 || len == 0
+        || (len == 1 && de->name[0] == '.')
+        || (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+      continue;
+    memcpy (name, de->name, len);
+    name[len] = '\0';
+    dcache_set_at (c->efs, c->dir, name, de->inode, (uint32_t) blockcnt);
+    if (++c->count > DCACHE_MAX / 4)
+      return BLOCK_ABORT;
+  }
+  if (bad) {
+    c->err = EXT2_ET_DIR_CORRUPTED;
+    return BLOCK_ABORT;
+  }
+  return 0;
+}
+
+/* Reads a directory's blocks into the name cache, noting the block of
+ * each entry.  Returns 1 when the whole directory was read, 0 when this
+ * walk cannot read it (inline data, a block libext2fs must judge). */
+static int
+dcache_load_blocks (struct engine_fs *efs, uint64_t dir, size_t *count_r)
+{
+  ext2_filsys fs = E2 (efs);
+  struct load_blocks_ctx c = { efs, dir, 0, NULL, 0 };
+  struct ext2_inode inode;
+  errcode_t err;
+
+  if (ext2fs_read_inode (fs, dir, &inode) != 0
+      || (inode.i_flags & (EXT4_INLINE_DATA_FL | EXT4_ENCRYPT_FL)))
+    return 0;
+  c.buf = malloc (fs->blocksize);
+  if (c.buf == NULL)
+    return 0;
+  err = ext2fs_block_iterate3 (fs, dir, BLOCK_FLAG_READ_ONLY
+                               | BLOCK_FLAG_DATA_ONLY, NULL, load_block, &c);
+  free (c.buf);
+  *count_r = c.count;
+  return err == 0 && c.err == 0;
+}
+
 /* Reads the whole directory into the name cache and marks it complete;
  * very large directories are left to per-name scans. */
 static int
@@ -151,9 +266,12 @@ dcache_load_dir (struct engine_fs *efs, uint64_t dir)
 
   if (e->dcache_count + DCACHE_MAX / 4 >= DCACHE_MAX)
     ext_dcache_clear (e);
-  r = ext2_readdir (efs, dir, load_one, &c);
-  if (r < 0)
-    return r;
+  if (!dcache_load_blocks (efs, dir, &c.count)) {
+    c.count = 0;
+    r = ext2_readdir (efs, dir, load_one, &c);
+    if (r < 0)
+      return r;
+  }
   if (c.count <= DCACHE_MAX / 4)
     e->complete[dir % COMPLETE_SLOTS] = dir;
   return 0;
@@ -226,7 +344,7 @@ dir_is_large (struct engine_fs *efs, uint64_t dir)
  * anything unexpected), or a negative errno. */
 static int
 append_entry (struct engine_fs *efs, uint64_t dir, const char *name,
-              uint64_t ino, int ftype)
+              uint64_t ino, int ftype, uint32_t *lblk_r)
 {
   ext2_filsys fs = E2 (efs);
   struct ext2_inode inode;
@@ -243,10 +361,12 @@ append_entry (struct engine_fs *efs, uint64_t dir, const char *name,
       || !LINUX_S_ISDIR (inode.i_mode))
     return 0;
   size = EXT2_I_SIZE (&inode);
-  if (size == 0 || size % fs->blocksize != 0)
+  if (size == 0 || size % fs->blocksize != 0
+      || size / fs->blocksize - 1 >= DENTRY_NOWHERE)
     return 0;
-  if (ext2fs_bmap2 (fs, dir, &inode, NULL, 0, size / fs->blocksize - 1,
-                    NULL, &pblk) != 0 || pblk == 0)
+  *lblk_r = size / fs->blocksize - 1;
+  if (ext2fs_bmap2 (fs, dir, &inode, NULL, 0, *lblk_r, NULL, &pblk) != 0
+      || pblk == 0)
     return 0;
   buf = malloc (fs->blocksize);
   if (buf == NULL)
@@ -295,21 +415,22 @@ add_link (struct engine_fs *efs, uint64_t dir, const char *name,
           uint64_t ino, int ftype)
 {
   ext2_filsys fs = E2 (efs);
+  uint32_t lblk = DENTRY_NOWHERE;
   errcode_t err;
   int r;
 
-  r = append_entry (efs, dir, name, ino, ftype);
+  r = append_entry (efs, dir, name, ino, ftype, &lblk);
   if (r == 0 && dir_is_large (efs, dir)) {
     /* The last block is full: a new one, and the entry goes there. */
     err = ext2fs_expand_dir (fs, dir);
     if (err)
       return ext_fail (efs, err, "expand directory");
-    r = append_entry (efs, dir, name, ino, ftype);
+    r = append_entry (efs, dir, name, ino, ftype, &lblk);
   }
   if (r < 0)
     return r;
   if (r == 1) {
-    ext_dcache_set (efs, dir, name, ino);
+    dcache_set_at (efs, dir, name, ino, lblk);
     return 0;
   }
   err = ext2fs_link (fs, dir, name, ino, ftype);
@@ -655,12 +776,192 @@ drop_link (struct engine_fs *efs, uint64_t ino, int all)
   return ext_write_inode (efs, ino, &in);
 }
 
+/* Removing one entry without scanning the directory (issue 16).
+ * ext2fs_unlink reads every block of the directory until it finds the
+ * name.  Here the block comes from the name cache, which notes where
+ * each entry was read (dcache_load_blocks) or appended (add_link), or,
+ * in an indexed directory, from its hash tree; the entry is removed in
+ * that block alone, the way ext2fs_unlink and the kernel do: its space
+ * goes to the entry before it, or it is emptied (inode 0) when it is
+ * the block's first.  An htree leaf needs nothing more (the index maps
+ * hashes to blocks, and the block stays), and write_dir_block4 renews
+ * the block's checksum tail.  Every hint is checked against the block
+ * (the entry must be there, with the same inode), and anything
+ * unexpected falls back to ext2fs_unlink's scan. */
+
+/* Unsigned variants of the hash, as the superblock asks. */
+static int
+htree_hash_version (ext2_filsys fs, int version)
+{
+  if (version > EXT2_HASH_TEA)
+    return -1;                  /* siphash & co: not for this reader */
+  if (fs->super->s_flags & EXT2_FLAGS_UNSIGNED_HASH)
+    version += EXT2_HASH_LEGACY_UNSIGNED;
+  return version;
+}
+
+/* Reads the directory's logical block lblk into buf.  0 or -1. */
+static int
+read_dir_lblk (ext2_filsys fs, uint64_t dir, struct ext2_inode *inode,
+               blk64_t lblk, char *buf, blk64_t *pblk_r)
+{
+  blk64_t pblk = 0;
+  int flags = 0;
+
+  if (lblk >= EXT2_I_SIZE (inode) / fs->blocksize
+      || ext2fs_bmap2 (fs, dir, inode, NULL, 0, lblk, &flags, &pblk) != 0
+      || pblk == 0 || (flags & BMAP_RET_UNINIT)
+      || ext2fs_read_dir_block4 (fs, pblk, buf, 0, dir) != 0)
+    return -1;
+  if (pblk_r)
+    *pblk_r = pblk;
+  return 0;
+}
+
+/* The leaf block of an indexed directory where name's hash leads, found
+ * by walking the tree from its root (block 0).  Returns 1 with *lblk_r,
+ * or 0 when the tree is not one this reader knows. */
+static int
+htree_leaf (ext2_filsys fs, uint64_t dir, struct ext2_inode *inode,
+            const char *name, char *buf, blk64_t *lblk_r)
+{
+  const struct ext2_dx_root_info *info;
+  ext2_dirhash_t hash, minor;
+  blk64_t lblk = 0;
+  unsigned level, levels;
+  int version;
+
+  if (read_dir_lblk (fs, dir, inode, 0, buf, NULL) < 0)
+    return 0;
+  /* The root: ".", "..", then the tree's description. */
+  info = (const struct ext2_dx_root_info *) (buf + 24);
+  version = htree_hash_version (fs, info->hash_version);
+  levels = info->indirect_levels;
+  if (info->reserved_zero != 0 || info->info_length != 8 || version < 0
+      || levels >= ext2_dir_htree_level (fs)
+      || ext2fs_dirhash2 (version, name, strlen (name), fs->encoding, 0,
+                          fs->super->s_hash_seed, &hash, &minor) != 0)
+    return 0;
+
+  for (level = 0; ; level++) {
+    struct ext2_dx_countlimit *cl;
+    const struct ext2_dx_entry *ent;
+    unsigned count, limit, lo, hi;
+    int at;
+
+    if (ext2fs_get_dx_countlimit (fs, (struct ext2_dir_entry *) buf, &cl,
+                                  &at) != 0)
+      return 0;
+    count = ext2fs_le16_to_cpu (cl->count);
+    limit = ext2fs_le16_to_cpu (cl->limit);
+    if (count == 0 || count > limit
+        || at < 0 || (size_t) at + count * sizeof *ent > fs->blocksize)
+      return 0;
+    /* Entry 0 covers the hashes below entry 1's; otherwise the last
+     * entry whose hash is not above ours. */
+    ent = (const struct ext2_dx_entry *) cl;
+    lo = 1;
+    hi = count;
+    while (lo < hi) {
+      unsigned mid = lo + (hi - lo) / 2;
+      if (ext2fs_le32_to_cpu (ent[mid].hash) > hash)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    lblk = ext2fs_le32_to_cpu (ent[lo - 1].block) & EXT4_DX_BLOCK_MASK;
+    if (level == levels)
+      break;
+    if (read_dir_lblk (fs, dir, inode, lblk, buf, NULL) < 0)
+      return 0;
+  }
+  *lblk_r = lblk;
+  return 1;
+}
+
+/* Removes name (ino) from the directory's block lblk.  Returns 1 when
+ * it did, 0 when the entry is not there (or the block is not as
+ * expected), or a negative errno when writing the block failed. */
+static int
+remove_in_block (struct engine_fs *efs, uint64_t dir,
+                 struct ext2_inode *inode, blk64_t lblk, const char *name,
+                 uint64_t ino, char *buf)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_dir_entry *de, *prev = NULL;
+  unsigned off = 0, len = strlen (name), end = dirents_end (fs);
+  blk64_t pblk;
+  errcode_t err;
+  int bad = 0;
+
+  if (read_dir_lblk (fs, dir, inode, lblk, buf, &pblk) < 0)
+    return 0;
+  while ((de = next_dirent (fs, buf, end, &off, &bad))) {
+    if (de->inode == ino && (unsigned) ext2fs_dirent_name_len (de) == len
+        && memcmp (de->name, name, len) == 0)
+      break;
+    prev = de;
+  }
+  if (de == NULL)
+    return 0;
+  if (prev) {
+    unsigned prev_len, rec_len;
+    if (ext2fs_get_rec_len (fs, prev, &prev_len) != 0
+        || ext2fs_get_rec_len (fs, de, &rec_len) != 0
+        || ext2fs_set_rec_len (fs, prev_len + rec_len, prev) != 0)
+      return 0;
+  } else
+    de->inode = 0;
+  err = ext2fs_write_dir_block4 (fs, pblk, buf, 0, dir);
+  if (err)
+    return ext_fail (efs, err, "write directory");
+  return 1;
+}
+
+/* Removes the entry name (which names ino) from dir. */
+static int
+remove_entry (struct engine_fs *efs, uint64_t dir, const char *name,
+              uint64_t ino)
+{
+  struct ext2_engine *e = (struct ext2_engine *) efs;
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode inode;
+  struct dentry *d;
+  blk64_t lblk;
+  errcode_t err;
+  char *buf = NULL;
+  int r = 0;
+
+  if (ext2fs_read_inode (fs, dir, &inode) != 0
+      || (inode.i_flags & (EXT4_INLINE_DATA_FL | EXT4_ENCRYPT_FL
+                           | EXT4_CASEFOLD_FL))
+      || (buf = malloc (fs->blocksize)) == NULL)
+    goto scan;
+  d = *dcache_find (e, dir, name, dcache_hash (dir, name));
+  if (d && d->ino == ino && d->lblk != DENTRY_NOWHERE)
+    r = remove_in_block (efs, dir, &inode, d->lblk, name, ino, buf);
+  if (r == 0 && (inode.i_flags & EXT2_INDEX_FL)
+      && htree_leaf (fs, dir, &inode, name, buf, &lblk)
+      && (d == NULL || lblk != d->lblk))
+    r = remove_in_block (efs, dir, &inode, lblk, name, ino, buf);
+ scan:
+  free (buf);
+  if (r < 0)
+    return r;
+  if (r == 0) {
+    err = ext2fs_unlink (fs, dir, name, ino, 0);
+    if (err)
+      return ext_fail (efs, err, "unlink");
+  }
+  ext_dcache_set (efs, dir, name, 0);
+  return 0;
+}
+
 int
 ext2_unlink (struct engine_fs *efs, uint64_t dir, const char *name)
 {
   struct ext2_inode_large in;
   uint64_t ino;
-  errcode_t err;
   int r;
 
   if (efs->readonly)
@@ -673,10 +974,9 @@ ext2_unlink (struct engine_fs *efs, uint64_t dir, const char *name)
     return r;
   if (LINUX_S_ISDIR (in.i_mode))
     return -EISDIR;
-  err = ext2fs_unlink (E2 (efs), dir, name, ino, 0);
-  if (err)
-    return ext_fail (efs, err, "unlink");
-  ext_dcache_set (efs, dir, name, 0);
+  r = remove_entry (efs, dir, name, ino);
+  if (r < 0)
+    return r;
   r = dir_changed (efs, dir, 0);
   if (r < 0)
     return r;
@@ -733,7 +1033,6 @@ static int
 remove_dir (struct engine_fs *efs, uint64_t dir, const char *name,
             uint64_t ino)
 {
-  errcode_t err;
   int r;
 
   r = dir_is_empty (efs, ino);
@@ -741,10 +1040,9 @@ remove_dir (struct engine_fs *efs, uint64_t dir, const char *name,
     return r;
   if (r == 0)
     return -ENOTEMPTY;
-  err = ext2fs_unlink (E2 (efs), dir, name, ino, 0);
-  if (err)
-    return ext_fail (efs, err, "unlink");
-  ext_dcache_set (efs, dir, name, 0);
+  r = remove_entry (efs, dir, name, ino);
+  if (r < 0)
+    return r;
   ext_dcache_forget_dir (efs, ino);
   r = drop_link (efs, ino, 1);
   if (r < 0)
@@ -914,10 +1212,9 @@ ext2_rename (struct engine_fs *efs, uint64_t olddir, const char *oldname,
     if (isdir)
       r = remove_dir (efs, newdir, newname, nino);
     else {
-      err = ext2fs_unlink (fs, newdir, newname, nino, 0);
-      if (err == 0)
-        ext_dcache_set (efs, newdir, newname, 0);
-      r = err ? ext_fail (efs, err, "unlink") : drop_link (efs, nino, 0);
+      r = remove_entry (efs, newdir, newname, nino);
+      if (r == 0)
+        r = drop_link (efs, nino, 0);
     }
     if (r < 0)
       return r;
@@ -926,10 +1223,9 @@ ext2_rename (struct engine_fs *efs, uint64_t olddir, const char *oldname,
   r = add_link (efs, newdir, newname, oino, ext_ftype_of_mode (oin.i_mode));
   if (r < 0)
     return r;
-  err = ext2fs_unlink (fs, olddir, oldname, oino, 0);
-  if (err)
-    return ext_fail (efs, err, "unlink");
-  ext_dcache_set (efs, olddir, oldname, 0);
+  r = remove_entry (efs, olddir, oldname, oino);
+  if (r < 0)
+    return r;
 
   if (isdir && olddir != newdir) {
     struct dotdot d = { newdir };

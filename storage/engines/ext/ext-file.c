@@ -218,9 +218,63 @@ ext2_fallocate (struct engine_fs *efs, uint64_t ino, uint64_t offset,
  * metadata: inode tables, directories, extent blocks), forgetting or
  * overlaying the cached copies of the blocks it touches, so a cached
  * dirty block is never lost nor read stale.  Block-mapped (ext2/ext3)
- * files are read the same way through ext2fs_bmap2 (blockmap_read) but
- * written through libext2fs's file calls (file_pwrite above), as are
- * inline-data files both ways. */
+ * files move the same way, mapped through ext2fs_bmap2 (blockmap_io),
+ * their holes given runs of blocks first (blockmap_alloc).  Inline-data
+ * files are written in the inode while they fit (inline_write) and read
+ * through libext2fs's file calls (file_pread above). */
+
+/* Turns an inline-data file into one with a block (extent-mapped where
+ * the filesystem has extents).  Exported by libext2fs since 1.43, but
+ * declared only in its private header. */
+errcode_t ext2fs_inline_data_expand (ext2_filsys fs, ext2_ino_t ino);
+
+/* Writes into an inline-data file whose data still fit in the inode
+ * afterwards.  Returns 1 when written, 0 when they do not fit, or a
+ * negative errno.  (libext2fs 1.47.0's ext2fs_file_write crashes on a
+ * write past the end of inline data, so it is not used for them.) */
+static int
+inline_write (struct engine_fs *efs, uint64_t ino,
+              struct ext2_inode_large *in, const void *buf, size_t count,
+              uint64_t offset)
+{
+  ext2_filsys fs = E2 (efs);
+  size_t size = EXT2_I_SIZE (in), cap = EXT2_INODE_SIZE (fs->super), got = 0;
+  uint64_t end = offset + count;
+  char *data;
+  errcode_t err;
+  int r;
+
+  if (end > cap || size > cap)
+    return 0;
+  data = calloc (1, cap);
+  if (data == NULL)
+    return -ENOMEM;
+  err = ext2fs_inline_data_get (fs, ino, (struct ext2_inode *) in, data, &got);
+  if (err) {
+    free (data);
+    return ext_fail (efs, err, "read inline data");
+  }
+  if (got < size)               /* the rest reads as zeroes */
+    memset (data + got, 0, size - got);
+  memcpy (data + offset, buf, count);
+  if (end > size)
+    size = end;
+  err = ext2fs_inline_data_set (fs, ino, (struct ext2_inode *) in, data, size);
+  free (data);
+  if (err == EXT2_ET_INLINE_DATA_NO_SPACE)
+    return 0;
+  if (err)
+    return ext_fail (efs, err, "write inline data");
+  r = ext_read_inode (efs, ino, in);
+  if (r < 0)
+    return r;
+  err = ext2fs_inode_size_set (fs, (struct ext2_inode *) in, size);
+  if (err)
+    return ext_fail (efs, err, "write");
+  ext_touch_times (fs, in, 1);
+  r = ext_write_inode (efs, ino, in);
+  return r < 0 ? r : 1;
+}
 
 /* Requests of up to this many blocks go through one bounce buffer: one
  * system call per extent, partial blocks included. */
@@ -275,27 +329,36 @@ data_io (ext2_filsys fs, blk64_t pblk, blk64_t n, void *p, enum run_op op)
   return err;
 }
 
-/* Reads the whole blocks [start, start+count) of a block-mapped (ext2,
- * ext3) file into buf, one pread per run of physically contiguous
- * blocks (holes read as zeroes); RUN_ADVISE only asks the host to read
- * them ahead. */
+/* Moves the whole blocks [start, start+count) of a block-mapped (ext2,
+ * ext3) file to or from buf, one pread or pwrite per run of physically
+ * contiguous blocks.  Holes read as zeroes; writing needs every block
+ * mapped (else -EAGAIN: see blockmap_alloc).  RUN_ADVISE only asks the
+ * host to read them ahead. */
 static int
-blockmap_read (struct engine_fs *efs, uint64_t ino,
-               struct ext2_inode_large *in, char *buf, blk64_t start,
-               blk64_t count, enum run_op op)
+blockmap_io (struct engine_fs *efs, uint64_t ino,
+             struct ext2_inode_large *in, char *buf, blk64_t start,
+             blk64_t count, enum run_op op)
 {
   ext2_filsys fs = E2 (efs);
   blk64_t i = 0, run = 0, run_pblk = 0;
+  char *bbuf;
   errcode_t err;
+  int ret = 0;
 
+  /* bmap2's scratch space for the indirect blocks, given once. */
+  bbuf = malloc (2 * fs->blocksize);
+  if (bbuf == NULL)
+    return -ENOMEM;
   for (i = 0; i <= count; i++) {
     blk64_t pblk = 0;
 
     if (i < count) {
-      err = ext2fs_bmap2 (fs, ino, (struct ext2_inode *) in, NULL, 0,
+      err = ext2fs_bmap2 (fs, ino, (struct ext2_inode *) in, bbuf, 0,
                           start + i, NULL, &pblk);
-      if (err)
-        return ext_fail (efs, err, "block map");
+      if (err) {
+        ret = ext_fail (efs, err, "block map");
+        break;
+      }
       if (pblk != 0 && run > 0 && pblk == run_pblk + run) {
         run++;
         continue;
@@ -305,13 +368,19 @@ blockmap_read (struct engine_fs *efs, uint64_t ino,
     if (run > 0) {
       err = data_io (fs, run_pblk, run, op == RUN_ADVISE ? NULL
                      : buf + (size_t) (i - run) * fs->blocksize, op);
-      if (err)
-        return ext_fail (efs, err, "read");
+      if (err) {
+        ret = ext_fail (efs, err, op == RUN_WRITE ? "write" : "read");
+        break;
+      }
     }
     run = 0;
     if (i == count)
       break;
     if (pblk == 0) {
+      if (op == RUN_WRITE) {
+        ret = -EAGAIN;
+        break;
+      }
       if (op != RUN_ADVISE)
         memset (buf + (size_t) i * fs->blocksize, 0, fs->blocksize);
     } else {
@@ -319,6 +388,104 @@ blockmap_read (struct engine_fs *efs, uint64_t ino,
       run_pblk = pblk;
     }
   }
+  free (bbuf);
+  return ret;
+}
+
+/* Gives the holes among the blocks [first, first+count) of a
+ * block-mapped file new blocks, in runs as long as the free space has
+ * (ext2fs_new_range, starting where the block before ends), so that the
+ * data goes in few writes.  The blocks are only mapped (BMAP_SET, which
+ * adds the indirect blocks a mapping needs): libext2fs's BMAP_ALLOC
+ * would zero each one through the block cache, and every one of them is
+ * written by the caller.  On failure the blocks taken and not yet mapped
+ * go back; the ones mapped stay the file's (e2fsck-clean), as holes
+ * filled early. */
+static int
+blockmap_alloc (struct engine_fs *efs, uint64_t ino, blk64_t first,
+                blk64_t count)
+{
+  ext2_filsys fs = E2 (efs);
+  struct ext2_inode_large in;
+  blk64_t *map, i, goal = 0, mapped = 0;
+  char *bbuf;
+  errcode_t err = 0;
+  int r;
+
+  r = ext_read_inode (efs, ino, &in);
+  if (r < 0)
+    return r;
+  map = calloc (count, sizeof *map);
+  bbuf = malloc (2 * fs->blocksize);
+  if (map == NULL || bbuf == NULL) {
+    free (map);
+    free (bbuf);
+    return -ENOMEM;
+  }
+  for (i = 0; i < count && err == 0; i++)
+    err = ext2fs_bmap2 (fs, ino, (struct ext2_inode *) &in, bbuf, 0,
+                        first + i, NULL, &map[i]);
+  /* Appending: the new blocks follow the file's last one. */
+  if (err == 0 && first > 0 && map[0] == 0
+      && ext2fs_bmap2 (fs, ino, (struct ext2_inode *) &in, bbuf, 0,
+                       first - 1, NULL, &goal) == 0 && goal != 0)
+    goal++;
+
+  for (i = 0; i < count && err == 0; ) {
+    blk64_t hole_end, pblk, plen, k;
+
+    if (map[i] != 0) {
+      goal = map[i] + 1;
+      i++;
+      continue;
+    }
+    for (hole_end = i; hole_end < count && map[hole_end] == 0; hole_end++)
+      ;
+    if (goal == 0)
+      goal = ext2fs_find_inode_goal (fs, ino, (struct ext2_inode *) &in,
+                                     first + i);
+    err = ext2fs_new_range (fs, 0, goal, hole_end - i, NULL, &pblk, &plen);
+    if (err)
+      break;
+    if (plen > hole_end - i)
+      plen = hole_end - i;
+    if (pblk + plen > (1ULL << 32)) {
+      err = EXT2_ET_BLOCK_ALLOC_FAIL;   /* beyond what a block map holds */
+      break;
+    }
+    ext2fs_block_alloc_stats_range (fs, pblk, (blk_t) plen, +1);
+    for (k = 0; k < plen && err == 0; k++) {
+      map[i + k] = pblk + k;
+      err = ext2fs_bmap2 (fs, ino, (struct ext2_inode *) &in, bbuf,
+                          BMAP_SET | BMAP_ALLOC, first + i + k, NULL,
+                          &map[i + k]);
+      if (err == 0)
+        mapped++;
+    }
+    if (err) {
+      k--;                      /* the block that failed is not mapped */
+      ext2fs_block_alloc_stats_range (fs, pblk + k, (blk_t) (plen - k), -1);
+      break;
+    }
+    goal = pblk + plen;
+    i += plen;
+  }
+  free (map);
+  free (bbuf);
+  /* BMAP_SET counts the indirect blocks it adds; the data blocks are
+   * counted here. */
+  if (mapped > 0) {
+    errcode_t err2 = ext2fs_iblk_add_blocks (fs, (struct ext2_inode *) &in,
+                                             mapped);
+    if (err2 == 0)
+      r = ext_write_inode (efs, ino, &in);
+    if (err == 0)
+      err = err2;
+    if (err == 0 && r < 0)
+      return r;
+  }
+  if (err)
+    return ext_fail (efs, err, "allocate");
   return 0;
 }
 
@@ -335,8 +502,7 @@ extent_io (struct engine_fs *efs, uint64_t ino, struct ext2_inode_large *in,
   int write = op == RUN_WRITE, advise = op == RUN_ADVISE;
 
   if (!uses_extents (in))
-    return write ? -EAGAIN : blockmap_read (efs, ino, in, buf, start, count,
-                                            op);
+    return blockmap_io (efs, ino, in, buf, start, count, op);
   ext2_filsys fs = E2 (efs);
   ext2_extent_handle_t h;
   blk64_t lblk = start, end = start + count;
@@ -424,7 +590,7 @@ engine_ext2_write_run (struct engine_fs *efs, uint64_t ino, const void *buf,
   uint64_t bs = fs->blocksize, size, end = offset + count;
   blk64_t first, last, nblk;
   char *bounce = NULL, *headblk = NULL, *tailblk = NULL;
-  int head_part, tail_part;
+  int head_part, tail_part, blockmap_grew = 0;
   errcode_t err;
   int r;
 
@@ -435,10 +601,26 @@ engine_ext2_write_run (struct engine_fs *efs, uint64_t ino, const void *buf,
     return r;
   if (!LINUX_S_ISREG (in.i_mode))
     return LINUX_S_ISDIR (in.i_mode) ? -EISDIR : -EINVAL;
-  if (count == 0 || !uses_extents (&in))
+  if (count == 0)
     return file_pwrite (efs, ino, buf, count, offset);
   if (end < offset || end > ext_max_file_size (fs, &in))
     return -EFBIG;
+  if (in.i_flags & EXT4_INLINE_DATA_FL) {
+    /* What still fits in the inode stays there; a write that outgrows
+     * it turns the file into an ordinary one once, and goes on as for
+     * any other. */
+    r = inline_write (efs, ino, &in, buf, count, offset);
+    if (r != 0)
+      return r < 0 ? r : (ssize_t) count;
+    err = ext2fs_inline_data_expand (fs, ino);
+    if (err)
+      return ext_fail (efs, err, "move inline data to a block");
+    r = ext_read_inode (efs, ino, &in);
+    if (r < 0)
+      return r;
+    if (in.i_flags & EXT4_INLINE_DATA_FL)
+      return file_pwrite (efs, ino, buf, count, offset);
+  }
   if (!write_fits (efs, ino, count, offset)) {
     snprintf (efs->last_error, sizeof efs->last_error,
               "write: %zu bytes at offset %" PRIu64 " do not fit in the "
@@ -483,15 +665,23 @@ engine_ext2_write_run (struct engine_fs *efs, uint64_t ino, const void *buf,
       memcpy (tailblk, (const char *) buf + (last * bs - offset), end % bs);
   }
 
-  /* The whole range's extents at once: allocated (mapped blocks stay),
-   * initialised without zeroing, since every block is written right
-   * after.  Given no inode, ext2fs_fallocate reads and writes it. */
-  err = ext2fs_fallocate (fs, EXT2_FALLOCATE_FORCE_INIT
-                          | EXT2_FALLOCATE_INIT_BEYOND_EOF, ino,
-                          NULL, ~0ULL, first, nblk);
-  if (err) {
-    r = ext_fail (efs, err, "allocate");
-    goto out;
+  /* The whole range's blocks at once: allocated (mapped blocks stay),
+   * extents initialised without zeroing, since every block is written
+   * right after.  Given no inode, ext2fs_fallocate reads and writes
+   * it. */
+  if (uses_extents (&in)) {
+    err = ext2fs_fallocate (fs, EXT2_FALLOCATE_FORCE_INIT
+                            | EXT2_FALLOCATE_INIT_BEYOND_EOF, ino,
+                            NULL, ~0ULL, first, nblk);
+    if (err) {
+      r = ext_fail (efs, err, "allocate");
+      goto out;
+    }
+  } else {
+    blockmap_grew = 1;
+    r = blockmap_alloc (efs, ino, first, nblk);
+    if (r < 0)
+      goto out;
   }
   r = ext_read_inode (efs, ino, &in);
   if (r < 0)
@@ -531,6 +721,10 @@ engine_ext2_write_run (struct engine_fs *efs, uint64_t ino, const void *buf,
   r = ext_write_inode (efs, ino, &in);
  out:
   free (bounce);
+  if (r < 0 && blockmap_grew)
+    /* A block map may not reach past the end of the file (e2fsck
+     * would correct the size): blocks mapped there go back. */
+    ext2fs_punch (fs, ino, NULL, NULL, (size + bs - 1) / bs, ~0ULL);
   return r < 0 ? r : (ssize_t) count;
 }
 

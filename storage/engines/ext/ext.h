@@ -89,8 +89,13 @@ struct dentry {
   struct dentry *next;
   uint64_t dir, ino;
   uint32_t hash;
+  uint32_t lblk;                /* the directory block holding the entry,
+                                   or DENTRY_NOWHERE: a hint, checked
+                                   before use (see remove_entry) */
   char name[];
 };
+
+#define DENTRY_NOWHERE UINT32_MAX
 
 /* Directories whose every entry is in the cache: a name missing from
  * the cache is then missing from the directory, with no scan. */
