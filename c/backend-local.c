@@ -54,6 +54,7 @@ local_launch (minnow_h *g, const char *arg)
     command_add_arg (cmd, "--verbose");
   command_add_env_pass_common (cmd);
   command_add_env_pass (cmd, "MINNOWD_NO_SANDBOX");
+  command_add_env_pass (cmd, "MINNOW_SPIN_US");
   for (i = 0; i < g->nr_drives; ++i) {
     int fd = minnow_int_open_drive (g, i);
 

@@ -131,6 +131,12 @@ wait_readable (minnow_h *g, int timeout_ms)
         t = 20;
     }
 
+    /* The reply of a short call comes within microseconds: wait for it
+     * awake (minnow_spin_readable) before sleeping in poll. */
+    if (!g->transfer_fd_active && t != 0
+        && minnow_spin_readable (g->sock, minnow_spin_us ()))
+      return 1;
+
     pfd[0].fd = g->sock;
     pfd[0].events = POLLIN;
     pfd[0].revents = 0;

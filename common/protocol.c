@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -143,6 +144,56 @@ minnow_rbuf_fill (struct minnow_rbuf *rb, int sock, int flags)
     queue_fds (rb, &mh);
   rb->end += r;
   return r;
+}
+
+unsigned
+minnow_spin_us (void)
+{
+  static int known;
+  static unsigned us;
+
+  if (!__atomic_load_n (&known, __ATOMIC_ACQUIRE)) {
+    const char *e = getenv ("MINNOW_SPIN_US");
+    char *end;
+    unsigned long v = MINNOW_SPIN_US_DEFAULT;
+
+    if (e && *e) {
+      v = strtoul (e, &end, 10);
+      if (*end != '\0')
+        v = MINNOW_SPIN_US_DEFAULT;
+      if (v > 10000)
+        v = 10000;
+    }
+    us = (unsigned) v;
+    __atomic_store_n (&known, 1, __ATOMIC_RELEASE);
+  }
+  return us;
+}
+
+int
+minnow_spin_readable (int sock, unsigned spin_us)
+{
+  static int cpus;
+  struct timespec start, now;
+  char c;
+
+  if (spin_us == 0)
+    return 0;
+  if (cpus == 0)
+    cpus = sysconf (_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
+  if (cpus == 1)
+    return 0;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;) {
+    ssize_t r = recv (sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      return 1;                 /* bytes, the end, or an error to report */
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    if ((uint64_t) (now.tv_sec - start.tv_sec) * 1000000
+        + (uint64_t) (now.tv_nsec - start.tv_nsec) / 1000 >= spin_us)
+      return 0;
+  }
 }
 
 int

@@ -61,6 +61,19 @@ int minnow_rbuf_pending (const struct minnow_rbuf *rb);
  * the number of bytes read, 0 at end of stream, -1 with errno set. */
 ssize_t minnow_rbuf_fill (struct minnow_rbuf *rb, int sock, int flags);
 
+/* Waits up to spin_us microseconds, without sleeping, for sock to have
+ * bytes (or its end) to read: 1 when it has, 0 when the time is up.
+ * Each side of a call waits for the other: a side that is asleep must
+ * be woken, which costs a cross-CPU interrupt (tens of microseconds in
+ * a virtual machine), while one that polls for a moment picks the
+ * message up at once.  Does nothing (0) on a machine with one CPU,
+ * where polling would only delay the other side. */
+int minnow_spin_readable (int sock, unsigned spin_us);
+/* How long each side polls: $MINNOW_SPIN_US (0 turns it off, at most
+ * 10000), else MINNOW_SPIN_US_DEFAULT.  Read once. */
+#define MINNOW_SPIN_US_DEFAULT 200
+unsigned minnow_spin_us (void);
+
 /* Takes the next complete item from the buffer.  Returns 1 and sets
  * *kind, *msg, *len (msg points into the buffer and stays valid until
  * the next fill); 0 when more bytes are needed; -1 when the length word

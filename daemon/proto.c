@@ -272,6 +272,7 @@ next_item (enum minnow_wire_kind *kind, const char **msg, uint32_t *len)
       conn_dead = conn_broken = 1;
       return 0;
     }
+    minnow_spin_readable (sock, minnow_spin_us ());
     n = minnow_rbuf_fill (&rbuf, sock, 0);
     if (n <= 0) {
       if (n == -1 && verbose)
