@@ -1,9 +1,6 @@
-/* minnow storage: drives and device names.
- *
- * The daemon hands its drives over at start-up (storage_add_drive_fd),
- * the storage tests hand over image files the same way; from then on
- * this file is the only owner of the drive table, and the only place
- * that turns a device name into a byte range.
+/* minnow storage: device names — the one parser, and the one place
+ * that turns a device name into a byte range (a drive's, or a
+ * partition's from part.c).
  *
  * Drive i is /dev/sd + the letters of i (a … z, aa … az, ba …), as
  * libguestfs names them; /dev/hdX, /dev/vdX and /dev/xvdX given by a
@@ -13,149 +10,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <linux/fs.h>
 
 #include "storage.h"
-
-#define MAX_DRIVES 255
-
-struct drive {
-  int fd;
-  uint64_t size;
-  int readonly;
-};
-
-static struct drive drives[MAX_DRIVES];
-static size_t nr_drives;
-
-/* blockdev_setro: [drive][0] for the whole drive (its partitions
- * included), [drive][N] for partition N. */
-#define MAX_PARTNUM 128
-static unsigned char forced_ro[MAX_DRIVES][MAX_PARTNUM + 1];
-
-/* ---------------------------------------------------------------- */
-/* The drive table.                                                   */
-
-int
-storage_add_drive_fd (int fd, const char *what)
-{
-  struct stat st;
-  int flags;
-
-  if (nr_drives >= MAX_DRIVES) {
-    fprintf (stderr, "minnowd: %s: too many drives\n", what);
-    return -1;
-  }
-  if (fstat (fd, &st) == -1) {
-    fprintf (stderr, "minnowd: %s: %m\n", what);
-    return -1;
-  }
-  if (S_ISBLK (st.st_mode)) {
-    uint64_t size;
-
-    if (ioctl (fd, BLKGETSIZE64, &size) == -1) {
-      fprintf (stderr, "minnowd: %s: BLKGETSIZE64: %m\n", what);
-      return -1;
-    }
-    drives[nr_drives].size = size;
-  }
-  else if (S_ISREG (st.st_mode))
-    drives[nr_drives].size = st.st_size;
-  else {
-    fprintf (stderr, "minnowd: %s: not a regular file or block device\n",
-             what);
-    return -1;
-  }
-  flags = fcntl (fd, F_GETFL);
-  drives[nr_drives].fd = fd;
-  drives[nr_drives].readonly = flags != -1 && (flags & O_ACCMODE) == O_RDONLY;
-  nr_drives++;
-  return 0;
-}
-
-void
-storage_close_drives (void)
-{
-  size_t i;
-
-  for (i = 0; i < nr_drives; i++)
-    close (drives[i].fd);
-  nr_drives = 0;
-  memset (forced_ro, 0, sizeof forced_ro);
-}
-
-size_t
-storage_drive_count (void)
-{
-  return nr_drives;
-}
-
-int
-storage_drive_fd (size_t i)
-{
-  return i < nr_drives ? drives[i].fd : -1;
-}
-
-uint64_t
-storage_drive_size (size_t i)
-{
-  return i < nr_drives ? drives[i].size : 0;
-}
-
-int
-storage_drive_readonly (size_t i)
-{
-  return i < nr_drives ? drives[i].readonly || forced_ro[i][0] : 1;
-}
-
-int
-storage_drive_added_readonly (size_t i)
-{
-  return i < nr_drives ? drives[i].readonly : 1;
-}
-
-int
-storage_device_readonly (size_t i, int partnum)
-{
-  if (storage_drive_readonly (i))
-    return 1;
-  return partnum > 0 && partnum <= MAX_PARTNUM && forced_ro[i][partnum];
-}
-
-int
-storage_device_set_readonly (size_t i, int partnum, int ro)
-{
-  if (i >= nr_drives || partnum < 0 || partnum > MAX_PARTNUM)
-    return -1;
-  forced_ro[i][partnum] = ro != 0;
-  return 0;
-}
-
-void
-storage_device_clear_readonly (void)
-{
-  memset (forced_ro, 0, sizeof forced_ro);
-}
-
-int
-storage_drive_range (size_t index, struct engine_range *r)
-{
-  if (index >= nr_drives)
-    return -ENOENT;
-  memset (r, 0, sizeof *r);
-  r->fd = drives[index].fd;
-  r->offset = 0;
-  r->length = drives[index].size;
-  r->readonly = storage_drive_readonly (index);
-  return 0;
-}
 
 /* ---------------------------------------------------------------- */
 /* Names: the one parser.                                             */
@@ -321,15 +180,4 @@ storage_device_canonical (const char *device)
     full = NULL;
   free (name);
   return full;
-}
-
-/* ---------------------------------------------------------------- */
-/* The whole of storage, for the daemon's sync and shutdown.         */
-
-void
-storage_shutdown (void)
-{
-  storage_umount_all (NULL);
-  storage_umask = 022;
-  storage_device_clear_readonly ();
 }

@@ -967,3 +967,13 @@ storage_virtual_mountpoints (void)
 {
   return virtual_count > 0 && mount_at ("/") == NULL;
 }
+
+/* The client went away: everything unmounted, the umask and the
+ * blockdev_setro flags back to their defaults. */
+void
+storage_shutdown (void)
+{
+  storage_umount_all (NULL);
+  storage_umask = 022;
+  storage_device_clear_readonly ();
+}

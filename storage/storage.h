@@ -27,7 +27,7 @@ void storage_set_error (char **error_r, const char *fmt, ...)
 void storage_set_stop_check (int (*check) (void));
 int storage_stop_requested (void);
 
-/* ---- Drives (devices.c).  The daemon adds its drives at start-up, the
+/* ---- Drives (drives.c).  The daemon adds its drives at start-up, the
  * storage tests add image files; nothing else owns a drive. */
 
 /* Adds fd (a regular file or a block device; read-only when opened
@@ -86,7 +86,7 @@ int storage_device_lookup (const char *device, struct storage_device *dev);
 char *storage_device_canonical (const char *device);
 
 /* Unmounts everything, resets the umask and the blockdev_setro flags:
- * the daemon's shutdown. */
+ * the daemon's shutdown (mount.c). */
 void storage_shutdown (void);
 
 /* ---- Partitions (part.c). */
