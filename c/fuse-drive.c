@@ -706,8 +706,8 @@ wait_for (minnow_h *g, struct drive *d, const char *name, int64_t deadline)
 /* discard=enable on an NBD drive: the server must accept trim.  A hole
  * punched one byte past the end asks nbdfuse, which answers EOPNOTSUPP
  * when the server did not advertise trim, and otherwise passes it to
- * libnbd, which refuses it (EINVAL) as out of bounds before anything is
- * sent: no byte of the drive is touched either way. */
+ * libnbd, which refuses it as out of bounds before anything is sent
+ * (ENOSPC in libnbd 1.14): no byte of the drive is touched either way. */
 static int
 check_trim (minnow_h *g, struct drive *d)
 {
@@ -762,9 +762,12 @@ minnow_int_fuse_start_all (minnow_h *g)
     if (wait_for (g, d, "pid", deadline) == -1)
       goto fail;
     disk = path_in (g, d, "disk");
-    /* A writable drive is opened O_DIRECT: see the comment at the top. */
+    /* A writable drive is opened O_DIRECT: see the comment at the top
+     * (cached if this kernel's FUSE refuses direct I/O). */
     d->fuse_fd = open (disk, (d->readonly ? O_RDONLY : O_RDWR | O_DIRECT)
                        | O_CLOEXEC | O_NOCTTY);
+    if (d->fuse_fd == -1 && errno == EINVAL && !d->readonly)
+      d->fuse_fd = open (disk, O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (d->fuse_fd == -1) {
       minnow_int_perrorf (g, "launch: %s: cannot open its FUSE file %s",
                           d->filename, disk);
