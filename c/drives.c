@@ -123,6 +123,62 @@ parse_server (minnow_h *g, char *const *server)
   return NULL;
 }
 
+/* discard "enable" promises that discards reach the image, so it is
+ * refused where they cannot: on a read-only drive, with a format whose
+ * qemu driver ignores discards (qemu 7.2 unmaps in raw and qcow2 only:
+ * the others accept the request and keep the data), and for an image on
+ * a host file system that cannot punch holes.  The first two are options
+ * alone (checked before the handle's state, as every option); the
+ * format may only be known once probed.  An NBD server's trim can only
+ * be asked at launch (fuse-drive.c). */
+static int
+discard_enable_possible (minnow_h *g, const char *filename,
+                         const char *format, int readonly)
+{
+  if (readonly) {
+    minnow_int_error_errno (g, EINVAL, "add_drive: %s: discard \"enable\" "
+                            "is not possible on a read-only drive",
+                            filename);
+    return 0;
+  }
+  if (format && strcmp (format, "raw") != 0 && strcmp (format, "qcow2") != 0) {
+    minnow_int_error_errno (g, ENOTSUP, "add_drive: %s: discard \"enable\" "
+                            "is not possible with format %s: qemu keeps its "
+                            "data (only raw and qcow2 images give space "
+                            "back; use \"besteffort\")", filename, format);
+    return 0;
+  }
+  return 1;
+}
+
+/* Whether the file system holding filename punches holes: asked of the
+ * file itself, with a hole one byte past its end, which changes nothing.
+ * A device is the daemon's to discard on. */
+static int
+can_punch_holes (minnow_h *g, const char *filename)
+{
+  struct stat st;
+  int fd, r = 1;
+
+  if (stat (filename, &st) == -1 || !S_ISREG (st.st_mode))
+    return 1;
+  fd = open (filename, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd == -1) {
+    minnow_int_perrorf (g, "add_drive: %s", filename);
+    return 0;
+  }
+  if (fallocate (fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                 st.st_size, 1) == -1
+      && (errno == EOPNOTSUPP || errno == ENOSYS)) {
+    minnow_int_error_errno (g, ENOTSUP, "add_drive: %s: discard \"enable\" "
+                            "is not possible: its file system cannot punch "
+                            "holes (use \"besteffort\")", filename);
+    r = 0;
+  }
+  close (fd);
+  return r;
+}
+
 int
 minnow_impl_add_drive (minnow_h *g, const char *filename,
                        const struct minnow_add_drive_opts_argv *optargs)
@@ -183,6 +239,10 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
       return -1;
     }
   }
+  if (discard == DISCARD_ENABLE
+      && !discard_enable_possible (g, nbd ? "nbd drive" : filename,
+                                   nbd ? NULL : format, readonly))
+    return -1;
   if (bm & MINNOW_ADD_DRIVE_OPTS_COPYONREAD_BITMASK)
     copyonread = optargs->copyonread;
   if (copyonread && readonly) {
@@ -264,6 +324,12 @@ minnow_impl_add_drive (minnow_h *g, const char *filename,
         debug (g, "add_drive: %s: probed format %s", filename, probed);
         format = probed;
       }
+    }
+    if (discard == DISCARD_ENABLE
+        && (!discard_enable_possible (g, filename, format, 0)
+            || !can_punch_holes (g, filename))) {
+      free (probed);
+      return -1;
     }
   }
 

@@ -34,6 +34,20 @@
  * for each (its stderr pipe reaching end of file) and reaps it; after a
  * grace time it kills what is left.
  *
+ * A writable drive's file is opened O_DIRECT (the flag travels with the
+ * descriptor to the daemon).  nbdfuse gives FUSE no write-back cache, so
+ * every buffered write is a synchronous round trip through nbdfuse and
+ * qemu-nbd, one 1 MiB FUSE request after the other under the inode's
+ * lock.  A direct write instead goes out as all its 1 MiB requests at
+ * once (the kernel's asynchronous direct I/O), which nbdfuse's threads
+ * and qemu-nbd serve in parallel: the daemon's 2 MiB writes of an upload
+ * run 1.5x faster, and cold reads too.  What is lost is the FUSE page
+ * cache for the daemon's own reads (qemu-nbd's host file is still in the
+ * host's page cache); the programs the daemon runs on /proc/self/fd/N
+ * open the file anew, cached, and the kernel keeps both views coherent.
+ * Direct I/O on FUSE takes any size and alignment (ext2's 2-byte
+ * superblock writes included).  Measurements: docs/internals.md.
+ *
  * See docs/internals.md, "Image formats", for why the daemon does not
  * link libnbd. */
 
@@ -169,6 +183,16 @@ qemu_nbd_command (minnow_h *g, const struct drive *d, const char *sock)
   struct command *cmd = command_new ("qemu-nbd");
   char *path = minnow_int_qemu_safe_path (g, d->filename), *esc;
 
+  /* qemu-nbd allocates each request's buffer and frees it when done:
+   * with glibc's defaults a 1 MiB buffer is a fresh mmap, 256 page
+   * faults and zeroed pages every time, or heap memory trimmed back to
+   * the kernel and faulted in again.  Fixed thresholds keep buffers up
+   * to 32 MiB (NBD's largest request) in the heap and the heap's freed
+   * top up to 128 MiB mapped: writes through the chain run 1.3x faster,
+   * for a peak of a few tens of MiB kept until qemu-nbd exits. */
+  command_add_env_pair (cmd, "GLIBC_TUNABLES",
+                        "glibc.malloc.mmap_threshold=33554432:"
+                        "glibc.malloc.trim_threshold=134217728");
   if (d->readonly)
     command_add_arg (cmd, "--read-only");
   command_add_arg_format (cmd, "--cache=%s",
@@ -679,6 +703,31 @@ wait_for (minnow_h *g, struct drive *d, const char *name, int64_t deadline)
   return r;
 }
 
+/* discard=enable on an NBD drive: the server must accept trim.  A hole
+ * punched one byte past the end asks nbdfuse, which answers EOPNOTSUPP
+ * when the server did not advertise trim, and otherwise passes it to
+ * libnbd, which refuses it as out of bounds before anything is sent
+ * (ENOSPC in libnbd 1.14): no byte of the drive is touched either way. */
+static int
+check_trim (minnow_h *g, struct drive *d)
+{
+  struct stat st;
+
+  if (fstat (d->fuse_fd, &st) == -1) {
+    minnow_int_perrorf (g, "launch: %s: fstat", d->nbd_server);
+    return -1;
+  }
+  if (fallocate (d->fuse_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                 st.st_size, 1) == -1 && errno == EOPNOTSUPP) {
+    minnow_int_error_errno (g, ENOTSUP, "launch: %s: discard \"enable\": "
+                            "the NBD server does not support trim (use "
+                            "discard \"besteffort\" to go on without it)",
+                            d->nbd_server);
+    return -1;
+  }
+  return 0;
+}
+
 int
 minnow_int_fuse_start_all (minnow_h *g)
 {
@@ -713,8 +762,12 @@ minnow_int_fuse_start_all (minnow_h *g)
     if (wait_for (g, d, "pid", deadline) == -1)
       goto fail;
     disk = path_in (g, d, "disk");
-    d->fuse_fd = open (disk, (d->readonly ? O_RDONLY : O_RDWR)
+    /* A writable drive is opened O_DIRECT: see the comment at the top
+     * (cached if this kernel's FUSE refuses direct I/O). */
+    d->fuse_fd = open (disk, (d->readonly ? O_RDONLY : O_RDWR | O_DIRECT)
                        | O_CLOEXEC | O_NOCTTY);
+    if (d->fuse_fd == -1 && errno == EINVAL && !d->readonly)
+      d->fuse_fd = open (disk, O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (d->fuse_fd == -1) {
       minnow_int_perrorf (g, "launch: %s: cannot open its FUSE file %s",
                           d->filename, disk);
@@ -722,6 +775,9 @@ minnow_int_fuse_start_all (minnow_h *g)
       goto fail;
     }
     free (disk);
+    if (d->discard == DISCARD_ENABLE && d->nbd_server
+        && check_trim (g, d) == -1)
+      goto fail;
     debug (g, "launch: %s: FUSE file ready", d->filename);
     detach (g, d);
     remove_dir (g, d);

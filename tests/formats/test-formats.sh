@@ -241,6 +241,47 @@ trim () {
 }
 check "fstrim with discard=enable shrinks the qcow2 file" trim.log trim
 
+# ... and discard=enable is refused where discards cannot work: an NBD
+# server without trim (nbdkit's eval plugin without a trim method) at
+# launch, and a raw image on a file system that cannot punch holes (a
+# FUSE file over that server) at add_drive; besteffort takes both.
+if command -v nbdkit > /dev/null; then
+  notrim () {
+    nbdkit -f -U "$tmp/notrim.sock" eval get_size='echo 16777216' \
+      pread='dd if=/dev/zero count=$3 iflag=count_bytes status=none' \
+      pwrite='cat > /dev/null' &
+    server_pid=$!
+    for i in $(seq 100); do [ -S notrim.sock ] && break; sleep 0.05; done
+    if "$minnow" -w add-drive "" protocol:nbd server:"unix:$tmp/notrim.sock" \
+         discard:enable : launch > notrim.out 2>&1; then
+      echo "discard=enable launched without trim"; return 1
+    fi
+    cat notrim.out
+    grep -q "does not support trim" notrim.out || return 1
+    "$minnow" -w add-drive "" protocol:nbd server:"unix:$tmp/notrim.sock" \
+      discard:besteffort : launch : blockdev-getsize64 /dev/sda || return 1
+    mkdir nohole && touch nohole/disk
+    nbdfuse nohole/disk --unix "$tmp/notrim.sock" &
+    for i in $(seq 100); do
+      [ "$(stat -c %s nohole/disk)" = 16777216 ] && break; sleep 0.05
+    done
+    "$minnow" -w add-drive nohole/disk format:raw discard:enable \
+      > nohole.out 2>&1
+    r=$?
+    "$minnow" -w add-drive nohole/disk format:raw discard:besteffort : \
+      launch : blockdev-getsize64 /dev/sda
+    rb=$?
+    fusermount3 -u nohole/disk
+    kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
+    cat nohole.out
+    [ $r -ne 0 ] && grep -q "cannot punch holes" nohole.out && [ $rb -eq 0 ]
+  }
+  check "discard=enable refused without trim or hole punching" notrim.log \
+    notrim
+else
+  n=$((n + 1)); echo "ok $n # SKIP nbdkit is not installed (scripts/install-deps)"
+fi
+
 # 7. Damaged images: clear errors, no hang.
 qemu-img create -q -f qcow2 bad.qcow2 64M
 printf '\x63' | dd of=bad.qcow2 bs=1 seek=23 conv=notrunc status=none

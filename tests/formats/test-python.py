@@ -123,6 +123,54 @@ try:
     ok(g.blockdev_getsize64("/dev/sda") == 8 << 20, "a raw image is raw")
     g.close()
 
+    # The daemon gets a writable drive's FUSE file opened O_DIRECT (its
+    # writes then leave as parallel FUSE requests), a read-only one
+    # cached.  The drive is the daemon's descriptor 3.
+    def drive_flags(g):
+        with open("/proc/%d/fdinfo/3" % g.get_pid()) as f:
+            for line in f:
+                if line.startswith("flags:"):
+                    return int(line.split()[1], 8)
+        return None
+    for ro in (False, True):
+        g = minnow.Minnow()
+        g.add_drive(img, format="qcow2", readonly=ro)
+        g.launch()
+        try:
+            flags = drive_flags(g)
+        except OSError as e:
+            flags = e
+        g.close()
+        if isinstance(flags, OSError):
+            n += 1
+            print("ok %d # SKIP cannot read the daemon's fdinfo: %s" % (n, flags))
+            continue
+        want = not ro
+        ok(bool(flags & os.O_DIRECT) == want,
+           "%s drive's file is opened %s" %
+           ("a read-only" if ro else "a writable",
+            "cached" if ro else "O_DIRECT"), "flags %o" % flags)
+
+    # discard="enable" must work or be refused.
+    for kw, what in [({"readonly": True}, "read-only"),
+                     ({"format": "vdi"}, "vdi")]:
+        path = os.path.join(tmp, "discard.img")
+        subprocess.run(["qemu-img", "create", "-q", "-f",
+                        kw.get("format", "qcow2"), path, "8M"], check=True)
+        kw.setdefault("format", "qcow2")
+        g = minnow.Minnow()
+        try:
+            g.add_drive(path, discard="enable", **kw)
+            ok(False, "discard=enable refused: %s" % what)
+        except RuntimeError as e:
+            ok(what in str(e) and "discard" in str(e),
+               "discard=enable refused: %s" % what, e)
+        g.add_drive(path, discard="besteffort", **kw)
+        g.launch()
+        ok(g.blockdev_getsize64("/dev/sda") == 8 << 20,
+           "discard=besteffort accepted: %s" % what)
+        g.close()
+
 finally:
     shutil.rmtree(tmp)
 print("1..%d" % n)
