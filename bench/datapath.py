@@ -10,6 +10,8 @@
 #             kernel (open/read + sha256 here, and sha256sum over the tree);
 #   bulk      one BULK_MIB MiB file written with 1 MiB pwrite calls and
 #             read back with 1 MiB preads, against dd on a loop mount;
+#             every read (readback and bulk, both sides) starts with the
+#             host's page cache emptied (root; see cold());
 #   mkdir     MKDIR entries made one by one in one directory: microseconds
 #             per mkdir for each count (linear growth = flat figures);
 #   dirops    in a directory of MKDIR entries (made by minnow, and the
@@ -104,6 +106,24 @@ def interleaved(*fns):
 
 def median(f):
     return interleaved(f)[0]
+
+
+def cold():
+    """Empties the host's page cache (root only) so that every read
+    side starts from the image on disk: otherwise the kernel's loop
+    mount can be served from two layers of cache (the loop device's and
+    the image file's) and its figure swings by 10x between runs."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3")
+    except OSError:
+        pass
+
+
+def cold_timed(f):
+    cold()
+    return timed(f)
 
 
 def timed(f):
@@ -237,6 +257,7 @@ def bulk_write_minnow(fstype="ext4"):
 
 
 def bulk_read_minnow():
+    cold()
     g = minnow_handle(bulk_img, readonly=True)
     t = time.perf_counter()
     for i in range(BULK_MIB):
@@ -258,6 +279,7 @@ def bulk_write_kernel():
 
 
 def bulk_read_kernel():
+    cold()
     run("mount", "-o", "loop,ro", bulk_img, mnt)
     t = time.perf_counter()
     run("dd", "if=" + mnt + "/big", "of=/dev/null", "bs=1M", "status=none")
@@ -363,9 +385,10 @@ try:
         line("build_minnow_s", b_minnow, "s")
         fsck(img)
         r_minnow, c_minnow, r_kernel, c_kernel = interleaved(
-            lambda: timed(read_minnow), lambda: timed(checksum_minnow),
-            (lambda: timed(read_kernel)) if loop else none,
-            (lambda: timed(checksum_kernel)) if loop else none)
+            lambda: cold_timed(read_minnow),
+            lambda: cold_timed(checksum_minnow),
+            (lambda: cold_timed(read_kernel)) if loop else none,
+            (lambda: cold_timed(checksum_kernel)) if loop else none)
         line("readback_minnow_read_file_s", r_minnow, "s")
         line("readback_minnow_checksum_s", c_minnow, "s")
         line("readback_kernel_read_s", r_kernel, "s")

@@ -278,6 +278,8 @@ inline_write (struct engine_fs *efs, uint64_t ino,
 
 /* Requests of up to this many blocks go through one bounce buffer: one
  * system call per extent, partial blocks included. */
+/* How far ahead a sequential read asks the host to read. */
+#define RA_WINDOW (32u << 20)
 #define SMALL_RUN_BLOCKS 32
 
 /* Whether the inode maps its blocks with extents (and has no inline
@@ -791,14 +793,24 @@ engine_ext2_read_run (struct engine_fs *efs, uint64_t ino, void *buf,
   free (bounce);
   if (r < 0)
     return r;
-  /* Read-ahead: a long read that starts where the last one ended asks
-   * the host to fetch the next as many blocks of the file. */
+  /* Read-ahead: a long read that starts where the last one ended keeps
+   * the host reading RA_WINDOW bytes (at least this read's size) ahead
+   * of it, asking each time only for what it has not asked for yet, so
+   * that several reads are in flight on the drive while the caller
+   * takes this one: one read's worth ahead was enough with the image in
+   * the host's cache, not from its disk. */
   if (e->ra_ino == ino && e->ra_next == offset && end < size) {
-    blk64_t next = (end + bs - 1) / bs, eof = (size + bs - 1) / bs;
-    if (next < eof)
-      extent_io (efs, ino, &in, NULL, next,
-                 eof - next < nblk ? eof - next : nblk, RUN_ADVISE);
-  }
+    uint64_t want = RA_WINDOW > count ? RA_WINDOW : count;
+    uint64_t from = e->ra_until > end ? e->ra_until : end;
+    uint64_t to = end + want < size ? end + want : size;
+    blk64_t b0 = (from + bs - 1) / bs, b1 = (to + bs - 1) / bs;
+
+    if (b1 > b0)
+      extent_io (efs, ino, &in, NULL, b0, b1 - b0, RUN_ADVISE);
+    if (to > e->ra_until)
+      e->ra_until = to;
+  } else
+    e->ra_until = 0;
   e->ra_ino = ino;
   e->ra_next = end;
   return count;

@@ -110,6 +110,7 @@ struct ext2_engine {
   size_t dcache_count;
   uint64_t complete[COMPLETE_SLOTS];    /* direct-mapped; 0 = none */
   uint64_t ra_ino, ra_next;     /* where the last long read ended */
+  uint64_t ra_until;            /* read-ahead asked for up to here */
 };
 
 #define E2(efs) (((struct ext2_engine *) (efs))->fs)
