@@ -1,10 +1,12 @@
 /* minnow: the storage engine interface.
  *
  * A filesystem engine reads and writes one filesystem that lives in a
- * byte range of a drive, given as an open file descriptor.  Engines know
- * nothing of paths, mount points or the RPC: they work on inode numbers
- * inside one filesystem.  Path resolution across mounts lives in mount.c,
- * the actions (do_X) in file.c, dir.c, link.c ... on top of both.
+ * byte range (struct engine_range: a drive's descriptor, or a backend
+ * such as a file of another filesystem), through range_read and
+ * range_write.  Engines know nothing of paths, mount points or the RPC:
+ * they work on inode numbers inside one filesystem.  Path resolution
+ * across mounts lives in mount.c, the actions (do_X) in the daemon's
+ * handlers on top of both.  registry.c lists the engines.
  *
  * Conventions: every function returning int returns 0 (or a count) on
  * success and a negative errno on failure.  A failing engine call may

@@ -1,10 +1,11 @@
-/* minnow: the storage engine's core, below the actions.
+/* minnow: the storage library (libstorage), below the daemon's actions.
  *
- * Devices (drives and their partitions) as byte ranges, the mount table,
- * and path resolution inside the mounted filesystems.  Nothing here
- * replies to the client: functions return a negative errno and may fill
- * a message; the do_X functions in file.c, dir.c ... turn that into
- * reply_with_error.  The tests link these files without the daemon.
+ * Drives, device names and partitions as byte ranges, the mount table,
+ * path resolution inside the mounted filesystems, mkfs and fsck by
+ * name, free space.  Nothing here replies to the client: functions
+ * return a negative errno and may fill a message; the handlers in
+ * daemon/handlers/ turn that into the reply.  The storage tests link
+ * the library without the daemon.  docs/internals.md has the map.
  */
 
 #ifndef MINNOW_STORAGE_H
