@@ -45,6 +45,7 @@ const char *file_digest (const char *path);
  * summary; returns the number of differences. */
 #define COMPARE_NLINK 1          /* link counts */
 #define COMPARE_NSEC  2          /* nanoseconds of mtime (mke2fs -d drops them) */
+#define COMPARE_NO_ROOT_TIME 4   /* not the root's mtime (mke2fs -d sets its own) */
 int compare_tree (const char *host_dir, const char *image_path, int flags);
 
 /* umount, then wait until the loop device lets go of image (umount
