@@ -380,7 +380,9 @@ receive_from_fd (int fd,
       off_t data = lseek (fd, pos, SEEK_DATA), hole;
 
       if (data == -1 && errno == ENXIO) {
-        if (shrank (fd, total)) {
+        /* At pos == total everything the file held at the start has
+         * been read: a shrink now lost nothing (as at n == 0 below). */
+        if (pos < total && shrank (fd, total)) {
           errno = HOST_FILE_SHRANK;
           ret = -1;
           break;

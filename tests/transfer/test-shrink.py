@@ -93,9 +93,16 @@ for stream in (False, True):
         skip("%s: upload of a shrinking file" % how,
              "the transfer ended before the first progress event")
         skip("%s: upload of a shrinking file (size)" % how, "as above")
+    elif err is None:
+        # The daemon had read the whole file before the truncate (a
+        # loaded machine delays the callback): then it is stored whole.
+        ok(g.checksum("md5", "/shrunk") == BIG_MD5,
+           "%s: upload read whole before the file shrank: stored whole"
+           % how)
+        skip("%s: upload of a shrinking file (size)" % how,
+             "the file was read whole before it shrank")
     else:
-        ok(err is not None and err.errno == errno.EIO and
-           "shrank" in str(err),
+        ok(err.errno == errno.EIO and "shrank" in str(err),
            "%s: upload of a shrinking file fails with EIO, saying so" % how,
            err)
         ok(g.filesize("/shrunk") < SIZE,
