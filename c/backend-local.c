@@ -9,8 +9,10 @@
  *
  * A drive in another format than raw, or on an NBD server, is first
  * made a plain file by fuse-drive.c (nbdfuse + qemu-nbd, started for all
- * such drives at once); the daemon gets that file's descriptor and never
- * knows the difference.
+ * such drives at once); the daemon gets that file's descriptor.  For a
+ * drive served by its own qemu-nbd it also gets a socket connected to
+ * it, after the RPC socket, named by --nbd=INDEX:FD: the engines read
+ * and write that drive over NBD (storage/nbd.c).
  */
 
 #include <config.h>
@@ -35,7 +37,7 @@ static int
 local_launch (minnow_h *g, const char *arg)
 {
   struct command *cmd;
-  int sv[2], devnull, r;
+  int sv[2], devnull, r, next;
   size_t i;
   pid_t pid;
 
@@ -68,6 +70,15 @@ local_launch (minnow_h *g, const char *arg)
     command_pass_fd (cmd, fd, COMMAND_PASS_FD_CLOSE_PARENT);
   }
   command_pass_fd (cmd, sv[1], COMMAND_PASS_FD_CLOSE_PARENT);
+  /* After the socket: each qemu-nbd drive's own NBD connection. */
+  for (i = 0, next = 3 + g->nr_drives + 1; i < g->nr_drives; ++i) {
+    int fd = minnow_int_drive_nbd_socket (g, i);
+
+    if (fd >= 0) {
+      command_add_arg_format (cmd, "--nbd=%zu:%d", i, next++);
+      command_pass_fd (cmd, fd, COMMAND_PASS_FD_CLOSE_PARENT);
+    }
+  }
   command_set_renumber_fds (cmd);
   command_set_error_pipe (cmd, &g->stderr_fd);
   /* Not the caller's stdout: a daemon that outlived its client would

@@ -74,6 +74,7 @@ append_drive (minnow_h *g, const char *filename, int readonly,
   d->fuse_err_fd = -1;
   d->qemu_err_fd = -1;
   d->fuse_fd = -1;
+  d->nbd_sock = -1;
   debug (g, "drive %zu: %s%s", g->nr_drives - 1, filename,
          readonly ? " (read-only)" : "");
   return d;
@@ -405,6 +406,15 @@ minnow_impl_add_drive_scratch (minnow_h *g, int64_t size,
   }
   append_drive (g, "scratch", 0, label, fd);
   return 0;
+}
+
+int
+minnow_int_drive_nbd_socket (minnow_h *g, size_t i)
+{
+  int fd = g->drives[i].nbd_sock;
+
+  g->drives[i].nbd_sock = -1;
+  return fd;
 }
 
 int

@@ -3,12 +3,19 @@
  * minnowd works on one plain descriptor per drive, and so do the
  * programs it runs on that descriptor (mke2fs, e2fsck, resize2fs,
  * mkfs.fat, libfdisk ... through /proc/self/fd/N), none of which speaks
- * NBD.  So the daemon is left as it is, and the library turns every
- * drive that is not a raw file into a plain file first:
+ * NBD.  So the library turns every drive that is not a raw file into a
+ * plain file first:
  *
- *   qemu-nbd --image-opts ... -k DIR/sock    decodes qcow2, vmdk ...
+ *   qemu-nbd -e 2 --image-opts ... -k DIR/sock
+ *                                            decodes qcow2, vmdk ...
  *   nbdfuse -C 1 -P DIR/pid DIR/disk --unix DIR/sock
  *                                            serves it as one FUSE file
+ *
+ * For an image (not an NBD server) the library also connects a socket
+ * to DIR/sock and passes it with the drive (minnowd --nbd=I:FD): the
+ * daemon's engines read and write over that connection with libnbd,
+ * past FUSE and nbdfuse, several requests at once (storage/nbd.c); the
+ * programs keep the file.  qemu-nbd serves both clients from one image.
  *
  * (for an NBD server, nbdfuse alone: --unix PATH, --tcp HOST PORT or an
  * nbd:// URI).  For each such drive, launch makes a private 0700
@@ -27,15 +34,17 @@
  * children, and each one's stderr says when it has exited.)
  *
  * The chain then ends by itself: when the daemon has closed the file
- * (shutdown, or the daemon exiting because its client died), the kernel
- * releases the detached filesystem, nbdfuse's FUSE loop ends, nbdfuse
- * closes its NBD connection and exits, and qemu-nbd (not --persistent)
- * exits when its only client has gone.  At shutdown the library waits
+ * and its connection (shutdown, or the daemon exiting because its
+ * client died), the kernel releases the detached filesystem, nbdfuse's
+ * FUSE loop ends, nbdfuse closes its NBD connection and exits, and
+ * qemu-nbd (not --persistent) exits when its last client has gone.  At shutdown the library waits
  * for each (its stderr pipe reaching end of file) and reaps it; after a
  * grace time it kills what is left.
  *
  * A writable drive's file is opened O_DIRECT (the flag travels with the
- * descriptor to the daemon).  nbdfuse gives FUSE no write-back cache, so
+ * descriptor to the daemon): what the daemon does on the file itself
+ * (device reads and writes, fstrim; the engines of an NBD server's
+ * drive) goes through it.  nbdfuse gives FUSE no write-back cache, so
  * every buffered write is a synchronous round trip through nbdfuse and
  * qemu-nbd, one 1 MiB FUSE request after the other under the inode's
  * lock.  A direct write instead goes out as all its 1 MiB requests at
@@ -48,8 +57,7 @@
  * Direct I/O on FUSE takes any size and alignment (ext2's 2-byte
  * superblock writes included).  Measurements: docs/internals.md.
  *
- * See docs/internals.md, "Image formats", for why the daemon does not
- * link libnbd. */
+ * See docs/internals.md, "Image formats". */
 
 #include <config.h>
 
@@ -62,7 +70,9 @@
 #include <unistd.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "minnow-internal.h"
 #include "command.h"
@@ -175,8 +185,8 @@ uri_escape (minnow_h *g, const char *s)
 }
 
 /* How nbdfuse reaches the data: qemu-nbd on the image, or a server. */
-/* qemu-nbd serving drive d's image on DIR/sock, for one client (no
- * --persistent: it exits when nbdfuse disconnects). */
+/* qemu-nbd serving drive d's image on DIR/sock, for two clients, nbdfuse
+ * and the daemon (no --persistent: it exits when both have gone). */
 static struct command *
 qemu_nbd_command (minnow_h *g, const struct drive *d, const char *sock)
 {
@@ -199,7 +209,7 @@ qemu_nbd_command (minnow_h *g, const struct drive *d, const char *sock)
                           d->cache_unsafe ? "unsafe" : "writeback");
   command_add_arg_format (cmd, "--discard=%s",
                           d->discard == DISCARD_DISABLE ? "ignore" : "unmap");
-  command_add_arg_list (cmd, "-k", sock, NULL);
+  command_add_arg_list (cmd, "-e", "2", "-k", sock, NULL);
   /* Always through --image-opts, under a raw node: qemu-nbd advertises
    * the format driver's request alignment (512 for vhdx and other
    * sector-based drivers) and then refuses smaller writes, such as
@@ -401,6 +411,10 @@ stop_one (minnow_h *g, struct drive *d, int64_t deadline)
     close (d->fuse_fd);
     d->fuse_fd = -1;
   }
+  if (d->nbd_sock >= 0) {
+    close (d->nbd_sock);
+    d->nbd_sock = -1;
+  }
   /* Launch failed before this drive was ready: an nbdfuse that has not
    * mounted yet, or a qemu-nbd still waiting for it, would not exit by
    * themselves. */
@@ -555,6 +569,40 @@ start_one (minnow_h *g, struct drive *d)
     return -1;
   }
   d->qemu_cmd = cmd;
+  return 0;
+}
+
+/* The daemon's own connection to qemu-nbd: its engines read and write
+ * the export over it with libnbd (storage/nbd.c), past nbdfuse; the
+ * programs it runs keep the FUSE file.  Connected here, where the
+ * socket's path is known, and passed to the daemon with the drives. */
+static int
+connect_daemon_socket (minnow_h *g, struct drive *d)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  char *sock = path_in (g, d, "sock");
+  int fd;
+
+  if (strlen (sock) >= sizeof addr.sun_path) {
+    minnow_int_error (g, "launch: %s: socket path too long", sock);
+    free (sock);
+    return -1;
+  }
+  strcpy (addr.sun_path, sock);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd == -1 || connect (fd, (struct sockaddr *) &addr, sizeof addr) == -1) {
+    /* qemu-nbd listens before it opens the image, and exits when that
+     * fails: nbdfuse fails next, and the error is what qemu-nbd said.
+     * If nbdfuse gets through, the daemon goes through its file. */
+    debug (g, "launch: %s: cannot connect to qemu-nbd on %s: %m",
+           d->filename, sock);
+    if (fd >= 0)
+      close (fd);
+    free (sock);
+    return 0;
+  }
+  free (sock);
+  d->nbd_sock = fd;
   return 0;
 }
 
@@ -750,7 +798,8 @@ minnow_int_fuse_start_all (minnow_h *g)
 
     if (!minnow_int_drive_needs_fuse (d) || d->nbd_server)
       continue;
-    if (wait_for (g, d, "sock", deadline) == -1 || start_fuse (g, d) == -1)
+    if (wait_for (g, d, "sock", deadline) == -1
+        || connect_daemon_socket (g, d) == -1 || start_fuse (g, d) == -1)
       goto fail;
   }
   for (i = 0; i < g->nr_drives; ++i) {

@@ -46,6 +46,8 @@ struct drive {
   char *fuse_dir;               /* the private directory, until removed */
   int fuse_mounted;             /* fuse_dir/disk is still attached */
   int fuse_fd;                  /* the opened FUSE file, until passed */
+  int nbd_sock;                 /* the daemon's own connection to qemu-nbd
+                                   (file drives), until passed; or -1 */
 };
 
 struct event_cb {
@@ -327,5 +329,8 @@ int minnow_int_qemu_known_format (const char *format);
 char *minnow_int_qemu_safe_path (minnow_h *g, const char *filename);
 /* Opens drive i for the daemon (O_CLOEXEC), -1 + error on failure. */
 int minnow_int_open_drive (minnow_h *g, size_t i);
+/* Drive i's connected socket to its qemu-nbd, for the daemon's own NBD
+ * connection (the caller owns it), or -1 when it has none. */
+int minnow_int_drive_nbd_socket (minnow_h *g, size_t i);
 
 #endif /* MINNOW_INTERNAL_H */

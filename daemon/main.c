@@ -1,9 +1,12 @@
 /* minnowd: start-up.
  *
- *   minnowd --drives=N --socket=FD [--verbose]
+ *   minnowd --drives=N --socket=FD [--nbd=I:FD]… [--verbose]
  *       started by the library (local backend): the drives are the open
  *       descriptors 3 … 3+N-1, the RPC socket is FD (= 3+N).  Serves that
- *       one connection and exits when the library closes it.
+ *       one connection and exits when the library closes it.  --nbd: FD
+ *       is a socket connected to the NBD server (qemu-nbd) whose export
+ *       drive I is a file of; the engines use that connection
+ *       (storage/nbd.c).
  *
  *   minnowd --listen=PATH [--verbose] [IMAGE | --ro=IMAGE]…
  *       for the unix:PATH backend: opens the images as its drives (in the
@@ -42,7 +45,8 @@ static void
 usage (int status)
 {
   fprintf (status ? stderr : stdout,
-           "usage: minnowd --drives=N --socket=FD [--verbose]\n"
+           "usage: minnowd --drives=N --socket=FD [--nbd=I:FD]... "
+           "[--verbose]\n"
            "       minnowd --listen=PATH [--verbose] [IMAGE | --ro=IMAGE]...\n"
            "       minnowd --check-sandbox [--verbose]\n");
   exit (status);
@@ -84,6 +88,7 @@ main (int argc, char *argv[])
     { "socket", required_argument, NULL, 's' },
     { "listen", required_argument, NULL, 'l' },
     { "ro", required_argument, NULL, 'r' },
+    { "nbd", required_argument, NULL, 'n' },
     { "verbose", no_argument, NULL, 'v' },
     { "check-sandbox", no_argument, NULL, 'c' },
     { "probe", required_argument, NULL, 'p' },
@@ -97,9 +102,13 @@ main (int argc, char *argv[])
   /* --listen's images, in order; ro: opened read-only. */
   struct image { const char *path; int ro; } *images;
   size_t nr_images = 0;
+  /* --nbd's drive indexes and sockets. */
+  struct nbd_arg { long index, fd; } *nbds;
+  size_t nr_nbds = 0;
 
   images = calloc (argc, sizeof *images);
-  if (images == NULL) {
+  nbds = calloc (argc, sizeof *nbds);
+  if (images == NULL || nbds == NULL) {
     perror ("minnowd: calloc");
     exit (EXIT_FAILURE);
   }
@@ -108,6 +117,18 @@ main (int argc, char *argv[])
     switch (c) {
     case 1: images[nr_images].path = optarg; images[nr_images++].ro = 0; break;
     case 'r': images[nr_images].path = optarg; images[nr_images++].ro = 1; break;
+    case 'n': {
+      char *end;
+
+      nbds[nr_nbds].index = strtol (optarg, &end, 10);
+      if (*end != ':' || nbds[nr_nbds].index < 0)
+        usage (EXIT_FAILURE);
+      nbds[nr_nbds].fd = strtol (end + 1, &end, 10);
+      if (*end != '\0' || nbds[nr_nbds].fd < 3)
+        usage (EXIT_FAILURE);
+      nr_nbds++;
+      break;
+    }
     case 'd': nr_drives = strtol (optarg, NULL, 10); break;
     case 's': sock = strtol (optarg, NULL, 10); break;
     case 'l': listen_path = optarg; break;
@@ -144,7 +165,7 @@ main (int argc, char *argv[])
   if (listen_path) {
     int lsock;
 
-    if (nr_drives != -1 || sock != -1)
+    if (nr_drives != -1 || sock != -1 || nr_nbds != 0)
       usage (EXIT_FAILURE);
     for (size_t k = 0; k < nr_images; ++k) {
       const char *path = images[k].path;
@@ -193,6 +214,19 @@ main (int argc, char *argv[])
       exit (EXIT_FAILURE);
     fcntl (3 + i, F_SETFD, FD_CLOEXEC);
   }
+  /* Before the sandbox: the NBD handshakes. */
+  for (size_t k = 0; k < nr_nbds; ++k) {
+    if (nbds[k].index >= nr_drives || nbds[k].fd == sock) {
+      fprintf (stderr, "minnowd: --nbd=%ld:%ld: no such drive\n",
+               nbds[k].index, nbds[k].fd);
+      exit (EXIT_FAILURE);
+    }
+    fcntl ((int) nbds[k].fd, F_SETFD, FD_CLOEXEC);
+    if (storage_drive_attach_nbd ((size_t) nbds[k].index,
+                                  (int) nbds[k].fd) == -1)
+      exit (EXIT_FAILURE);
+  }
+  free (nbds);
   fcntl (sock, F_SETFD, FD_CLOEXEC);
   sandbox_enter ();
   if (serve_connection (sock, 1) == -1)

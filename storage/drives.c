@@ -26,6 +26,7 @@ struct drive {
   int fd;
   uint64_t size;
   int readonly;
+  struct storage_nbd *nbd;      /* the engines' way to the bytes, or NULL */
 };
 
 static struct drive drives[MAX_DRIVES];
@@ -71,9 +72,26 @@ storage_add_drive_fd (int fd, const char *what)
   }
   flags = fcntl (fd, F_GETFL);
   drives[nr_drives].fd = fd;
+  drives[nr_drives].nbd = NULL;
   drives[nr_drives].readonly = flags != -1 && (flags & O_ACCMODE) == O_RDONLY;
   nr_drives++;
   return 0;
+}
+
+int
+storage_drive_attach_nbd (size_t index, int sock)
+{
+  char what[32];
+
+  if (index >= nr_drives || drives[index].nbd) {
+    fprintf (stderr, "minnowd: NBD connection for drive %zu: no such drive"
+             " or already connected\n", index);
+    close (sock);
+    return -1;
+  }
+  snprintf (what, sizeof what, "drive %zu", index);
+  drives[index].nbd = storage_nbd_connect (sock, what, drives[index].size);
+  return drives[index].nbd ? 0 : -1;
 }
 
 void
@@ -81,8 +99,11 @@ storage_close_drives (void)
 {
   size_t i;
 
-  for (i = 0; i < nr_drives; i++)
+  for (i = 0; i < nr_drives; i++) {
+    storage_nbd_close (drives[i].nbd);
+    drives[i].nbd = NULL;
     close (drives[i].fd);
+  }
   nr_drives = 0;
   memset (forced_ro, 0, sizeof forced_ro);
 }
@@ -147,6 +168,10 @@ storage_drive_range (size_t index, struct engine_range *r)
     return -ENOENT;
   memset (r, 0, sizeof *r);
   r->fd = drives[index].fd;
+  if (drives[index].nbd) {
+    r->backend = &storage_nbd_backend;
+    r->handle = drives[index].nbd;
+  }
   r->offset = 0;
   r->length = drives[index].size;
   r->readonly = storage_drive_readonly (index);

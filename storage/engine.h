@@ -41,8 +41,10 @@ struct range_backend {
 
 /* A byte range of an open drive.  The engine never touches a byte
  * outside [offset, offset + length) and never writes when readonly.
- * The bytes are on fd, or, when backend is set, behind it (fd is then
- * -1 and the range cannot be given to an external tool). */
+ * The bytes are on fd, or, when backend is set, behind it: the range
+ * I/O then goes through the backend, and fd, when not -1, is the same
+ * bytes as a file for external tools (an NBD drive's FUSE file); a
+ * range with fd -1 (a loop-mounted image) cannot be given to a tool. */
 struct engine_range {
   int fd;
   uint64_t offset;

@@ -35,6 +35,11 @@ int storage_stop_requested (void);
  * O_RDONLY) as the next drive.  Returns 0, or -1 with a message on
  * stderr naming what. */
 int storage_add_drive_fd (int fd, const char *what);
+/* Drive index (a file of the NBD export behind it) gets an NBD
+ * connection to that export on sock (nbd.c): the engines read and
+ * write over it, tools still get the file.  Takes sock.  Returns 0, or
+ * -1 with a message on stderr. */
+int storage_drive_attach_nbd (size_t index, int sock);
 /* Closes every drive and forgets them (the tests). */
 void storage_close_drives (void);
 /* Number of drives, and drive i (0 = /dev/sda) as a whole-disk range.
@@ -240,5 +245,14 @@ int storage_free_space (struct engine_fs *fs, const struct engine_range *range,
                         int op, uint64_t offset, uint64_t length,
                         uint64_t minextent, uint64_t *done_r);
 
+
+/* ---- NBD connections (nbd.c), behind storage_drive_attach_nbd. */
+struct storage_nbd;
+extern const struct range_backend storage_nbd_backend;
+/* Opens an NBD connection on the connected socket sock (taken) to an
+ * export of size bytes; what names it in messages on stderr. */
+struct storage_nbd *storage_nbd_connect (int sock, const char *what,
+                                         uint64_t size);
+void storage_nbd_close (struct storage_nbd *n);
 
 #endif /* MINNOW_STORAGE_H */

@@ -37,7 +37,7 @@ run (struct command *cmd, const struct engine_range *range, const char *tool,
   *out = NULL;
   if (err)
     *err = NULL;
-  if (range->backend || range->fd < 0) {
+  if (range->fd < 0) {
     storage_set_error (error_r, "%s cannot run on a filesystem image that "
                        "is a file inside another filesystem", tool);
     command_free (cmd);
@@ -108,9 +108,9 @@ storage_copy_range (const struct engine_range *from,
     off_t data = -1, hole;
     int r;
 
-    if (from->backend == NULL)
+    if (from->fd >= 0)
       data = lseek (from->fd, (off_t) (from->offset + pos), SEEK_DATA);
-    if (data < 0 && from->backend == NULL && errno == ENXIO)
+    if (data < 0 && from->fd >= 0 && errno == ENXIO)
       return 0;
     if (data < 0)               /* no SEEK_DATA here: all is data */
       data = (off_t) (from->offset + pos), hole = (off_t) (from->offset + len);

@@ -88,7 +88,7 @@ fat_fsck (const struct engine_range *range, int repair, char **output_r,
     storage_set_error (error_r, "the device is read-only");
     return -EROFS;
   }
-  if (range->offset != 0 || range->backend) {
+  if (range->offset != 0 || range->fd < 0) {
     copy.fd = memfd_create ("minnow-fsck-fat", MFD_CLOEXEC);
     copy.length = range->length;
     if (copy.fd < 0 || ftruncate (copy.fd, (off_t) range->length) < 0) {
