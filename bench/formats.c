@@ -4,8 +4,9 @@
  * disk_create): launch time, the latency of a small call (is_file on a
  * mounted ext4, median of many), the upload throughput of a 256 MiB
  * host file (with the final sync), and the download throughput of that
- * file back.  Then the ratios qcow2 / raw.  The qcow2 drive goes through
- * nbdfuse and qemu-nbd (c/fuse-drive.c).
+ * file back.  Then the ratios qcow2 / raw.  The qcow2 drive is served
+ * by qemu-nbd; the daemon's engines reach it over their own NBD
+ * connection, its programs through nbdfuse (c/fuse-drive.c).
  *
  * On a shared machine one run can be off by 2x either way, so raw and
  * qcow2 alternate for BENCH_ROUNDS rounds (default 3); the table shows

@@ -1,4 +1,4 @@
-# bench/formats: a qcow2 drive (nbdfuse + qemu-nbd) next to a raw one:
+# bench/formats: a qcow2 drive (qemu-nbd; libnbd and nbdfuse) next to a raw one:
 # launch time, small-call latency, upload throughput (issue 11).
 noinst_PROGRAMS += formats
 BENCHES += formats

@@ -79,6 +79,12 @@ local_launch (minnow_h *g, const char *arg)
       command_pass_fd (cmd, fd, COMMAND_PASS_FD_CLOSE_PARENT);
     }
   }
+  /* discard "disable", or a format that keeps discarded data: the
+   * daemon leaves the drive's bytes alone on fstrim and blkdiscard, and
+   * blkdiscardzeroes says so. */
+  for (i = 0; i < g->nr_drives; ++i)
+    if (!minnow_int_drive_discards (&g->drives[i]))
+      command_add_arg_format (cmd, "--no-discard=%zu", i);
   command_set_renumber_fds (cmd);
   command_set_error_pipe (cmd, &g->stderr_fd);
   /* Not the caller's stdout: a daemon that outlived its client would

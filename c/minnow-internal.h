@@ -332,5 +332,8 @@ int minnow_int_open_drive (minnow_h *g, size_t i);
 /* Drive i's connected socket to its qemu-nbd, for the daemon's own NBD
  * connection (the caller owns it), or -1 when it has none. */
 int minnow_int_drive_nbd_socket (minnow_h *g, size_t i);
+/* Whether a discard on drive d reaches its image: discard "besteffort"
+ * or "enable", on a raw or qcow2 image or an NBD server. */
+int minnow_int_drive_discards (const struct drive *d);
 
 #endif /* MINNOW_INTERNAL_H */

@@ -6,7 +6,8 @@
  *       one connection and exits when the library closes it.  --nbd: FD
  *       is a socket connected to the NBD server (qemu-nbd) whose export
  *       drive I is a file of; the engines use that connection
- *       (storage/nbd.c).
+ *       (storage/nbd.c).  --no-discard=I: drive I was added with
+ *       discard "disable", so fstrim and blkdiscard leave it alone.
  *
  *   minnowd --listen=PATH [--verbose] [IMAGE | --ro=IMAGE]…
  *       for the unix:PATH backend: opens the images as its drives (in the
@@ -46,7 +47,7 @@ usage (int status)
 {
   fprintf (status ? stderr : stdout,
            "usage: minnowd --drives=N --socket=FD [--nbd=I:FD]... "
-           "[--verbose]\n"
+           "[--no-discard=I]... [--verbose]\n"
            "       minnowd --listen=PATH [--verbose] [IMAGE | --ro=IMAGE]...\n"
            "       minnowd --check-sandbox [--verbose]\n");
   exit (status);
@@ -89,6 +90,7 @@ main (int argc, char *argv[])
     { "listen", required_argument, NULL, 'l' },
     { "ro", required_argument, NULL, 'r' },
     { "nbd", required_argument, NULL, 'n' },
+    { "no-discard", required_argument, NULL, 'D' },
     { "verbose", no_argument, NULL, 'v' },
     { "check-sandbox", no_argument, NULL, 'c' },
     { "probe", required_argument, NULL, 'p' },
@@ -105,10 +107,14 @@ main (int argc, char *argv[])
   /* --nbd's drive indexes and sockets. */
   struct nbd_arg { long index, fd; } *nbds;
   size_t nr_nbds = 0;
+  /* --no-discard's drive indexes. */
+  long *no_discard;
+  size_t nr_no_discard = 0;
 
   images = calloc (argc, sizeof *images);
   nbds = calloc (argc, sizeof *nbds);
-  if (images == NULL || nbds == NULL) {
+  no_discard = calloc (argc, sizeof *no_discard);
+  if (images == NULL || nbds == NULL || no_discard == NULL) {
     perror ("minnowd: calloc");
     exit (EXIT_FAILURE);
   }
@@ -127,6 +133,15 @@ main (int argc, char *argv[])
       if (*end != '\0' || nbds[nr_nbds].fd < 3)
         usage (EXIT_FAILURE);
       nr_nbds++;
+      break;
+    }
+    case 'D': {
+      char *end;
+
+      no_discard[nr_no_discard] = strtol (optarg, &end, 10);
+      if (*end != '\0' || no_discard[nr_no_discard] < 0)
+        usage (EXIT_FAILURE);
+      nr_no_discard++;
       break;
     }
     case 'd': nr_drives = strtol (optarg, NULL, 10); break;
@@ -165,7 +180,7 @@ main (int argc, char *argv[])
   if (listen_path) {
     int lsock;
 
-    if (nr_drives != -1 || sock != -1 || nr_nbds != 0)
+    if (nr_drives != -1 || sock != -1 || nr_nbds != 0 || nr_no_discard != 0)
       usage (EXIT_FAILURE);
     for (size_t k = 0; k < nr_images; ++k) {
       const char *path = images[k].path;
@@ -227,6 +242,13 @@ main (int argc, char *argv[])
       exit (EXIT_FAILURE);
   }
   free (nbds);
+  for (size_t k = 0; k < nr_no_discard; ++k)
+    if (storage_drive_ignore_discards ((size_t) no_discard[k]) == -1) {
+      fprintf (stderr, "minnowd: --no-discard=%ld: no such drive\n",
+               no_discard[k]);
+      exit (EXIT_FAILURE);
+    }
+  free (no_discard);
   fcntl (sock, F_SETFD, FD_CLOEXEC);
   sandbox_enter ();
   if (serve_connection (sock, 1) == -1)

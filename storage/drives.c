@@ -27,6 +27,7 @@ struct drive {
   uint64_t size;
   int readonly;
   struct storage_nbd *nbd;      /* the engines' way to the bytes, or NULL */
+  int no_discard;               /* discards are ignored (discard=disable) */
 };
 
 static struct drive drives[MAX_DRIVES];
@@ -73,6 +74,7 @@ storage_add_drive_fd (int fd, const char *what)
   flags = fcntl (fd, F_GETFL);
   drives[nr_drives].fd = fd;
   drives[nr_drives].nbd = NULL;
+  drives[nr_drives].no_discard = 0;
   drives[nr_drives].readonly = flags != -1 && (flags & O_ACCMODE) == O_RDONLY;
   nr_drives++;
   return 0;
@@ -92,6 +94,15 @@ storage_drive_attach_nbd (size_t index, int sock)
   snprintf (what, sizeof what, "drive %zu", index);
   drives[index].nbd = storage_nbd_connect (sock, what, drives[index].size);
   return drives[index].nbd ? 0 : -1;
+}
+
+int
+storage_drive_ignore_discards (size_t index)
+{
+  if (index >= nr_drives)
+    return -1;
+  drives[index].no_discard = 1;
+  return 0;
 }
 
 void
@@ -173,6 +184,7 @@ storage_drive_range (size_t index, struct engine_range *r)
     r->handle = drives[index].nbd;
   }
   r->offset = 0;
+  r->no_discard = drives[index].no_discard;
   r->length = drives[index].size;
   r->readonly = storage_drive_readonly (index);
   return 0;

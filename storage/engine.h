@@ -50,6 +50,8 @@ struct engine_range {
   uint64_t offset;
   uint64_t length;
   int readonly;
+  int no_discard;               /* add_drive discard "disable": a discard
+                                   (fstrim, blkdiscard) changes nothing */
   const struct range_backend *backend;
   void *handle;
 };

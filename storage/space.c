@@ -57,6 +57,8 @@ free_space_run (void *opaque, uint64_t off, uint64_t len)
     return 0;
   len = end - off;
   if (s->op == STORAGE_FREE_TRIM) {
+    if (s->range->no_discard)
+      return 0;
     if (fallocate (s->range->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                    (off_t) (s->range->offset + off), (off_t) len) == -1)
       return -errno;

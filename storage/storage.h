@@ -40,6 +40,9 @@ int storage_add_drive_fd (int fd, const char *what);
  * write over it, tools still get the file.  Takes sock.  Returns 0, or
  * -1 with a message on stderr. */
 int storage_drive_attach_nbd (size_t index, int sock);
+/* Discards on drive index (fstrim, blkdiscard) are accepted and change
+ * nothing, as add_drive's discard "disable" says.  0, or -1: no drive. */
+int storage_drive_ignore_discards (size_t index);
 /* Closes every drive and forgets them (the tests). */
 void storage_close_drives (void);
 /* Number of drives, and drive i (0 = /dev/sda) as a whole-disk range.

@@ -254,7 +254,7 @@ do_blkdiscard (const char *device)
 
   if (device_for_writing (device, &range) < 0)
     return -1;
-  if (range.length > 0
+  if (range.length > 0 && !range.no_discard
       && fallocate (range.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                     (off_t) range.offset, (off_t) range.length) == -1) {
     reply_with_perror ("%s: discard (FALLOC_FL_PUNCH_HOLE)", device);
@@ -275,8 +275,9 @@ do_blkdiscardzeroes (const char *device)
     return -1;
   }
   free (msg);
-  /* blkdiscard punches holes, which read back as zeroes. */
-  return 1;
+  /* blkdiscard punches holes, which read back as zeroes; on a drive
+   * added with discard "disable" it leaves the bytes as they were. */
+  return !range.no_discard;
 }
 
 /* Writes random bytes over [off, off+len) of fd. */

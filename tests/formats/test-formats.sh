@@ -282,6 +282,34 @@ else
   n=$((n + 1)); echo "ok $n # SKIP nbdkit is not installed (scripts/install-deps)"
 fi
 
+# ... and on a raw image the default, discard=disable, keeps every byte:
+# fstrim and blkdiscard change nothing (blkdiscardzeroes says false);
+# with besteffort, fstrim punches holes.
+raw_discard () {
+  truncate -s 128M rawd.img
+  "$minnow" -w add-drive rawd.img format:raw : launch : \
+    part-disk /dev/sda mbr : mkfs ext4 /dev/sda1 : mount /dev/sda1 / : \
+    fill 0x41 67108864 /big || return 1
+  full=$(allocated rawd.img)
+  zeroes=$("$minnow" -w add-drive rawd.img format:raw : launch : \
+    mount /dev/sda1 / : rm /big : fstrim / : umount-all : \
+    blkdiscard /dev/sda1 : blkdiscardzeroes /dev/sda) || return 1
+  kept=$(allocated rawd.img)
+  fs=$("$minnow" -a rawd.img vfs-type /dev/sda1) || return 1
+  echo "disable: allocated $full bytes, $kept after fstrim and" \
+    "blkdiscard; blkdiscardzeroes $zeroes; the filesystem: $fs"
+  [ "$full" -gt 60000000 ] && [ "$kept" -ge "$full" ] \
+    && [ "$zeroes" = false ] && [ "$fs" = ext4 ] || return 1
+  zeroes=$("$minnow" -w add-drive rawd.img format:raw discard:besteffort : \
+    launch : mount /dev/sda1 / : fstrim / : blkdiscardzeroes /dev/sda) \
+    || return 1
+  trimmed=$(allocated rawd.img)
+  echo "besteffort: $trimmed after fstrim; blkdiscardzeroes $zeroes"
+  [ "$trimmed" -lt $((full / 4)) ] && [ "$zeroes" = true ]
+}
+check "raw: discard=disable keeps the bytes, besteffort punches holes" \
+  rawdiscard.log raw_discard
+
 # 7. Damaged images: clear errors, no hang.
 qemu-img create -q -f qcow2 bad.qcow2 64M
 printf '\x63' | dd of=bad.qcow2 bs=1 seek=23 conv=notrunc status=none
