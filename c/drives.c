@@ -141,10 +141,38 @@ format_unmaps (const char *format)
     || strcmp (format, "qcow2") == 0;
 }
 
+/* Whether the file system holding filename punches holes: asked of the
+ * file itself, with a hole one byte past its end, which changes nothing.
+ * 1 yes (a device: the daemon's to discard on), 0 no, -1 error (errno). */
+static int
+punches_holes (const char *filename)
+{
+  struct stat st;
+  int fd, r = 1;
+
+  if (stat (filename, &st) == -1 || !S_ISREG (st.st_mode))
+    return 1;
+  fd = open (filename, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd == -1)
+    return -1;
+  if (fallocate (fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                 st.st_size, 1) == -1
+      && (errno == EOPNOTSUPP || errno == ENOSYS))
+    r = 0;
+  close (fd);
+  return r;
+}
+
 int
 minnow_int_drive_discards (const struct drive *d)
 {
-  return d->discard != DISCARD_DISABLE && format_unmaps (d->format);
+  if (d->discard == DISCARD_DISABLE || !format_unmaps (d->format))
+    return 0;
+  if (d->nbd_server)
+    return !d->server_no_trim;
+  /* besteffort on a host file system without holes: nothing to do
+   * (enable was refused there by add_drive). */
+  return d->scratch_fd >= 0 || punches_holes (d->filename) != 0;
 }
 
 static int
@@ -167,32 +195,19 @@ discard_enable_possible (minnow_h *g, const char *filename,
   return 1;
 }
 
-/* Whether the file system holding filename punches holes: asked of the
- * file itself, with a hole one byte past its end, which changes nothing.
- * A device is the daemon's to discard on. */
+/* discard "enable": the image's file system must punch holes. */
 static int
 can_punch_holes (minnow_h *g, const char *filename)
 {
-  struct stat st;
-  int fd, r = 1;
+  int r = punches_holes (filename);
 
-  if (stat (filename, &st) == -1 || !S_ISREG (st.st_mode))
-    return 1;
-  fd = open (filename, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd == -1) {
+  if (r == -1)
     minnow_int_perrorf (g, "add_drive: %s", filename);
-    return 0;
-  }
-  if (fallocate (fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                 st.st_size, 1) == -1
-      && (errno == EOPNOTSUPP || errno == ENOSYS)) {
+  else if (r == 0)
     minnow_int_error_errno (g, ENOTSUP, "add_drive: %s: discard \"enable\" "
                             "is not possible: its file system cannot punch "
                             "holes (use \"besteffort\")", filename);
-    r = 0;
-  }
-  close (fd);
-  return r;
+  return r == 1;
 }
 
 int

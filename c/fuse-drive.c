@@ -751,11 +751,13 @@ wait_for (minnow_h *g, struct drive *d, const char *name, int64_t deadline)
   return r;
 }
 
-/* discard=enable on an NBD drive: the server must accept trim.  A hole
+/* discard on an NBD drive: does the server accept trim?  A hole
  * punched one byte past the end asks nbdfuse, which answers EOPNOTSUPP
  * when the server did not advertise trim, and otherwise passes it to
  * libnbd, which refuses it as out of bounds before anything is sent
- * (ENOSPC in libnbd 1.14): no byte of the drive is touched either way. */
+ * (ENOSPC in libnbd 1.14): no byte of the drive is touched either way.
+ * enable: a server without trim fails launch; besteffort: the daemon
+ * is told to leave discards alone (minnow_int_drive_discards). */
 static int
 check_trim (minnow_h *g, struct drive *d)
 {
@@ -765,8 +767,10 @@ check_trim (minnow_h *g, struct drive *d)
     minnow_int_perrorf (g, "launch: %s: fstat", d->nbd_server);
     return -1;
   }
-  if (fallocate (d->fuse_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                 st.st_size, 1) == -1 && errno == EOPNOTSUPP) {
+  d->server_no_trim =
+    fallocate (d->fuse_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+               st.st_size, 1) == -1 && errno == EOPNOTSUPP;
+  if (d->server_no_trim && d->discard == DISCARD_ENABLE) {
     minnow_int_error_errno (g, ENOTSUP, "launch: %s: discard \"enable\": "
                             "the NBD server does not support trim (use "
                             "discard \"besteffort\" to go on without it)",
@@ -824,7 +828,7 @@ minnow_int_fuse_start_all (minnow_h *g)
       goto fail;
     }
     free (disk);
-    if (d->discard == DISCARD_ENABLE && d->nbd_server
+    if (d->discard != DISCARD_DISABLE && d->nbd_server
         && check_trim (g, d) == -1)
       goto fail;
     debug (g, "launch: %s: FUSE file ready", d->filename);

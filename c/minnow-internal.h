@@ -46,6 +46,7 @@ struct drive {
   char *fuse_dir;               /* the private directory, until removed */
   int fuse_mounted;             /* fuse_dir/disk is still attached */
   int fuse_fd;                  /* the opened FUSE file, until passed */
+  int server_no_trim;           /* protocol nbd: the server has no trim */
   int nbd_sock;                 /* the daemon's own connection to qemu-nbd
                                    (file drives), until passed; or -1 */
 };

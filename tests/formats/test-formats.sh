@@ -244,7 +244,8 @@ check "fstrim with discard=enable shrinks the qcow2 file" trim.log trim
 # ... and discard=enable is refused where discards cannot work: an NBD
 # server without trim (nbdkit's eval plugin without a trim method) at
 # launch, and a raw image on a file system that cannot punch holes (a
-# FUSE file over that server) at add_drive; besteffort takes both.
+# FUSE file over that server) at add_drive; besteffort takes both, and
+# there a discard succeeds and changes nothing (blkdiscardzeroes false).
 if command -v nbdkit > /dev/null; then
   notrim () {
     nbdkit -f -U "$tmp/notrim.sock" eval get_size='echo 16777216' \
@@ -258,8 +259,11 @@ if command -v nbdkit > /dev/null; then
     fi
     cat notrim.out
     grep -q "does not support trim" notrim.out || return 1
-    "$minnow" -w add-drive "" protocol:nbd server:"unix:$tmp/notrim.sock" \
-      discard:besteffort : launch : blockdev-getsize64 /dev/sda || return 1
+    z=$("$minnow" -w add-drive "" protocol:nbd \
+      server:"unix:$tmp/notrim.sock" discard:besteffort : launch : \
+      blkdiscard /dev/sda : blkdiscardzeroes /dev/sda) || return 1
+    echo "besteffort, NBD server without trim: blkdiscardzeroes $z"
+    [ "$z" = false ] || return 1
     mkdir nohole && touch nohole/disk
     nbdfuse nohole/disk --unix "$tmp/notrim.sock" &
     for i in $(seq 100); do
@@ -268,13 +272,15 @@ if command -v nbdkit > /dev/null; then
     "$minnow" -w add-drive nohole/disk format:raw discard:enable \
       > nohole.out 2>&1
     r=$?
-    "$minnow" -w add-drive nohole/disk format:raw discard:besteffort : \
-      launch : blockdev-getsize64 /dev/sda
+    zb=$("$minnow" -w add-drive nohole/disk format:raw discard:besteffort : \
+      launch : blkdiscard /dev/sda : blkdiscardzeroes /dev/sda)
     rb=$?
+    echo "besteffort, no holes: blkdiscardzeroes $zb"
     fusermount3 -u nohole/disk
     kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
     cat nohole.out
-    [ $r -ne 0 ] && grep -q "cannot punch holes" nohole.out && [ $rb -eq 0 ]
+    [ $r -ne 0 ] && grep -q "cannot punch holes" nohole.out && [ $rb -eq 0 ] \
+      && [ "$zb" = false ]
   }
   check "discard=enable refused without trim or hole punching" notrim.log \
     notrim
