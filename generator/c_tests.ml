@@ -149,6 +149,38 @@ new_handle (void)
   return g;
 }
 
+/* The scenarios' drive: a scratch drive, or with MINNOW_TEST_FORMAT=FMT
+ * (qcow2, vmdk ...) a fresh image of that format made by disk_create in
+ * $TMPDIR, so that every test also runs on a drive served by qemu-nbd.
+ * The image of the previous test is removed first, the last at exit. */
+static char test_drive[4096];
+
+static void
+remove_test_drive (void)
+{
+  if (test_drive[0])
+    unlink (test_drive);
+  test_drive[0] = '\0';
+}
+
+static int
+add_test_drive (minnow_h *g, int64_t size)
+{
+  const char *fmt = getenv ("MINNOW_TEST_FORMAT");
+  const char *tmpdir = getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
+  static unsigned serial;
+
+  if (fmt == NULL || *fmt == '\0' || strcmp (fmt, "scratch") == 0)
+    return minnow_add_drive_scratch (g, size, -1);
+  remove_test_drive ();
+  snprintf (test_drive, sizeof test_drive, "%s/api-test-%d-%u.%s", tmpdir,
+            (int) getpid (), serial++, fmt);
+  if (minnow_disk_create (g, test_drive, fmt, size, -1) == -1)
+    return -1;
+  return minnow_add_drive_opts (g, test_drive, MINNOW_ADD_DRIVE_OPTS_FORMAT,
+                                fmt, -1);
+}
+
 |}
 
 (* Data safety after every test: unmount everything (which flushes it
@@ -210,7 +242,7 @@ let generate api =
   pr " * SKIP_TEST_NAME=1 (NAME in upper case) skips the tests of an action. */\n\n";
   pr "#include <config.h>\n\n";
   pr "#include <errno.h>\n#include <inttypes.h>\n#include <stdint.h>\n#include <stdio.h>\n";
-  pr "#include <stdlib.h>\n#include <string.h>\n\n#include \"minnow.h\"\n#include \"quote.h\"\n\n";
+  pr "#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n\n#include \"minnow.h\"\n#include \"quote.h\"\n\n";
   let all_calls = List.concat_map (fun (_, _, t) -> t.t_calls) (tests api) in
   pr_helpers api (errno_names all_calls);
   pr "%s" helpers;
@@ -221,7 +253,15 @@ let generate api =
     pr "  minnow_h *g = new_handle ();\n  int ret = -1;\n\n";
     pr "  if (g == NULL)\n    return -1;\n";
     pr "  /* Scenario %s. */\n" (string_of_scenario t.t_scenario);
-    List.iter (pr_call api t.t_line) (Scenarios.setup t.t_scenario);
+    List.iter (fun (c : call) ->
+      if c.c_name = "add_drive_scratch" then
+        match c.c_args with
+        | [LInt size] ->
+          pr "  if (add_test_drive (g, INT64_C(%s)) == -1) {\n" size;
+          pr "    failed_call (g, %s);\n    goto out;\n  }\n"
+            (c_string (sprintf "api.def:%d: the scenario's drive" t.t_line))
+        | _ -> pr_call api t.t_line c
+      else pr_call api t.t_line c) (Scenarios.setup t.t_scenario);
     pr "  /* The test. */\n";
     List.iter (pr_call api t.t_line) t.t_calls;
     if has_fsck api then
@@ -277,6 +317,7 @@ main (void)
     fflush (stdout);
     free (d);
   }
+  remove_test_drive ();
   /* Failures are reported by the TAP lines above. */
   return 0;
 }

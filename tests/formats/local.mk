@@ -1,7 +1,7 @@
 # tests/formats: qemu's image formats and NBD drives through nbdfuse and
 # qemu-nbd (issue 11).  TAP; skips without FUSE or the qemu tools.
-TESTS += formats/test-formats.sh
-EXTRA_DIST += formats/test-formats.sh
+TESTS += formats/test-formats.sh formats/test-api-qcow2.sh
+EXTRA_DIST += formats/test-formats.sh formats/test-api-qcow2.sh
 if HAVE_PYTHON
 TESTS += formats/test-python.py
 endif
