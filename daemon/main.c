@@ -6,8 +6,9 @@
  *       one connection and exits when the library closes it.  --nbd: FD
  *       is a socket connected to the NBD server (qemu-nbd) whose export
  *       drive I is a file of; the engines use that connection
- *       (storage/nbd.c).  --no-discard=I: drive I was added with
- *       discard "disable", so fstrim and blkdiscard leave it alone.
+ *       (storage/nbd.c).  --no-discard=I: discards do not reach drive
+ *       I's image (add_drive discard "disable", or "besteffort" where
+ *       they cannot), so fstrim and blkdiscard leave its bytes alone.
  *
  *   minnowd --listen=PATH [--verbose] [IMAGE | --ro=IMAGE]…
  *       for the unix:PATH backend: opens the images as its drives (in the

@@ -50,8 +50,9 @@ struct engine_range {
   uint64_t offset;
   uint64_t length;
   int readonly;
-  int no_discard;               /* add_drive discard "disable": a discard
-                                   (fstrim, blkdiscard) changes nothing */
+  int no_discard;               /* discards do not reach the image
+                                   (add_drive discard "disable"): fstrim
+                                   and blkdiscard change nothing */
   const struct range_backend *backend;
   void *handle;
 };
