@@ -359,6 +359,35 @@ elif [ $rc -ne 0 ] && grep -q "part_disk" victim.log \
   ok "qemu-nbd killed: the next call fails, naming qemu-nbd"
 else not_ok "qemu-nbd killed: a clear error" victim.log; fi
 
+# ... and the same under a mounted filesystem, whose writes go over the
+# daemon's own NBD connection (storage/nbd.c), not through the file.
+qemu-img create -q -f qcow2 victim2.qcow2 64M
+"$minnow" -w -a victim2.qcow2 --format=qcow2 launch : part-disk /dev/sda mbr : \
+  mkfs ext4 /dev/sda1 > victim2.log 2>&1
+mkfifo cmds2b
+timeout 60 "$minnow" -w --format=qcow2 -a "$tmp/victim2.qcow2" < cmds2b \
+  >> victim2.log 2>&1 &
+victim=$!
+exec 7> cmds2b
+printf 'launch\nmount /dev/sda1 /\nwrite /a before\nsync\n' >&7
+qpid=
+for i in $(seq 100); do
+  qpid=$(pgrep -f "^qemu-nbd.*$tmp/victim2.qcow2") && break; sleep 0.05
+done
+sleep 0.5
+if [ -n "$qpid" ]; then
+  kill -9 "$qpid"
+  printf 'write /b after\nsync\n' >&7
+fi
+exec 7>&-
+wait "$victim"; rc=$?
+if [ -z "$qpid" ]; then not_ok "qemu-nbd killed under a mount" victim2.log
+elif [ $rc -eq 124 ]; then not_ok "qemu-nbd killed under a mount: no hang" victim2.log
+elif [ $rc -ne 0 ] && grep -qE "(write: /b|sync): " victim2.log \
+     && grep -q "qemu-nbd has died" victim2.log; then
+  ok "qemu-nbd killed under a mount: the engine's write (or the sync after it) fails, naming qemu-nbd"
+else not_ok "qemu-nbd killed under a mount: a clear error" victim2.log; fi
+
 # 9. Nothing left behind after close ...
 check "nothing left behind after close" left.log leftovers
 
