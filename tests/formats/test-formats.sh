@@ -335,58 +335,52 @@ elif grep -q "gone-base.qcow2" orphan.log; then
 else not_ok "a missing backing file is a clear error" orphan.log; fi
 
 # 8. qemu-nbd killed under a running handle: the next call fails with a
-# clear error, and nothing hangs.
+# clear error naming qemu-nbd, and nothing hangs.
+# kill_qemu_nbd NAME BEFORE AFTER ERROR TITLE: a shell on NAME.qcow2 runs
+# the commands BEFORE, then qemu-nbd is killed, then, once it has died,
+# AFTER must fail with ERROR (an extended regex) in its message.
+kill_qemu_nbd () {
+  mkfifo "$1.cmds"
+  timeout 60 "$minnow" -w --format=qcow2 -a "$tmp/$1.qcow2" < "$1.cmds" \
+    >> "$1.log" 2>&1 &
+  victim=$!
+  exec 7> "$1.cmds"
+  printf "$2" >&7
+  qpid=
+  for i in $(seq 100); do
+    qpid=$(pgrep -f "^qemu-nbd.*$tmp/$1.qcow2") && break; sleep 0.05
+  done
+  sleep 0.5
+  if [ -n "$qpid" ] && kill -9 "$qpid"; then
+    # Once it has exited (a zombie until the library reaps it): a call
+    # racing with its death may fail before anything says why.
+    while [ -e "/proc/$qpid" ] \
+          && ! grep -q '^State:.*Z' "/proc/$qpid/status" 2>/dev/null; do
+      sleep 0.02
+    done
+    printf "$3" >&7
+  fi
+  exec 7>&-
+  wait "$victim"; rc=$?
+  if [ -z "$qpid" ]; then not_ok "$5: qemu-nbd was running" "$1.log"
+  elif [ $rc -eq 124 ]; then not_ok "$5: no hang" "$1.log"
+  elif [ $rc -ne 0 ] && grep -qE "$4" "$1.log" \
+       && grep -q "qemu-nbd has died" "$1.log"; then ok "$5"
+  else not_ok "$5: a clear error" "$1.log"; fi
+}
 qemu-img create -q -f qcow2 victim.qcow2 64M
-mkfifo cmds
-timeout 60 "$minnow" -w --format=qcow2 -a "$tmp/victim.qcow2" < cmds \
-  > victim.log 2>&1 &
-victim=$!
-exec 7> cmds
-echo launch >&7
-for i in $(seq 100); do
-  qpid=$(pgrep -f "^qemu-nbd.*$tmp/victim.qcow2") && break; sleep 0.05
-done
-if [ -n "$qpid" ]; then
-  kill -9 "$qpid"
-  echo "part-disk /dev/sda mbr" >&7
-fi
-exec 7>&-
-wait "$victim"; rc=$?
-if [ -z "$qpid" ]; then not_ok "qemu-nbd killed mid-session" victim.log
-elif [ $rc -eq 124 ]; then not_ok "qemu-nbd killed: no hang" victim.log
-elif [ $rc -ne 0 ] && grep -q "part_disk" victim.log \
-     && grep -q "qemu-nbd" victim.log; then
-  ok "qemu-nbd killed: the next call fails, naming qemu-nbd"
-else not_ok "qemu-nbd killed: a clear error" victim.log; fi
+kill_qemu_nbd victim 'launch\n' 'part-disk /dev/sda mbr\n' 'part_disk' \
+  "qemu-nbd killed: the next call fails, naming qemu-nbd"
 
 # ... and the same under a mounted filesystem, whose writes go over the
-# daemon's own NBD connection (storage/nbd.c), not through the file.
+# daemon's own NBD connection (storage/nbd.c), not through the file: the
+# write, or the sync after it, fails.
 qemu-img create -q -f qcow2 victim2.qcow2 64M
 "$minnow" -w -a victim2.qcow2 --format=qcow2 launch : part-disk /dev/sda mbr : \
   mkfs ext4 /dev/sda1 > victim2.log 2>&1
-mkfifo cmds2b
-timeout 60 "$minnow" -w --format=qcow2 -a "$tmp/victim2.qcow2" < cmds2b \
-  >> victim2.log 2>&1 &
-victim=$!
-exec 7> cmds2b
-printf 'launch\nmount /dev/sda1 /\nwrite /a before\nsync\n' >&7
-qpid=
-for i in $(seq 100); do
-  qpid=$(pgrep -f "^qemu-nbd.*$tmp/victim2.qcow2") && break; sleep 0.05
-done
-sleep 0.5
-if [ -n "$qpid" ]; then
-  kill -9 "$qpid"
-  printf 'write /b after\nsync\n' >&7
-fi
-exec 7>&-
-wait "$victim"; rc=$?
-if [ -z "$qpid" ]; then not_ok "qemu-nbd killed under a mount" victim2.log
-elif [ $rc -eq 124 ]; then not_ok "qemu-nbd killed under a mount: no hang" victim2.log
-elif [ $rc -ne 0 ] && grep -qE "(write: /b|sync): " victim2.log \
-     && grep -q "qemu-nbd has died" victim2.log; then
-  ok "qemu-nbd killed under a mount: the engine's write (or the sync after it) fails, naming qemu-nbd"
-else not_ok "qemu-nbd killed under a mount: a clear error" victim2.log; fi
+kill_qemu_nbd victim2 'launch\nmount /dev/sda1 /\nwrite /a before\nsync\n' \
+  'write /b after\nsync\n' '(write: /b|sync): ' \
+  "qemu-nbd killed under a mount: the engine's write fails, naming qemu-nbd"
 
 # 9. Nothing left behind after close ...
 check "nothing left behind after close" left.log leftovers
