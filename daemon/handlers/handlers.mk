@@ -7,7 +7,7 @@
 
 # Devices, partitions, filesystems, files.
 minnowd_SOURCES += \
-  handlers/storage-actions.h handlers/do-common.c handlers/blockdev.c \
+  handlers/storage-actions.h handlers/do-common.c \
   handlers/do-blockdev.c handlers/do-part.c handlers/do-sfdisk.c \
   handlers/do-fs.c handlers/do-fsinfo.c handlers/do-ext.c \
   handlers/do-e2attrs.c handlers/do-mount.c handlers/do-file.c \
